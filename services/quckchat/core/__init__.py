@@ -1,0 +1,1 @@
+"""The one service framework every QuckChat service is built on."""

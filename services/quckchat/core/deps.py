@@ -1,0 +1,87 @@
+"""FastAPI dependencies every service's routes use: the runtime, a SQL session, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core import context
+from quckchat.core.errors import forbidden, unauthorized
+from quckchat.core.runtime import Runtime
+from quckchat.core.tokens import Principal, bearer_token
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    if runtime.db is None:
+        raise RuntimeError(f"{runtime.spec.name} has no relational store")
+    async with runtime.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_principal(
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    token = bearer_token(authorization)
+    if token is None:
+        raise unauthorized()
+    principal = await runtime.tokens.verify(token)
+    context.subject.set(principal.user_id)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_platform_admin(principal: CurrentUser) -> Principal:
+    if not principal.is_platform_admin:
+        raise forbidden("this needs a platform administrator")
+    return principal
+
+
+PlatformAdmin = Annotated[Principal, Depends(get_platform_admin)]
+
+
+def get_internal_caller(request: Request) -> str:
+    """Internal routes are for other services; Kubernetes NetworkPolicies keep clients out."""
+    caller = request.headers.get(context.CALLER_HEADER)
+    if not caller:
+        raise unauthorized("internal API: only QuckChat services may call this")
+    return caller
+
+
+InternalCaller = Annotated[str, Depends(get_internal_caller)]
+
+
+async def get_optional_principal(
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal | None:
+    token = bearer_token(authorization)
+    return None if token is None else await runtime.tokens.verify(token)
+
+
+OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The end client's address: the gateway's X-Forwarded-For when the gateway sent it."""
+    if request.headers.get(context.CALLER_HEADER) == "backend-gateway":
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.client.host if request.client else None

@@ -1,0 +1,272 @@
+"""Events: one interface, a Kafka implementation (aiokafka) and an in-process one.
+
+Delivery is at-least-once in both: a handler that fails is retried, so consumers make their
+effects idempotent with `first_delivery` (a redelivered event then has no second effect).
+Every event carries a key (the entity it is about); Kafka keeps per-key order by partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Column, MetaData, String, Table, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core import logging as qlog
+from quckchat.core.sql import UTCDateTime, is_unique_violation, utcnow
+
+log = qlog.get("events")
+
+
+@dataclass(frozen=True)
+class Event:
+    """The envelope every QuckChat event travels in."""
+
+    type: str
+    source: str
+    key: str
+    data: dict[str, Any]
+    tenant: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "source": self.source,
+                "time": self.time,
+                "tenant": self.tenant,
+                "key": self.key,
+                "data": self.data,
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Event:
+        obj = json.loads(raw)
+        return cls(
+            type=obj["type"],
+            source=obj["source"],
+            key=obj.get("key") or "",
+            data=obj.get("data") or {},
+            tenant=obj.get("tenant"),
+            id=obj["id"],
+            time=obj["time"],
+        )
+
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    group: str
+    topics: tuple[str, ...]
+    handler: Handler
+
+
+class EventBus(Protocol):
+    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None: ...
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, topic: str, event: Event) -> None: ...
+    async def ping(self) -> None: ...
+
+
+RETRY_DELAYS = (0.05, 0.2, 1.0, 3.0)
+
+
+async def _deliver(sub: Subscription, event: Event) -> None:
+    """Run the handler, retrying with backoff; give up loudly after the last try."""
+    for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        try:
+            await sub.handler(event)
+            return
+        except Exception:
+            if delay is None:
+                log.exception(
+                    "event %s (%s) dropped by %s after %d tries",
+                    event.id, event.type, sub.group, attempt + 1,
+                )
+                return
+            log.warning("event %s failed in %s, retrying", event.id, sub.group, exc_info=True)
+            await asyncio.sleep(delay)
+
+
+class _Hub:
+    """The process-wide router of the in-process bus: one queue per (group, topic set)."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, list[tuple[str, asyncio.Queue[Event]]]] = defaultdict(list)
+
+    def attach(self, group: str, topics: tuple[str, ...]) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        for topic in topics:
+            self.queues[topic].append((group, queue))
+        return queue
+
+    def detach(self, queue: asyncio.Queue[Event]) -> None:
+        for topic, entries in self.queues.items():
+            self.queues[topic] = [(g, q) for g, q in entries if q is not queue]
+
+    def route(self, topic: str, event: Event) -> None:
+        # One delivery per consumer group, as Kafka does: replicas of a group share a queue.
+        seen: set[str] = set()
+        for group, queue in self.queues.get(topic, []):
+            if group not in seen:
+                seen.add(group)
+                queue.put_nowait(event)
+
+
+_HUB = _Hub()
+
+
+class InProcessBus:
+    """Events inside one process (the `quckchat run` default); same interface as Kafka."""
+
+    def __init__(self, prefix: str = "", hub: _Hub | None = None) -> None:
+        self.prefix = prefix
+        self.hub = hub or _HUB
+        self.subscriptions: list[Subscription] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._queues: list[asyncio.Queue[Event]] = []
+
+    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
+        self.subscriptions.append(Subscription(group, tuple(topics), handler))
+
+    async def start(self) -> None:
+        for sub in self.subscriptions:
+            queue = self.hub.attach(sub.group, tuple(self.prefix + t for t in sub.topics))
+            self._queues.append(queue)
+            self._tasks.append(asyncio.create_task(self._pump(sub, queue)))
+
+    async def _pump(self, sub: Subscription, queue: asyncio.Queue[Event]) -> None:
+        while True:
+            event = await queue.get()
+            await _deliver(sub, event)
+
+    async def stop(self) -> None:
+        for queue in self._queues:
+            self.hub.detach(queue)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._queues.clear()
+
+    async def publish(self, topic: str, event: Event) -> None:
+        self.hub.route(self.prefix + topic, event)
+
+    async def ping(self) -> None:
+        return None
+
+
+class KafkaBus:
+    """Events on Kafka: an idempotent producer, one consumer group per subscribing service."""
+
+    def __init__(self, bootstrap: str, *, client_id: str, prefix: str = "") -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self.prefix = prefix
+        self.subscriptions: list[Subscription] = []
+        self._producer: Any = None
+        self._consumers: list[Any] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
+        self.subscriptions.append(Subscription(group, tuple(topics), handler))
+
+    async def start(self) -> None:
+        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+        )
+        await self._producer.start()
+        for sub in self.subscriptions:
+            consumer = AIOKafkaConsumer(
+                *(self.prefix + t for t in sub.topics),
+                bootstrap_servers=self.bootstrap,
+                client_id=self.client_id,
+                group_id=self.prefix + sub.group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                metadata_max_age_ms=5000,
+            )
+            await consumer.start()
+            self._consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(self._pump(sub, consumer)))
+
+    async def _pump(self, sub: Subscription, consumer: Any) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            for records in batches.values():
+                for record in records:
+                    try:
+                        event = Event.from_json(record.value)
+                    except (ValueError, KeyError):
+                        log.error("unreadable event at %s:%s skipped", record.topic, record.offset)
+                        continue
+                    await _deliver(sub, event)
+            if batches:
+                # Commit only after handling: a crash before this line redelivers the batch.
+                await consumer.commit()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for consumer in self._consumers:
+            await consumer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        self._tasks.clear()
+        self._consumers.clear()
+
+    async def publish(self, topic: str, event: Event) -> None:
+        await self._producer.send_and_wait(
+            self.prefix + topic, event.to_json(), key=event.key.encode()
+        )
+
+    async def ping(self) -> None:
+        await self._producer.client.fetch_all_metadata()
+
+
+def processed_events_table(metadata: MetaData) -> Table:
+    """The table a consuming service records handled event ids in."""
+    return Table(
+        "processed_events",
+        metadata,
+        Column("event_id", String(64), primary_key=True),
+        Column("processed_at", UTCDateTime(), nullable=False),
+    )
+
+
+async def first_delivery(session: AsyncSession, table: Table, event: Event) -> bool:
+    """Record the event as handled in the caller's transaction; False if it was handled before.
+
+    The caller does its effect in the same transaction, so effect and record commit together.
+    """
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(table).values(event_id=event.id, processed_at=utcnow()))
+    except IntegrityError as exc:
+        if is_unique_violation(exc):
+            return False
+        raise
+    return True

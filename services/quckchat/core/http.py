@@ -1,0 +1,95 @@
+"""Calls between services: timeouts, retries only where a repeat is harmless, context passed on."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from quckchat.core import context
+from quckchat.core.errors import Problem
+from quckchat.core.settings import Settings
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+BACKOFF = (0.05, 0.2, 0.5)
+
+
+class ServiceClient:
+    """The one HTTP client a service uses to reach the others by catalog name."""
+
+    def __init__(self, settings: Settings, caller: str, *, transport: Any = None) -> None:
+        self.settings = settings
+        self.caller = caller
+        self.client = httpx.AsyncClient(
+            timeout=settings.http_timeout_seconds,
+            transport=transport,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {context.CALLER_HEADER: self.caller}
+        rid = context.request_id.get()
+        if rid != "-":
+            headers[context.REQUEST_ID_HEADER] = rid
+        if extra:
+            headers.update(extra)
+        return headers
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request; retry with backoff on transport errors and 502-504 if idempotent.
+
+        Raises Problem(503/504) when the service cannot be reached, so callers answer clearly.
+        """
+        method = method.upper()
+        retry = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        url = self.settings.service_url(service) + path
+        attempts = (*BACKOFF, None) if retry else (None,)
+        for delay in attempts:
+            try:
+                response = await self.client.request(
+                    method, url, headers=self.headers(headers), **kwargs
+                )
+            except httpx.TimeoutException as exc:
+                if delay is None:
+                    raise Problem(504, f"the {service} service did not answer in time") from exc
+            except httpx.TransportError as exc:
+                if delay is None:
+                    raise Problem(503, f"the {service} service is unreachable") from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or delay is None:
+                    return response
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def json(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """Like request(), but an error answer is re-raised as the service's own problem."""
+        response = await self.request(service, method, path, **kwargs)
+        raise_for_problem(service, response)
+        return response.json() if response.content else None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def raise_for_problem(service: str, response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+        detail = body.get("detail") or f"{service} answered {response.status_code}"
+        slug = str(body.get("type", "")).rsplit("/", 1)[-1] or None
+    except ValueError:
+        detail, slug = f"{service} answered {response.status_code}", None
+    status = response.status_code if response.status_code < 500 else 502
+    raise Problem(status, detail, slug=slug)

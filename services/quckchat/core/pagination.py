@@ -1,0 +1,78 @@
+"""Cursor pagination: opaque cursors over a (sort key, id) pair, stable under inserts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from quckchat.core.errors import Problem
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(*values: Any) -> str:
+    raw = json.dumps([v.isoformat() if hasattr(v, "isoformat") else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor") from exc
+    if not isinstance(values, list) or len(values) != 2:
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+    return values
+
+
+def keyset(
+    query: Select[Any],
+    sort: InstrumentedAttribute[Any],
+    ident: InstrumentedAttribute[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    descending: bool = True,
+    parse: Any = None,
+) -> Select[Any]:
+    """Apply ordering, the cursor's position and limit+1 (the extra row tells if more follow)."""
+    if cursor:
+        sort_value, id_value = decode_cursor(cursor)
+        if parse is not None:
+            sort_value = parse(sort_value)
+        if descending:
+            query = query.where(or_(sort < sort_value, and_(sort == sort_value, ident < id_value)))
+        else:
+            query = query.where(or_(sort > sort_value, and_(sort == sort_value, ident > id_value)))
+    order = (sort.desc(), ident.desc()) if descending else (sort.asc(), ident.asc())
+    return query.order_by(*order).limit(min(limit, MAX_LIMIT) + 1)
+
+
+def parse_datetime(value: Any) -> datetime:
+    """Read back a timestamp cursor position."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor") from exc
+
+
+def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
+    """Split the limit+1 rows into this page and the cursor of the next (None on the last)."""
+    limit = min(limit, MAX_LIMIT)
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(*key(rows[-1]))

@@ -1,0 +1,101 @@
+"""The live connections of one running service: database, cache, events, HTTP, token keys."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from quckchat.catalog import ServiceSpec, Store
+from quckchat.core import cache as cache_mod
+from quckchat.core import metrics
+from quckchat.core.events import Event, EventBus, InProcessBus, KafkaBus
+from quckchat.core.http import ServiceClient
+from quckchat.core.settings import Settings
+from quckchat.core.sql import Database
+from quckchat.core.tokens import TokenVerifier
+
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    spec: ServiceSpec
+    settings: Settings
+    db: Database | None
+    cache: Redis
+    events: EventBus
+    http: ServiceClient
+    tokens: TokenVerifier
+    started_at: float = field(default_factory=time.monotonic)
+    stopping: bool = False
+    # Service-specific singletons (a policy enforcer, a key ring) set by startup hooks.
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def health_checks(self) -> dict[str, Check]:
+        checks: dict[str, Check] = {}
+        if self.db is not None:
+            checks["database"] = self.db.ping
+        checks["redis"] = lambda: cache_mod.ping(self.cache)
+        checks["kafka"] = self.events.ping
+        return checks
+
+    async def emit(
+        self, type_: str, key: str, data: dict[str, Any], *, tenant: str | None = None
+    ) -> Event:
+        """Publish an event of this service on its own topic, keyed for per-entity order."""
+        event = Event(type=type_, source=self.spec.name, key=key, data=data, tenant=tenant)
+        await self.events.publish(self.spec.topic, event)
+        metrics.EVENTS_PUBLISHED.labels(self.spec.name, type_).inc()
+        return event
+
+    @property
+    def uptime(self) -> int:
+        return int(time.monotonic() - self.started_at)
+
+
+def build(spec: ServiceSpec, settings: Settings) -> Runtime:
+    """Connect to the stores the catalog names for the service (embedded where unset)."""
+    db = Database(settings.effective_database_url()) if spec.relational_store else None
+    cache = cache_mod.connect(settings.redis_url)
+    bus: EventBus
+    if settings.kafka_bootstrap:
+        bus = KafkaBus(
+            settings.kafka_bootstrap, client_id=spec.name, prefix=settings.kafka_topic_prefix
+        )
+    else:
+        bus = InProcessBus(prefix=settings.kafka_topic_prefix)
+    http = ServiceClient(settings, caller=spec.name)
+
+    async def fetch_jwks() -> Any:
+        return await http.json("auth", "GET", "/.well-known/jwks.json")
+
+    tokens = TokenVerifier(
+        fetch_jwks,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        cache=cache,
+    )
+    return Runtime(spec, settings, db, cache, bus, http, tokens)
+
+
+async def check_all(runtime: Runtime) -> dict[str, str]:
+    """Run every dependency check at once, each bounded by the health timeout."""
+    checks = runtime.health_checks()
+
+    async def one(check: Check) -> str:
+        try:
+            await asyncio.wait_for(check(), runtime.settings.health_timeout_seconds)
+        except Exception:
+            return "unhealthy"
+        return "healthy"
+
+    results = await asyncio.gather(*(one(c) for c in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+__all__ = ["Runtime", "Store", "build", "check_all"]

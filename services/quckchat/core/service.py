@@ -1,0 +1,41 @@
+"""What a service folder hands the framework: its routers, consumers and lifecycle hooks.
+
+Each service declares one `service = Service(...)` in `quckchat/<service>/service.py`;
+`create_app` does the rest, so a new service is a catalog entry plus one folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter
+
+if TYPE_CHECKING:
+    from quckchat.core.events import Event
+    from quckchat.core.runtime import Runtime
+
+Hook = Callable[["Runtime"], Awaitable[None]]
+EventHandler = Callable[["Runtime", "Event"], Awaitable[None]]
+JwksProvider = Callable[["Runtime"], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """Handle events from the topics of the named producing services."""
+
+    sources: tuple[str, ...]
+    handler: EventHandler
+
+
+@dataclass(frozen=True)
+class Service:
+    routers: list[APIRouter]
+    consumers: list[Consumer] = field(default_factory=list)
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    # Long-running loops (schedulers, sweepers) run for the service's lifetime.
+    background: list[Hook] = field(default_factory=list)
+    # Where this service reads token keys from; default: the auth service's JWKS over HTTP.
+    jwks: JwksProvider | None = None

@@ -1,0 +1,67 @@
+"""Configuration from `QUCKCHAT_*` environment variables; no config file is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from quckchat import catalog
+
+
+class Settings(BaseSettings):
+    """What a service process needs to know. Embedded defaults make `quckchat run` work alone."""
+
+    model_config = SettingsConfigDict(env_prefix="QUCKCHAT_", extra="ignore")
+
+    service: str = ""
+    version: str = "1.0.0"
+    host: str = "127.0.0.1"
+    port: int | None = None
+    data_dir: Path = Path(".quckchat")
+    log_level: str = "INFO"
+
+    # Stores. None means the embedded default (SQLite file, in-process Redis and event bus).
+    database_url: str | None = None
+    redis_url: str | None = None
+    kafka_bootstrap: str | None = None
+    kafka_topic_prefix: str = ""
+
+    # How services find each other: Kubernetes sets "http://{name}:{port}".
+    service_url_template: str = "http://127.0.0.1:{port}"
+    http_timeout_seconds: float = 5.0
+    health_timeout_seconds: float = 2.0
+
+    # Tokens: the gateway-issued JWT and who may accept it.
+    jwt_issuer: str = "quckchat"
+    jwt_audience: str = "quckchat"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    default_tenant: str = "default"
+
+    # Rate limits at the gateway (requests per window).
+    rate_limit_window_seconds: int = 60
+    rate_limit_per_user: int = 600
+    rate_limit_per_ip: int = 1200
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    # Auth specifics.
+    sms_provider: str = "console"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_verify_service_sid: str = ""
+    otp_send_limit_per_phone: int = 5
+    otp_send_limit_per_ip: int = 20
+    otp_send_window_seconds: int = 3600
+    oidc_providers_json: str = ""
+    oauth_redirect_base: str = "http://127.0.0.1:3000/api/v1/auth/oauth"
+
+    def service_url(self, name: str) -> str:
+        spec = catalog.get(name)
+        return self.service_url_template.format(name=spec.name, port=spec.port).rstrip("/")
+
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / (self.service or 'quckchat')}.db"

@@ -1,0 +1,152 @@
+"""Test helpers shared by every suite: real-server URLs, fresh databases, apps, tokens."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from quckchat.core.app import create_app
+from quckchat.core.runtime import Runtime
+from quckchat.core.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TESTBED_ENV = Path(
+    os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")
+) / "env"
+
+SERVER_VARS = {
+    "postgres": "QUCKCHAT_TEST_POSTGRES_URL",
+    "mysql": "QUCKCHAT_TEST_MYSQL_URL",
+    "redis": "QUCKCHAT_TEST_REDIS_URL",
+    "kafka": "QUCKCHAT_TEST_KAFKA_BOOTSTRAP",
+}
+
+
+def load_testbed_env() -> None:
+    """Take the addresses `hack/testbed up` wrote, unless the environment already names them."""
+    if not TESTBED_ENV.exists():
+        return
+    for line in TESTBED_ENV.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#"):
+            os.environ.setdefault(name, value)
+
+
+def server(kind: str) -> str:
+    """The address of a real server; a missing one fails under CI=true and skips elsewhere."""
+    value = os.environ.get(SERVER_VARS[kind])
+    if value:
+        return value
+    message = f"real {kind} server not available: run `hack/testbed up` ({SERVER_VARS[kind]} unset)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@asynccontextmanager
+async def fresh_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A new, empty database on `kind` (sqlite, mysql or postgres), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / uuid.uuid4().hex}.db"
+        return
+    base = server(kind)
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"CREATE DATABASE {name}"))
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        async with admin.connect() as conn:
+            if kind == "postgres":
+                await conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            else:
+                await conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        await admin.dispose()
+
+
+class TestKeys:
+    """A signing key that stands in for the auth service in tests of other services."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.kid = f"test-{uuid.uuid4().hex[:8]}"
+        self.private = Ed25519PrivateKey.generate()
+        jwk = jwt.PyJWK.from_json(
+            jwt.algorithms.OKPAlgorithm.to_jwk(self.private.public_key())  # type: ignore[attr-defined]
+        )
+        self.public_jwk = {**jwk._jwk_data, "kid": self.kid, "use": "sig", "alg": "EdDSA"}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public_jwk]}
+
+    def mint(self, user_id: str, *, tenant: str = "default", session_id: str | None = None,
+             ttl: int = 900, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": "quckchat", "aud": "quckchat", "sub": user_id,
+            "sid": session_id or uuid.uuid4().hex, "tid": tenant,
+            "iat": now, "exp": now + ttl, "typ": "access", **claims,
+        }
+        return jwt.encode(payload, self.private, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def header(self, user_id: str, **kw: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.mint(user_id, **kw)}"}
+
+
+@asynccontextmanager
+async def running_app(
+    service: str, settings: Settings, *, keys: TestKeys | None = None
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, Runtime]]:
+    """The service's app with its lifespan run, and a client that talks to it in-process."""
+    app = create_app(service, settings)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        if settings.redis_url is None:
+            # The embedded Redis lives as long as the process: start each test from empty.
+            await runtime.cache.flushall()
+        if keys is not None:
+            async def source() -> dict[str, Any]:
+                return keys.jwks()
+
+            runtime.tokens.source = source
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield app, client, runtime
+
+
+class OtpOutbox(logging.Handler):
+    """Reads one-time codes from the console SMS provider's log, as a developer would."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.codes: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        phone, code = getattr(record, "phone", None), getattr(record, "otp_code", None)
+        if phone and code:
+            self.codes[phone] = code
+
+    def __enter__(self) -> OtpOutbox:
+        logger = logging.getLogger("quckchat.sms")
+        logger.addHandler(self)
+        logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("quckchat.sms").removeHandler(self)
