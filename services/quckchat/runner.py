@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -14,6 +15,7 @@ import uvicorn
 
 from quckchat import catalog
 from quckchat.catalog import ServiceSpec
+from quckchat.core import logging as qlog
 from quckchat.core.app import create_app
 from quckchat.core.settings import Settings
 
@@ -49,7 +51,7 @@ class ServiceHost:
             config = uvicorn.Config(
                 create_app(spec, settings),
                 host=self.host,
-                port=settings.port or spec.port,
+                port=settings.port or settings.port_for(spec),
                 log_config=None,
                 access_log=False,
                 lifespan="on",
@@ -85,7 +87,7 @@ def serve_one(name: str, *, host: str | None, port: int | None) -> int:
     uvicorn.run(
         create_app(spec, settings),
         host=host or settings.host,
-        port=port or settings.port or spec.port,
+        port=port or settings.port or settings.port_for(spec),
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
@@ -94,14 +96,18 @@ def serve_one(name: str, *, host: str | None, port: int | None) -> int:
 
 
 def embedded_settings(data_dir: Path) -> Callable[[ServiceSpec], Settings]:
+    # Quiet by default so the ready table stays readable; QUCKCHAT_LOG_LEVEL=INFO for more.
+    level = os.environ.get("QUCKCHAT_LOG_LEVEL", "WARNING")
+
     def settings_for(spec: ServiceSpec) -> Settings:
-        return Settings(service=spec.name, data_dir=data_dir)
+        return Settings(service=spec.name, data_dir=data_dir, log_level=level)
 
     return settings_for
 
 
 def run_platform(*, data_dir: str, host: str, only: list[str] | None) -> int:
     specs = [catalog.get(n) for n in only] if only else catalog.implemented()
+    qlog.configure("quckchat")
     path = Path(data_dir)
     path.mkdir(parents=True, exist_ok=True)
     return asyncio.run(_run(specs, path, host))

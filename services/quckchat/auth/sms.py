@@ -7,6 +7,7 @@ limits and expiry stay in one place (ours) whichever provider is configured.
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 import httpx
@@ -24,6 +25,10 @@ class SmsProvider(Protocol):
 
 class ConsoleSms:
     """Writes the code to the log, where a developer (or a test) reads it."""
+
+    def __init__(self) -> None:
+        # The code must show even when the platform logs only warnings.
+        log.setLevel(logging.INFO)
 
     async def send_code(self, *, phone: str, code: str) -> None:
         log.info("OTP for %s is %s", phone, code, extra={"phone": phone, "otp_code": code})

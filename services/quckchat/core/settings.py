@@ -30,6 +30,8 @@ class Settings(BaseSettings):
 
     # How services find each other: Kubernetes sets "http://{name}:{port}".
     service_url_template: str = "http://127.0.0.1:{port}"
+    # Shifts every catalog port, so a second platform (a test run) can sit beside `make run`.
+    port_offset: int = 0
     http_timeout_seconds: float = 5.0
     health_timeout_seconds: float = 2.0
 
@@ -59,7 +61,12 @@ class Settings(BaseSettings):
 
     def service_url(self, name: str) -> str:
         spec = catalog.get(name)
-        return self.service_url_template.format(name=spec.name, port=spec.port).rstrip("/")
+        return self.service_url_template.format(name=spec.name, port=self.port_for(spec)).rstrip(
+            "/"
+        )
+
+    def port_for(self, spec: catalog.ServiceSpec) -> int:
+        return spec.port + self.port_offset
 
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,15 @@
+"""`python -m bench` (what `make bench` runs): every benchmark, one after another."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bench import identity
+
+
+def main() -> None:
+    asyncio.run(identity.main())
+
+
+if __name__ == "__main__":
+    main()

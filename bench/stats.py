@@ -1,0 +1,36 @@
+"""Small helpers to time things and print figures the same way in every benchmark."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def timed(call: Callable[[], Awaitable[object]], n: int, warmup: int = 20) -> list[float]:
+    """Latencies of n sequential calls, in milliseconds, after a warm-up."""
+    for _ in range(warmup):
+        await call()
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        await call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def report(name: str, samples: list[float], unit: str = "ms") -> None:
+    print(
+        f"{name:<44} n={len(samples):<6} p50={statistics.median(samples):7.3f}{unit} "
+        f"p95={percentile(samples, 95):7.3f}{unit} p99={percentile(samples, 99):7.3f}{unit}"
+    )
+
+
+def figure(name: str, value: float, unit: str, note: str = "") -> None:
+    print(f"{name:<44} {value:10.1f} {unit}  {note}".rstrip())

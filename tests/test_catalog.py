@@ -1,0 +1,69 @@
+"""The catalog is the one list every tool reads: it must be complete and consistent."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from quckchat import catalog
+from quckchat.cli import main
+
+# Ports as the product documents give them.
+DOCUMENTED_PORTS = {
+    "auth": 8081, "user": 8082, "permission": 8083, "audit": 8084, "admin": 8085,
+    "backend-gateway": 3000, "realtime": 4000, "notification": 3001,
+    "presence": 4001, "call": 4002, "message": 4003, "notification-orchestrator": 4004,
+    "huddle": 4005, "event-broadcast": 4006,
+    "workspace": 5004, "channel": 5005, "search": 5006, "thread": 5009, "bookmark": 5010,
+    "reminder": 5011,
+    "media": 5001, "file": 5002, "attachment": 5012, "cdn": 5013,
+    "analytics": 5007, "moderation": 5014, "export": 5015, "integration": 5016,
+    "ml": 5008, "sentiment": 5017, "insights": 5018, "smart-reply": 5019,
+}
+DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def test_all_32_services_with_their_documented_ports() -> None:
+    assert {s.name: s.port for s in catalog.SERVICES} == DOCUMENTED_PORTS
+    assert len({s.port for s in catalog.SERVICES}) == 32
+
+
+@pytest.mark.parametrize("spec", catalog.SERVICES, ids=lambda s: s.name)
+def test_names_are_dns_labels_and_references_exist(spec: catalog.ServiceSpec) -> None:
+    assert DNS_LABEL.match(spec.name)
+    names = set(catalog.names())
+    assert set(spec.depends_on) <= names
+    assert set(spec.consumes) <= names
+    assert spec.name not in spec.depends_on
+
+
+def test_dependencies_have_no_cycle_and_order_puts_callees_first() -> None:
+    order = [s.name for s in catalog.startup_order()]
+    assert sorted(order) == sorted(catalog.names())
+    for spec in catalog.SERVICES:
+        for dep in spec.depends_on:
+            assert order.index(dep) < order.index(spec.name)
+
+
+def test_a_cycle_is_reported() -> None:
+    a = catalog.ServiceSpec("a", catalog.Group.EDGE, 1, (), "", depends_on=("b",))
+    b = catalog.ServiceSpec("b", catalog.Group.EDGE, 2, (), "", depends_on=("a",))
+    with pytest.raises(ValueError, match="cycle"):
+        catalog.startup_order([a, b])
+
+
+def test_public_prefixes_are_unique() -> None:
+    prefixes = [s.public_prefix for s in catalog.SERVICES if s.public_prefix]
+    assert len(prefixes) == len(set(prefixes))
+
+
+def test_cli_prints_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 32
+    assert {"name", "group", "port", "stores"} <= set(listed[0])
+    assert main(["catalog"]) == 0
+    table = capsys.readouterr().out
+    assert "backend-gateway" in table and "3000" in table
