@@ -14,16 +14,16 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
 
 import httpx
+from quckchat.core.tokens import TokenVerifier
 
 from bench.stats import figure, report, timed
-from quckchat.core.tokens import TokenVerifier
 
 PORT_OFFSET = 30000
 GATEWAY = f"http://127.0.0.1:{3000 + PORT_OFFSET}"
@@ -38,14 +38,21 @@ def rss_mb(pid: int) -> float:
 
 
 def start_platform(data_dir: str) -> tuple[subprocess.Popen[str], float]:
-    env = {**os.environ, "QUCKCHAT_PORT_OFFSET": str(PORT_OFFSET),
-           "QUCKCHAT_RATE_LIMIT_PER_IP": "10000000", "QUCKCHAT_RATE_LIMIT_PER_USER": "10000000",
-           "QUCKCHAT_OTP_SEND_LIMIT_PER_PHONE": "10000000",
-           "QUCKCHAT_OTP_SEND_LIMIT_PER_IP": "10000000"}
+    env = {
+        **os.environ,
+        "QUCKCHAT_PORT_OFFSET": str(PORT_OFFSET),
+        "QUCKCHAT_RATE_LIMIT_PER_IP": "10000000",
+        "QUCKCHAT_RATE_LIMIT_PER_USER": "10000000",
+        "QUCKCHAT_OTP_SEND_LIMIT_PER_PHONE": "10000000",
+        "QUCKCHAT_OTP_SEND_LIMIT_PER_IP": "10000000",
+    }
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "quckchat.cli", "run", "--data-dir", data_dir],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -102,12 +109,19 @@ async def _measure(proc: subprocess.Popen[str]) -> None:
         via = await timed(lambda: client.get(f"{GATEWAY}/api/v1/auth/me", headers=headers), 1000)
         report("GET /me direct to auth", direct)
         report("GET /api/v1/auth/me through the gateway", via)
-        figure("gateway overhead (median difference)",
-               (statistics.median(via) - statistics.median(direct)) * 1000, "us",
-               "(target <= 1500 us)")
+        figure(
+            "gateway overhead (median difference)",
+            (statistics.median(via) - statistics.median(direct)) * 1000,
+            "us",
+            "(target <= 1500 us)",
+        )
 
-        body = {"subject": tokens["user_id"], "object": "channel:*", "action": "write",
-                "tenant": "default"}
+        body = {
+            "subject": tokens["user_id"],
+            "object": "channel:*",
+            "action": "write",
+            "tenant": "default",
+        }
         internal = {"X-QuckChat-Caller": "bench"}
         checks = await timed(
             lambda: client.post(f"{PERMISSION}/internal/check", json=body, headers=internal), 2000
@@ -121,8 +135,10 @@ async def _measure(proc: subprocess.Popen[str]) -> None:
 
 
 async def _register(client: httpx.AsyncClient) -> dict[str, str]:
-    r = await client.post(f"{GATEWAY}/api/v1/auth/register",
-                          json={"email": "bench@example.com", "password": "benchmark password"})
+    r = await client.post(
+        f"{GATEWAY}/api/v1/auth/register",
+        json={"email": "bench@example.com", "password": "benchmark password"},
+    )
     r.raise_for_status()
     tokens: dict[str, str] = r.json()
     return tokens
@@ -136,8 +152,9 @@ async def _otp_verify_latency(client: httpx.AsyncClient, reader: CodeReader) -> 
         await client.post(f"{GATEWAY}/api/v1/auth/otp/send", json={"phone": phone})
         code = await reader.code_for(phone)
         started = time.perf_counter()
-        r = await client.post(f"{GATEWAY}/api/v1/auth/otp/verify",
-                              json={"phone": phone, "code": code})
+        r = await client.post(
+            f"{GATEWAY}/api/v1/auth/otp/verify", json={"phone": phone, "code": code}
+        )
         samples.append((time.perf_counter() - started) * 1000)
         r.raise_for_status()
     return samples
@@ -145,8 +162,10 @@ async def _otp_verify_latency(client: httpx.AsyncClient, reader: CodeReader) -> 
 
 async def _token_verifications(client: httpx.AsyncClient) -> None:
     jwks = (await client.get(f"{AUTH}/.well-known/jwks.json")).json()
-    r = await client.post(f"{GATEWAY}/api/v1/auth/login",
-                          json={"email": "bench@example.com", "password": "benchmark password"})
+    r = await client.post(
+        f"{GATEWAY}/api/v1/auth/login",
+        json={"email": "bench@example.com", "password": "benchmark password"},
+    )
     token = r.json()["access_token"]
 
     async def source() -> dict[str, object]:

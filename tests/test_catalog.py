@@ -6,21 +6,43 @@ import json
 import re
 
 import pytest
-
 from quckchat import catalog
 from quckchat.cli import main
 
 # Ports as the product documents give them.
 DOCUMENTED_PORTS = {
-    "auth": 8081, "user": 8082, "permission": 8083, "audit": 8084, "admin": 8085,
-    "backend-gateway": 3000, "realtime": 4000, "notification": 3001,
-    "presence": 4001, "call": 4002, "message": 4003, "notification-orchestrator": 4004,
-    "huddle": 4005, "event-broadcast": 4006,
-    "workspace": 5004, "channel": 5005, "search": 5006, "thread": 5009, "bookmark": 5010,
+    "auth": 8081,
+    "user": 8082,
+    "permission": 8083,
+    "audit": 8084,
+    "admin": 8085,
+    "backend-gateway": 3000,
+    "realtime": 4000,
+    "notification": 3001,
+    "presence": 4001,
+    "call": 4002,
+    "message": 4003,
+    "notification-orchestrator": 4004,
+    "huddle": 4005,
+    "event-broadcast": 4006,
+    "workspace": 5004,
+    "channel": 5005,
+    "search": 5006,
+    "thread": 5009,
+    "bookmark": 5010,
     "reminder": 5011,
-    "media": 5001, "file": 5002, "attachment": 5012, "cdn": 5013,
-    "analytics": 5007, "moderation": 5014, "export": 5015, "integration": 5016,
-    "ml": 5008, "sentiment": 5017, "insights": 5018, "smart-reply": 5019,
+    "media": 5001,
+    "file": 5002,
+    "attachment": 5012,
+    "cdn": 5013,
+    "analytics": 5007,
+    "moderation": 5014,
+    "export": 5015,
+    "integration": 5016,
+    "ml": 5008,
+    "sentiment": 5017,
+    "insights": 5018,
+    "smart-reply": 5019,
 }
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 

@@ -18,7 +18,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, HTTPException
-
 from quckchat.auth.oidc import OidcClient, Provider
 
 ISSUER, CLIENT_ID = "https://idp.test", "quckchat-client"
@@ -33,26 +32,40 @@ class FakeProvider:
         self.app.post("/token")(self.token)
         self.app.get("/jwks")(self.jwks)
 
-    def authorize(self, url: str, *, sub: str, email: str, verified: bool = True,
-                  nonce: str | None = None) -> tuple[str, str]:
+    def authorize(
+        self, url: str, *, sub: str, email: str, verified: bool = True, nonce: str | None = None
+    ) -> tuple[str, str]:
         """What the user's browser does at the provider: returns (code, state)."""
         query = {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
         assert query["code_challenge_method"] == "S256" and query["client_id"] == CLIENT_ID
         code = uuid.uuid4().hex
-        self.grants[code] = {"challenge": query["code_challenge"], "sub": sub, "email": email,
-                             "verified": verified, "nonce": nonce or query["nonce"]}
+        self.grants[code] = {
+            "challenge": query["code_challenge"],
+            "sub": sub,
+            "email": email,
+            "verified": verified,
+            "nonce": nonce or query["nonce"],
+        }
         return code, query["state"]
 
-    async def token(self, code: str = Form(), code_verifier: str = Form(),
-                    client_id: str = Form()) -> dict[str, str]:
+    async def token(
+        self, code: str = Form(), code_verifier: str = Form(), client_id: str = Form()
+    ) -> dict[str, str]:
         grant = self.grants.pop(code, None)
         digest = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest())
         if grant is None or digest.decode().rstrip("=") != grant["challenge"]:
             raise HTTPException(400, "invalid_grant")
         now = int(time.time())
-        claims = {"iss": ISSUER, "aud": client_id, "sub": grant["sub"], "iat": now,
-                  "exp": now + 300, "nonce": grant["nonce"], "email": grant["email"],
-                  "email_verified": grant["verified"]}
+        claims = {
+            "iss": ISSUER,
+            "aud": client_id,
+            "sub": grant["sub"],
+            "iat": now,
+            "exp": now + 300,
+            "nonce": grant["nonce"],
+            "email": grant["email"],
+            "email_verified": grant["verified"],
+        }
         token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
         return {"id_token": token, "access_token": "provider-token", "token_type": "Bearer"}
 
@@ -65,19 +78,34 @@ class FakeProvider:
 def provider(auth) -> FakeProvider:  # type: ignore[no-untyped-def]
     _, runtime = auth
     fake = FakeProvider()
-    config = Provider("fake", ISSUER, f"{ISSUER}/authorize", f"{ISSUER}/token", f"{ISSUER}/jwks",
-                      client_id=CLIENT_ID, client_secret="secret")
-    runtime.state["oidc"] = OidcClient(runtime, {"fake": config},
-                                       transport=httpx.ASGITransport(app=fake.app))
+    config = Provider(
+        "fake",
+        ISSUER,
+        f"{ISSUER}/authorize",
+        f"{ISSUER}/token",
+        f"{ISSUER}/jwks",
+        client_id=CLIENT_ID,
+        client_secret="secret",
+    )
+    runtime.state["oidc"] = OidcClient(
+        runtime, {"fake": config}, transport=httpx.ASGITransport(app=fake.app)
+    )
     return fake
 
 
-async def oidc_sign_in(client: httpx.AsyncClient, provider: FakeProvider, *, sub: str,
-                       email: str, verified: bool = True,
-                       headers: dict[str, str] | None = None) -> httpx.Response:
+async def oidc_sign_in(
+    client: httpx.AsyncClient,
+    provider: FakeProvider,
+    *,
+    sub: str,
+    email: str,
+    verified: bool = True,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     start = (await client.get("/oauth/fake/authorize", headers=headers or {})).json()
-    code, state = provider.authorize(start["authorization_url"], sub=sub, email=email,
-                                     verified=verified)
+    code, state = provider.authorize(
+        start["authorization_url"], sub=sub, email=email, verified=verified
+    )
     return await client.post("/oauth/fake/callback", json={"code": code, "state": state})
 
 
@@ -87,28 +115,37 @@ async def test_first_sign_in_creates_an_account_and_the_next_finds_it(auth, prov
     assert first.status_code == 200, first.text
     again = await oidc_sign_in(client, provider, sub="g-1", email="grace@example.com")
     assert again.json()["user_id"] == first.json()["user_id"]
-    me = (await client.get("/me", headers={
-        "Authorization": f"Bearer {again.json()['access_token']}"})).json()
+    me = (
+        await client.get("/me", headers={"Authorization": f"Bearer {again.json()['access_token']}"})
+    ).json()
     assert me["providers"] == ["fake"] and me["email"] == "grace@example.com"
 
 
 async def test_a_signed_in_user_links_the_identity_to_their_account(auth, provider, outbox) -> None:
     client, _ = auth
     await client.post("/otp/send", json={"phone": "+15550003333"})
-    phone = (await client.post("/otp/verify", json={"phone": "+15550003333",
-                                                    "code": outbox.codes["+15550003333"]})).json()
+    phone = (
+        await client.post(
+            "/otp/verify", json={"phone": "+15550003333", "code": outbox.codes["+15550003333"]}
+        )
+    ).json()
     headers = {"Authorization": f"Bearer {phone['access_token']}"}
-    linked = await oidc_sign_in(client, provider, sub="g-2", email="other@example.com",
-                                headers=headers)
+    linked = await oidc_sign_in(
+        client, provider, sub="g-2", email="other@example.com", headers=headers
+    )
     assert linked.json()["user_id"] == phone["user_id"]
 
 
 async def test_verified_email_links_but_unverified_does_not(auth, provider) -> None:
     client, _ = auth
-    owner = (await client.post("/register", json={"email": "lin@example.com",
-                                                  "password": "a long enough password"})).json()
-    unverified = await oidc_sign_in(client, provider, sub="g-3", email="lin@example.com",
-                                    verified=False)
+    owner = (
+        await client.post(
+            "/register", json={"email": "lin@example.com", "password": "a long enough password"}
+        )
+    ).json()
+    unverified = await oidc_sign_in(
+        client, provider, sub="g-3", email="lin@example.com", verified=False
+    )
     assert unverified.json()["user_id"] != owner["user_id"]
     verified = await oidc_sign_in(client, provider, sub="g-4", email="lin@example.com")
     assert verified.json()["user_id"] == owner["user_id"]
@@ -123,8 +160,9 @@ async def test_state_nonce_and_pkce_are_enforced(auth, provider) -> None:
     assert forged.json()["type"].endswith("/oidc-state-invalid")
 
     start = (await client.get("/oauth/fake/authorize")).json()
-    code, state = provider.authorize(start["authorization_url"], sub="g-5", email="x@example.com",
-                                     nonce="replayed-nonce")
+    code, state = provider.authorize(
+        start["authorization_url"], sub="g-5", email="x@example.com", nonce="replayed-nonce"
+    )
     replay = await client.post("/oauth/fake/callback", json={"code": code, "state": state})
     assert replay.status_code == 401
     assert replay.json()["type"].endswith("/oidc-id-token-invalid")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from quckchat.core.runtime import Runtime
 from tests.support import OtpOutbox
 
 PHONE = "+15550001111"
@@ -52,7 +51,9 @@ async def test_otp_is_single_use_and_capped_at_five_tries(auth, outbox) -> None:
 
     await client.post("/otp/send", json={"phone": PHONE})
     code = outbox.codes[PHONE]
-    assert (await client.post("/otp/verify", json={"phone": PHONE, "code": code})).status_code == 200
+    assert (
+        await client.post("/otp/verify", json={"phone": PHONE, "code": code})
+    ).status_code == 200
     reuse = await client.post("/otp/verify", json={"phone": PHONE, "code": code})
     assert reuse.status_code == 401
 
@@ -82,7 +83,7 @@ async def test_otp_send_is_limited_per_phone(auth, outbox) -> None:
 
 
 async def test_refresh_rotates_and_reuse_ends_the_session(auth, outbox) -> None:
-    client, runtime = auth
+    client, _ = auth
     tokens = await sign_in(client, outbox)
     first_refresh = tokens["refresh_token"]
     rotated = await client.post("/token/refresh", json={"refresh_token": first_refresh})
@@ -95,8 +96,9 @@ async def test_refresh_rotates_and_reuse_ends_the_session(auth, outbox) -> None:
     assert reused.status_code == 401
     assert reused.json()["type"].endswith("/refresh-token-reused")
     # The whole family is dead: the newest refresh token and the access token too.
-    assert (await client.post("/token/refresh", json={"refresh_token": new["refresh_token"]})
-            ).status_code == 401
+    assert (
+        await client.post("/token/refresh", json={"refresh_token": new["refresh_token"]})
+    ).status_code == 401
     assert (await client.get("/me", headers=bearer(new))).status_code == 401
 
 
@@ -123,7 +125,7 @@ async def test_sessions_list_revoke_one_and_all(auth, outbox) -> None:
 
 
 async def test_key_rotation_keeps_old_tokens_valid(auth, outbox) -> None:
-    client, runtime = auth
+    client, _ = auth
     before = await sign_in(client, outbox)
     old_kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
     rotated = await client.post("/internal/keys/rotate", headers={"X-QuckChat-Caller": "test"})
@@ -148,8 +150,12 @@ async def test_events_are_emitted_for_logins(auth, outbox) -> None:
     runtime.emit = spy  # type: ignore[method-assign]
     await sign_in(client, outbox)
     await client.post("/login", json={"email": "nobody@example.com", "password": "x"})
-    assert seen == ["auth.otp.sent", "auth.user.registered", "auth.login.succeeded",
-                    "auth.login.failed"]
+    assert seen == [
+        "auth.otp.sent",
+        "auth.user.registered",
+        "auth.login.succeeded",
+        "auth.login.failed",
+    ]
 
 
 @pytest.mark.parametrize(

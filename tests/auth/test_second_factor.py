@@ -19,8 +19,11 @@ async def enrolled(client) -> tuple[dict, pyotp.TOTP, list[str]]:  # type: ignor
     setup = (await client.post("/2fa/setup", headers=headers)).json()
     assert setup["otpauth_uri"].startswith("otpauth://totp/QuckChat:ada%40example.com?")
     totp = pyotp.TOTP(setup["secret"])
-    wrong = await client.post("/2fa/enable", headers=headers, json={"code": "000000"
-                              if totp.now() != "000000" else "111111"})
+    wrong = await client.post(
+        "/2fa/enable",
+        headers=headers,
+        json={"code": "000000" if totp.now() != "000000" else "111111"},
+    )
     assert wrong.status_code == 422
     enabled = await client.post("/2fa/enable", headers=headers, json={"code": totp.now()})
     assert enabled.status_code == 200, enabled.text
@@ -42,8 +45,9 @@ async def test_password_sign_in_asks_for_and_accepts_a_fresh_totp(auth) -> None:
     replay = await client.post("/2fa/verify", json={"mfa_token": again["mfa_token"], "code": fresh})
     assert replay.status_code == 401
     # A used challenge token cannot be used again either.
-    reused = await client.post("/2fa/verify",
-                               json={"mfa_token": first["mfa_token"], "code": code_at(totp, -1)})
+    reused = await client.post(
+        "/2fa/verify", json={"mfa_token": first["mfa_token"], "code": code_at(totp, -1)}
+    )
     assert reused.status_code == 401
 
 
@@ -51,9 +55,12 @@ async def test_backup_codes_work_once(auth) -> None:
     client, _ = auth
     _, _, codes = await enrolled(client)
     for expected in (200, 401):
-        challenge = (await client.post("/login", json={"email": EMAIL, "password": PASSWORD})).json()
-        r = await client.post("/2fa/verify",
-                              json={"mfa_token": challenge["mfa_token"], "code": codes[0]})
+        challenge = (
+            await client.post("/login", json={"email": EMAIL, "password": PASSWORD})
+        ).json()
+        r = await client.post(
+            "/2fa/verify", json={"mfa_token": challenge["mfa_token"], "code": codes[0]}
+        )
         assert r.status_code == expected
 
 
@@ -63,13 +70,15 @@ async def test_wrong_codes_end_the_challenge_after_five_tries(auth) -> None:
     challenge = (await client.post("/login", json={"email": EMAIL, "password": PASSWORD})).json()
     statuses = []
     for _ in range(6):
-        r = await client.post("/2fa/verify",
-                              json={"mfa_token": challenge["mfa_token"], "code": "999999"})
+        r = await client.post(
+            "/2fa/verify", json={"mfa_token": challenge["mfa_token"], "code": "999999"}
+        )
         statuses.append(r.status_code)
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
-    late = await client.post("/2fa/verify",
-                             json={"mfa_token": challenge["mfa_token"], "code": code_at(totp, 1)})
+    late = await client.post(
+        "/2fa/verify", json={"mfa_token": challenge["mfa_token"], "code": code_at(totp, 1)}
+    )
     assert late.status_code == 401
 
 
@@ -77,8 +86,11 @@ async def test_disable_needs_a_valid_code(auth) -> None:
     client, _ = auth
     tokens, totp, _ = await enrolled(client)
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-    bad = await client.post("/2fa/disable", headers=headers, json={"code": "123456"
-                            if code_at(totp, 1) != "123456" else "654321"})
+    bad = await client.post(
+        "/2fa/disable",
+        headers=headers,
+        json={"code": "123456" if code_at(totp, 1) != "123456" else "654321"},
+    )
     assert bad.status_code == 422
     ok = await client.post("/2fa/disable", headers=headers, json={"code": code_at(totp, 1)})
     assert ok.status_code == 204
@@ -88,8 +100,9 @@ async def test_disable_needs_a_valid_code(auth) -> None:
 
 async def test_password_rules(auth) -> None:
     client, _ = auth
-    assert (await client.post("/register", json={"email": EMAIL, "password": PASSWORD})
-            ).status_code == 201
+    assert (
+        await client.post("/register", json={"email": EMAIL, "password": PASSWORD})
+    ).status_code == 201
     taken = await client.post("/register", json={"email": EMAIL.upper(), "password": PASSWORD})
     assert taken.status_code == 409
     wrong = await client.post("/login", json={"email": EMAIL, "password": "not the password"})

@@ -6,7 +6,6 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-
 from quckchat.auth.sms import TwilioVerifySms
 from quckchat.core.errors import Problem
 
@@ -18,19 +17,28 @@ async def test_twilio_verify_request_carries_our_code() -> None:
         seen.append(request)
         return httpx.Response(201, json={"sid": "VE1", "status": "pending"})
 
-    client = TwilioVerifySms(account_sid="AC1", auth_token="tok", service_sid="VA1",
-                             transport=httpx.MockTransport(handler))
+    client = TwilioVerifySms(
+        account_sid="AC1",
+        auth_token="tok",
+        service_sid="VA1",
+        transport=httpx.MockTransport(handler),
+    )
     await client.send_code(phone="+15550001111", code="123456")
     (request,) = seen
     assert request.url.path == "/v2/Services/VA1/Verifications"
     assert parse_qs(request.content.decode()) == {
-        "To": ["+15550001111"], "Channel": ["sms"], "CustomCode": ["123456"]}
+        "To": ["+15550001111"],
+        "Channel": ["sms"],
+        "CustomCode": ["123456"],
+    }
     assert request.headers["authorization"].startswith("Basic ")
 
 
 async def test_a_refusal_becomes_a_503_problem() -> None:
     client = TwilioVerifySms(
-        account_sid="AC1", auth_token="bad", service_sid="VA1",
+        account_sid="AC1",
+        auth_token="bad",
+        service_sid="VA1",
         transport=httpx.MockTransport(lambda r: httpx.Response(401, json={"code": 20003})),
     )
     with pytest.raises(Problem) as caught:

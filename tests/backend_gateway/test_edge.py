@@ -6,9 +6,10 @@ import asyncio
 from pathlib import Path
 
 from quckchat.backend_gateway import idempotency
+from quckchat.core.migrations import upgrade
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
-from quckchat.core.migrations import upgrade
+
 from tests.support import running_app, server
 
 

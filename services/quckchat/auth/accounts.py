@@ -20,9 +20,13 @@ async def _registered(runtime: Runtime, account: Account, method: str) -> None:
     await runtime.emit(
         "auth.user.registered",
         key=account.id,
-        data={"actor": account.id, "user_id": account.id, "method": method,
-              "phone_hash": phone_hash(account.phone) if account.phone else None,
-              "email": account.email},
+        data={
+            "actor": account.id,
+            "user_id": account.id,
+            "method": method,
+            "phone_hash": phone_hash(account.phone) if account.phone else None,
+            "email": account.email,
+        },
     )
 
 
@@ -60,8 +64,7 @@ async def register_email(
         created_at=utcnow(),
     )
     if not await _insert(db, account):
-        raise Problem(409, "an account with this email exists; sign in instead",
-                      slug="email-taken")
+        raise Problem(409, "an account with this email exists; sign in instead", slug="email-taken")
     await _registered(runtime, account, "password")
     return account
 
@@ -70,14 +73,20 @@ async def by_password(runtime: Runtime, db: AsyncSession, *, email: str, passwor
     account = (
         await db.execute(select(Account).where(Account.email == email.lower()))
     ).scalar_one_or_none()
-    valid = account is not None and account.password_hash is not None and (
-        await hashing.check_secret(hashing.PASSWORDS, account.password_hash, password)
+    valid = (
+        account is not None
+        and account.password_hash is not None
+        and (await hashing.check_secret(hashing.PASSWORDS, account.password_hash, password))
     )
     if account is None or not valid:
         await runtime.emit(
-            "auth.login.failed", key=account.id if account else email.lower(),
-            data={"actor": account.id if account else None,
-                  "user_id": account.id if account else None, "method": "password"},
+            "auth.login.failed",
+            key=account.id if account else email.lower(),
+            data={
+                "actor": account.id if account else None,
+                "user_id": account.id if account else None,
+                "method": "password",
+            },
         )
         raise Problem(401, "the email or password is not correct", slug="invalid-credentials")
     return account
@@ -108,16 +117,23 @@ async def by_external(
             await db.execute(select(Account).where(Account.email == user.email.lower()))
         ).scalar_one_or_none()
     if account is None:
-        taken = user.email and (
-            await db.execute(select(Account.id).where(Account.email == user.email.lower()))
-        ).first()
-        account = Account(email=None if taken or not user.email else user.email.lower(),
-                          created_at=utcnow())
+        taken = (
+            user.email
+            and (
+                await db.execute(select(Account.id).where(Account.email == user.email.lower()))
+            ).first()
+        )
+        account = Account(
+            email=None if taken or not user.email else user.email.lower(), created_at=utcnow()
+        )
         db.add(account)
         await db.flush()
         await _registered(runtime, account, user.provider)
-    db.add(ExternalIdentity(account_id=account.id, provider=user.provider,
-                            subject=user.subject, email=user.email))
+    db.add(
+        ExternalIdentity(
+            account_id=account.id, provider=user.provider, subject=user.subject, email=user.email
+        )
+    )
     await db.flush()
     return account
 
@@ -139,7 +155,11 @@ async def search(
             or_(Account.id == query, Account.phone.like(f"%{query}%"), Account.email.like(like))
         )
     stmt = pagination.keyset(
-        stmt, Account.created_at, Account.id, cursor=cursor, limit=limit,
+        stmt,
+        Account.created_at,
+        Account.id,
+        cursor=cursor,
+        limit=limit,
         parse=pagination.parse_datetime,
     )
     rows = list((await db.execute(stmt)).scalars())
@@ -157,7 +177,8 @@ async def set_status(
         await sessions.revoke_all(runtime, db, account_id=account.id, reason="suspended")
     await runtime.emit(
         "auth.user.suspended" if suspended else "auth.user.reactivated",
-        key=account.id, data={"actor": None, "user_id": account.id, "reason": reason},
+        key=account.id,
+        data={"actor": None, "user_id": account.id, "reason": reason},
     )
     return account
 
@@ -165,14 +186,20 @@ async def set_status(
 async def stats(db: AsyncSession) -> dict[str, int]:
     total = (await db.execute(select(func.count()).select_from(Account))).scalar_one()
     suspended = (
-        await db.execute(select(func.count()).select_from(Account)
-                         .where(Account.status == "suspended"))
+        await db.execute(
+            select(func.count()).select_from(Account).where(Account.status == "suspended")
+        )
     ).scalar_one()
     live = (
         await db.execute(
-            select(func.count()).select_from(Session)
+            select(func.count())
+            .select_from(Session)
             .where(Session.revoked_at.is_(None), Session.expires_at > utcnow())
         )
     ).scalar_one()
-    return {"users": total, "active_users": total - suspended, "suspended_users": suspended,
-            "active_sessions": live}
+    return {
+        "users": total,
+        "active_users": total - suspended,
+        "suspended_users": suspended,
+        "active_sessions": live,
+    }

@@ -16,15 +16,19 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 
 def _public(account: Account) -> AccountPublic:
     return AccountPublic(
-        id=account.id, phone=account.phone, email=account.email,
+        id=account.id,
+        phone=account.phone,
+        email=account.email,
         status="suspended" if account.status == "suspended" else "active",
-        created_at=account.created_at, totp_enabled=account.totp_enabled,
+        created_at=account.created_at,
+        totp_enabled=account.totp_enabled,
     )
 
 
 @router.get("/users", response_model=AccountPage)
 async def find_users(
-    _: InternalCaller, db: SessionDep,
+    _: InternalCaller,
+    db: SessionDep,
     query: Annotated[str | None, Query(max_length=254)] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -39,24 +43,29 @@ async def get_user(user_id: str, _: InternalCaller, db: SessionDep) -> AccountPu
 
 
 @router.post("/users/{user_id}/suspend", response_model=AccountPublic)
-async def suspend(user_id: str, body: Suspension, _: InternalCaller, runtime: RuntimeDep,
-                  db: SessionDep) -> AccountPublic:
-    account = await accounts.set_status(runtime, db, account_id=user_id, suspended=True,
-                                        reason=body.reason)
+async def suspend(
+    user_id: str, body: Suspension, _: InternalCaller, runtime: RuntimeDep, db: SessionDep
+) -> AccountPublic:
+    account = await accounts.set_status(
+        runtime, db, account_id=user_id, suspended=True, reason=body.reason
+    )
     return _public(account)
 
 
 @router.post("/users/{user_id}/reactivate", response_model=AccountPublic)
-async def reactivate(user_id: str, _: InternalCaller, runtime: RuntimeDep,
-                     db: SessionDep) -> AccountPublic:
-    account = await accounts.set_status(runtime, db, account_id=user_id, suspended=False,
-                                        reason=None)
+async def reactivate(
+    user_id: str, _: InternalCaller, runtime: RuntimeDep, db: SessionDep
+) -> AccountPublic:
+    account = await accounts.set_status(
+        runtime, db, account_id=user_id, suspended=False, reason=None
+    )
     return _public(account)
 
 
 @router.post("/users/{user_id}/logout", response_model=Revoked)
-async def force_logout(user_id: str, _: InternalCaller, runtime: RuntimeDep,
-                       db: SessionDep) -> Revoked:
+async def force_logout(
+    user_id: str, _: InternalCaller, runtime: RuntimeDep, db: SessionDep
+) -> Revoked:
     await accounts.get(db, user_id)
     count = await sessions.revoke_all(runtime, db, account_id=user_id, reason="forced-logout")
     return Revoked(revoked_sessions=count)

@@ -32,9 +32,7 @@ def _new_key() -> SigningKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
-    jwk: dict[str, Any] = jwt.algorithms.OKPAlgorithm.to_jwk(  # type: ignore[attr-defined]
-        private.public_key(), as_dict=True
-    )
+    jwk: dict[str, Any] = jwt.algorithms.OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
     jwk.update(kid=kid, use="sig", alg=ALGORITHM)
     return SigningKey(kid=kid, private_pem=pem, public_jwk=jwk, created_at=utcnow())
 

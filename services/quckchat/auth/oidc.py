@@ -80,7 +80,9 @@ def configured(settings: Settings) -> dict[str, Provider]:
     providers = {}
     for name, conf in raw.items():
         base = KNOWN.get(name)
-        fields = {k: (tuple(v) if k == "scopes" else v) for k, v in conf.items() if k != "name"}
+        fields: dict[str, Any] = {
+            k: (tuple(v) if k == "scopes" else v) for k, v in conf.items() if k != "name"
+        }
         providers[name] = replace(base, **fields) if base else Provider(name=name, **fields)
     return providers
 
@@ -99,8 +101,12 @@ def _challenge(verifier: str) -> str:
 
 
 class OidcClient:
-    def __init__(self, runtime: Runtime, providers: dict[str, Provider],
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        providers: dict[str, Provider],
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.runtime = runtime
         self.providers = providers
         self.http = httpx.AsyncClient(timeout=10.0, transport=transport)
@@ -109,8 +115,9 @@ class OidcClient:
     def provider(self, name: str) -> Provider:
         provider = self.providers.get(name)
         if provider is None:
-            raise Problem(404, f"sign-in with {name!r} is not configured here",
-                          slug="oidc-provider-unknown")
+            raise Problem(
+                404, f"sign-in with {name!r} is not configured here", slug="oidc-provider-unknown"
+            )
         return provider
 
     def redirect_uri(self, name: str) -> str:
@@ -122,8 +129,9 @@ class OidcClient:
         state, verifier, nonce = (secrets.token_urlsafe(24) for _ in range(3))
         await self.runtime.cache.set(
             f"qc:oidc:{state}",
-            json.dumps({"provider": name, "verifier": verifier, "nonce": nonce,
-                        "link_to": link_to}),
+            json.dumps(
+                {"provider": name, "verifier": verifier, "nonce": nonce, "link_to": link_to}
+            ),
             ex=STATE_TTL_SECONDS,
         )
         params = {
@@ -139,26 +147,35 @@ class OidcClient:
         }
         return f"{provider.authorization_endpoint}?{urlencode(params)}", state
 
-    async def complete(self, name: str, *, code: str, state: str) -> tuple[ExternalUser, str | None]:
+    async def complete(
+        self, name: str, *, code: str, state: str
+    ) -> tuple[ExternalUser, str | None]:
         """Trade the code for a verified identity; returns it and the account to link to."""
         provider = self.provider(name)
         raw = await self.runtime.cache.getdel(f"qc:oidc:{state}")
         if raw is None:
-            raise Problem(400, "the sign-in state is unknown or expired; start again",
-                          slug="oidc-state-invalid")
+            raise Problem(
+                400,
+                "the sign-in state is unknown or expired; start again",
+                slug="oidc-state-invalid",
+            )
         saved = json.loads(raw)
         if saved["provider"] != name:
-            raise Problem(400, "the sign-in state belongs to another provider",
-                          slug="oidc-state-invalid")
+            raise Problem(
+                400, "the sign-in state belongs to another provider", slug="oidc-state-invalid"
+            )
         try:
-            response = await self.http.post(provider.token_endpoint, data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self.redirect_uri(name),
-                "client_id": provider.client_id,
-                "client_secret": provider.client_secret,
-                "code_verifier": saved["verifier"],
-            })
+            response = await self.http.post(
+                provider.token_endpoint,
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": self.redirect_uri(name),
+                    "client_id": provider.client_id,
+                    "client_secret": provider.client_secret,
+                    "code_verifier": saved["verifier"],
+                },
+            )
         except httpx.HTTPError as exc:
             raise Problem(502, f"{name} could not be reached", slug="oidc-provider-error") from exc
         if response.status_code != 200:
@@ -170,8 +187,9 @@ class OidcClient:
         email = claims.get("email")
         verified = claims.get("email_verified") in (True, "true")
         return (
-            ExternalUser(name, str(claims["sub"]), email if isinstance(email, str) else None,
-                         verified),
+            ExternalUser(
+                name, str(claims["sub"]), email if isinstance(email, str) else None, verified
+            ),
             saved.get("link_to"),
         )
 
@@ -185,7 +203,9 @@ class OidcClient:
         self._jwks[provider.name] = (time.monotonic(), document)
         return document
 
-    async def verify_id_token(self, provider: Provider, token: str, *, nonce: str) -> dict[str, Any]:
+    async def verify_id_token(
+        self, provider: Provider, token: str, *, nonce: str
+    ) -> dict[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = None
@@ -198,13 +218,19 @@ class OidcClient:
                 raise jwt.InvalidTokenError("id_token signed with an unknown key")
             jwk = jwt.PyJWK(key)
             claims: dict[str, Any] = jwt.decode(
-                token, jwk, algorithms=["RS256", "ES256", "EdDSA"],
-                audience=provider.client_id, issuer=provider.issuer,
+                token,
+                jwk,
+                algorithms=["RS256", "ES256", "EdDSA"],
+                audience=provider.client_id,
+                issuer=provider.issuer,
                 options={"require": ["exp", "iat", "sub"]},
             )
         except (jwt.PyJWTError, httpx.HTTPError) as exc:
-            raise Problem(401, f"the id_token from {provider.name} is not valid: {exc}",
-                          slug="oidc-id-token-invalid") from exc
+            raise Problem(
+                401,
+                f"the id_token from {provider.name} is not valid: {exc}",
+                slug="oidc-id-token-invalid",
+            ) from exc
         if claims.get("nonce") != nonce:
             raise Problem(401, "the id_token's nonce does not match", slug="oidc-id-token-invalid")
         return claims

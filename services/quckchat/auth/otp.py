@@ -66,8 +66,9 @@ async def send(
     await db.flush()
     await sms.send_code(phone=phone, code=code)
     await runtime.emit(
-        "auth.otp.sent", key=phone_hash(phone), data={"actor": None, "phone_hash": phone_hash(phone),
-                                                      "ip": ip},
+        "auth.otp.sent",
+        key=phone_hash(phone),
+        data={"actor": None, "phone_hash": phone_hash(phone), "ip": ip},
     )
     return int(CODE_TTL.total_seconds())
 
@@ -89,21 +90,28 @@ async def verify(runtime: Runtime, *, phone: str, code: str) -> None:
             )
         ).scalar_one_or_none()
         if row is None or row.expires_at <= now:
-            raise Problem(401, "no valid code for this phone; request a new one",
-                          slug="otp-expired")
+            raise Problem(
+                401, "no valid code for this phone; request a new one", slug="otp-expired"
+            )
         if row.attempts >= MAX_ATTEMPTS:
-            raise Problem(429, "too many wrong codes; request a new one",
-                          slug="otp-attempts-exceeded")
+            raise Problem(
+                429, "too many wrong codes; request a new one", slug="otp-attempts-exceeded"
+            )
         await db.execute(
             update(OtpCode).where(OtpCode.id == row.id).values(attempts=OtpCode.attempts + 1)
         )
     if not await hashing.check_secret(hashing.CODES, row.code_hash, code):
         await runtime.emit(
-            "auth.otp.failed", key=phone_hash(phone),
+            "auth.otp.failed",
+            key=phone_hash(phone),
             data={"actor": None, "phone_hash": phone_hash(phone), "attempt": row.attempts + 1},
         )
-        raise Problem(401, "the code is not correct", slug="otp-invalid",
-                      attempts_left=max(0, MAX_ATTEMPTS - row.attempts - 1))
+        raise Problem(
+            401,
+            "the code is not correct",
+            slug="otp-invalid",
+            attempts_left=max(0, MAX_ATTEMPTS - row.attempts - 1),
+        )
     async with runtime.db.session() as db:
         consumed = await db.execute(
             update(OtpCode)

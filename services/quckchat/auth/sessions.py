@@ -56,7 +56,9 @@ async def _mint(runtime: Runtime, db: AsyncSession, sess: Session, amr: str) -> 
         "typ": "access",
         "amr": [amr],
     }
-    access = jwt.encode(claims, keys.private_key(key), algorithm=ALGORITHM, headers={"kid": key.kid})
+    access = jwt.encode(
+        claims, keys.private_key(key), algorithm=ALGORITHM, headers={"kid": key.kid}
+    )
     refresh = "rt_" + secrets.token_urlsafe(32)
     db.add(RefreshToken(session_id=sess.id, token_hash=_hash(refresh)))
     await db.flush()
@@ -85,8 +87,13 @@ async def start(
     await runtime.emit(
         "auth.login.succeeded",
         key=account.id,
-        data={"actor": account.id, "user_id": account.id, "session_id": sess.id,
-              "method": method, "ip": client.ip},
+        data={
+            "actor": account.id,
+            "user_id": account.id,
+            "session_id": sess.id,
+            "method": method,
+            "ip": client.ip,
+        },
     )
     return pair
 
@@ -149,16 +156,23 @@ async def revoke(runtime: Runtime, db: AsyncSession, sess: Session, *, reason: s
     await runtime.emit(
         "auth.session.revoked",
         key=sess.account_id,
-        data={"actor": sess.account_id, "user_id": sess.account_id, "session_id": sess.id,
-              "reason": reason},
+        data={
+            "actor": sess.account_id,
+            "user_id": sess.account_id,
+            "session_id": sess.id,
+            "reason": reason,
+        },
     )
 
 
 async def active(db: AsyncSession, account_id: str) -> list[Session]:
     rows = await db.execute(
         select(Session)
-        .where(Session.account_id == account_id, Session.revoked_at.is_(None),
-               Session.expires_at > utcnow())
+        .where(
+            Session.account_id == account_id,
+            Session.revoked_at.is_(None),
+            Session.expires_at > utcnow(),
+        )
         .order_by(Session.last_used_at.desc())
     )
     return list(rows.scalars())

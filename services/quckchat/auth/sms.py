@@ -40,12 +40,18 @@ class TwilioVerifySms:
     BASE_URL = "https://verify.twilio.com/v2"
 
     def __init__(
-        self, *, account_sid: str, auth_token: str, service_sid: str,
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        service_sid: str,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.service_sid = service_sid
         self.client = httpx.AsyncClient(
-            base_url=self.BASE_URL, auth=(account_sid, auth_token), timeout=10.0,
+            base_url=self.BASE_URL,
+            auth=(account_sid, auth_token),
+            timeout=10.0,
             transport=transport,
         )
 
@@ -56,8 +62,11 @@ class TwilioVerifySms:
         )
         if response.status_code >= 400:
             log.error("Twilio Verify refused %s: %s", phone, response.text[:300])
-            raise Problem(503, "the SMS provider could not send the code; try again later",
-                          slug="sms-unavailable")
+            raise Problem(
+                503,
+                "the SMS provider could not send the code; try again later",
+                slug="sms-unavailable",
+            )
 
 
 def provider_from(settings: Settings) -> SmsProvider:

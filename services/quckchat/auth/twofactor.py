@@ -73,8 +73,11 @@ async def enable(db: AsyncSession, account: Account, code: str) -> list[str]:
     ).scalars():
         await db.delete(existing)
     for code_ in codes:
-        db.add(BackupCode(account_id=account.id,
-                          code_hash=await hashing.hash_secret(hashing.CODES, code_)))
+        db.add(
+            BackupCode(
+                account_id=account.id, code_hash=await hashing.hash_secret(hashing.CODES, code_)
+            )
+        )
     await db.flush()
     return codes
 
@@ -116,7 +119,8 @@ async def open_challenge(runtime: Runtime, *, account_id: str, method: str) -> s
     """After the first factor: a short-lived token that the second factor must come with."""
     token = "mfa_" + secrets.token_urlsafe(24)
     await runtime.cache.set(
-        f"qc:mfa:{token}", json.dumps({"account_id": account_id, "method": method}),
+        f"qc:mfa:{token}",
+        json.dumps({"account_id": account_id, "method": method}),
         ex=CHALLENGE_TTL_SECONDS,
     )
     return token
@@ -125,8 +129,9 @@ async def open_challenge(runtime: Runtime, *, account_id: str, method: str) -> s
 async def read_challenge(runtime: Runtime, token: str) -> tuple[str, str]:
     raw = await runtime.cache.get(f"qc:mfa:{token}")
     if raw is None:
-        raise Problem(401, "the sign-in challenge has expired; sign in again",
-                      slug="mfa-challenge-expired")
+        raise Problem(
+            401, "the sign-in challenge has expired; sign in again", slug="mfa-challenge-expired"
+        )
     tries = await runtime.cache.incr(f"qc:mfa-tries:{token}")
     await runtime.cache.expire(f"qc:mfa-tries:{token}", CHALLENGE_TTL_SECONDS)
     if tries > CHALLENGE_MAX_TRIES:

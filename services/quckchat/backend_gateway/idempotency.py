@@ -41,8 +41,11 @@ async def claim(db: Database, *, owner: str, key: str, fingerprint_: str) -> Sto
     for _ in range(2):
         try:
             async with db.session() as session:
-                session.add(IdempotentRequest(owner=owner, key=key, fingerprint=fingerprint_,
-                                              created_at=utcnow()))
+                session.add(
+                    IdempotentRequest(
+                        owner=owner, key=key, fingerprint=fingerprint_, created_at=utcnow()
+                    )
+                )
             return None
         except IntegrityError as exc:
             if not is_unique_violation(exc):
@@ -58,17 +61,28 @@ async def claim(db: Database, *, owner: str, key: str, fingerprint_: str) -> Sto
             if row is None:
                 continue
             if row.fingerprint != fingerprint_:
-                raise Problem(422, "this Idempotency-Key was used with a different request",
-                              slug="idempotency-key-reused")
+                raise Problem(
+                    422,
+                    "this Idempotency-Key was used with a different request",
+                    slug="idempotency-key-reused",
+                )
             if row.status_code is not None:
                 body = base64.b64decode(row.body) if row.body else b""
                 return Stored(row.status_code, body, dict(row.headers or {}))
             if row.created_at > utcnow() - STALE_CLAIM:
-                raise Problem(409, "a request with this Idempotency-Key is still in progress",
-                              slug="idempotency-in-progress", headers={"Retry-After": "1"})
+                raise Problem(
+                    409,
+                    "a request with this Idempotency-Key is still in progress",
+                    slug="idempotency-in-progress",
+                    headers={"Retry-After": "1"},
+                )
             await session.delete(row)
-    raise Problem(409, "the Idempotency-Key could not be claimed; retry",
-                  slug="idempotency-in-progress", headers={"Retry-After": "1"})
+    raise Problem(
+        409,
+        "the Idempotency-Key could not be claimed; retry",
+        slug="idempotency-in-progress",
+        headers={"Retry-After": "1"},
+    )
 
 
 async def complete(db: Database, *, owner: str, key: str, stored: Stored) -> None:
@@ -76,10 +90,12 @@ async def complete(db: Database, *, owner: str, key: str, stored: Stored) -> Non
         await session.execute(
             update(IdempotentRequest)
             .where(IdempotentRequest.owner == owner, IdempotentRequest.key == key)
-            .values(status_code=stored.status_code,
-                    body=base64.b64encode(stored.body).decode(),
-                    headers={k: v for k, v in stored.headers.items() if k in REPLAYED_HEADERS},
-                    completed_at=utcnow())
+            .values(
+                status_code=stored.status_code,
+                body=base64.b64encode(stored.body).decode(),
+                headers={k: v for k, v in stored.headers.items() if k in REPLAYED_HEADERS},
+                completed_at=utcnow(),
+            )
         )
 
 

@@ -15,7 +15,7 @@ from quckchat.core.app import load_service
 
 @cache
 def document() -> dict[str, Any]:
-    """Every public route of every routed service, under /api/v1/<prefix>; internal ones left out."""
+    """Every public route of each routed service under /api/v1/<prefix>; internal ones left out."""
     merged = FastAPI(title="QuckChat public API", version=__version__)
     for prefix, spec in sorted(ROUTES.items()):
         for router in load_service(spec).routers:

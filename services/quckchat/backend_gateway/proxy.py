@@ -37,10 +37,24 @@ EDGE_POLICIES = {
     "admin": EdgePolicy("platform", "administer", tenant="platform"),
     "audit": EdgePolicy("platform", "audit.read", tenant="platform"),
 }
-FORWARDED_REQUEST_HEADERS = ("authorization", "content-type", "accept", "accept-language",
-                             "user-agent", "if-none-match", "if-match")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "location", "retry-after", "www-authenticate",
-                              "etag", "content-disposition", "cache-control")
+FORWARDED_REQUEST_HEADERS = (
+    "authorization",
+    "content-type",
+    "accept",
+    "accept-language",
+    "user-agent",
+    "if-none-match",
+    "if-match",
+)
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "location",
+    "retry-after",
+    "www-authenticate",
+    "etag",
+    "content-disposition",
+    "cache-control",
+)
 
 
 def route(prefix: str, path: str) -> ServiceSpec:
@@ -66,10 +80,14 @@ async def enforce_rate_limits(runtime: Runtime, ip: str, principal: Principal | 
         verdict = await ratelimit.hit(runtime.cache, key, limit=limit, window=window)
         if not verdict.allowed:
             raise Problem(
-                429, f"rate limit of {limit} requests per {window} s reached; slow down",
+                429,
+                f"rate limit of {limit} requests per {window} s reached; slow down",
                 slug="rate-limited",
-                headers={"Retry-After": str(verdict.retry_after),
-                         "RateLimit-Limit": str(limit), "RateLimit-Remaining": "0"},
+                headers={
+                    "Retry-After": str(verdict.retry_after),
+                    "RateLimit-Limit": str(limit),
+                    "RateLimit-Remaining": "0",
+                },
             )
 
 
@@ -79,8 +97,13 @@ async def enforce_policy(runtime: Runtime, prefix: str, principal: Principal | N
         return
     if principal is None:
         raise unauthorized()
-    allowed = await is_allowed(runtime, subject=principal.user_id, object=policy.object,
-                               action=policy.action, tenant=policy.tenant or principal.tenant)
+    allowed = await is_allowed(
+        runtime,
+        subject=principal.user_id,
+        object=policy.object,
+        action=policy.action,
+        tenant=policy.tenant or principal.tenant,
+    )
     if not allowed:
         raise Problem(403, f"you may not {policy.action} {policy.object}")
 
@@ -96,26 +119,35 @@ async def forward(runtime: Runtime, request: Request, prefix: str, path: str) ->
     key = request.headers.get("idempotency-key")
     if key is not None and request.method == "POST":
         if not 1 <= len(key) <= 255:
-            raise Problem(400, "Idempotency-Key must be 1 to 255 characters",
-                          slug="bad-idempotency-key")
+            raise Problem(
+                400, "Idempotency-Key must be 1 to 255 characters", slug="bad-idempotency-key"
+            )
         assert runtime.db is not None
         owner = principal.user_id if principal else f"ip:{ip}"
         stored = await idempotency.claim(
-            runtime.db, owner=owner, key=key,
+            runtime.db,
+            owner=owner,
+            key=key,
             fingerprint_=idempotency.fingerprint(request.method, request.url.path, body),
         )
         if stored is not None:
-            return Response(stored.body, stored.status_code,
-                            headers={**stored.headers, "Idempotent-Replayed": "true"})
+            return Response(
+                stored.body,
+                stored.status_code,
+                headers={**stored.headers, "Idempotent-Replayed": "true"},
+            )
         try:
             response = await _send(runtime, request, spec, path, body, ip)
         except Exception:
             await idempotency.release(runtime.db, owner=owner, key=key)
             raise
         await idempotency.complete(
-            runtime.db, owner=owner, key=key,
-            stored=idempotency.Stored(response.status_code, bytes(response.body),
-                                      dict(response.headers)),
+            runtime.db,
+            owner=owner,
+            key=key,
+            stored=idempotency.Stored(
+                response.status_code, bytes(response.body), dict(response.headers)
+            ),
         )
         return response
     return await _send(runtime, request, spec, path, body, ip)
@@ -128,7 +160,11 @@ async def _send(
     # The edge names the client itself: a client-sent X-Forwarded-For is not passed on.
     headers["x-forwarded-for"] = ip
     upstream = await runtime.http.request(
-        spec.name, request.method, "/" + path, params=request.query_params, content=body,
+        spec.name,
+        request.method,
+        "/" + path,
+        params=request.query_params,
+        content=body,
         headers=headers,
     )
     return Response(

@@ -35,8 +35,12 @@ async def platform_health(runtime: RuntimeDep) -> JSONResponse:
     services = {n: r.get("status", "unknown") for n, r in zip(names, results, strict=True)}
     healthy = all(v == "healthy" for v in services.values())
     return JSONResponse(
-        {"status": "healthy" if healthy else "degraded", "version": runtime.settings.version,
-         "uptime": runtime.uptime, "services": services},
+        {
+            "status": "healthy" if healthy else "degraded",
+            "version": runtime.settings.version,
+            "uptime": runtime.uptime,
+            "services": services,
+        },
         status_code=200 if healthy else 503,
     )
 

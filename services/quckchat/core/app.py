@@ -113,7 +113,9 @@ def create_app(
         await runtime.events.start()
         for hook in service.on_startup:
             await hook(runtime)
-        tasks = [asyncio.create_task(loop(runtime)) for loop in service.background]
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(loop(runtime)) for loop in service.background
+        ]
         log.info("%s ready on port %s", spec.name, spec.port)
         try:
             yield

@@ -97,7 +97,10 @@ async def _deliver(sub: Subscription, event: Event) -> None:
             if delay is None:
                 log.exception(
                     "event %s (%s) dropped by %s after %d tries",
-                    event.id, event.type, sub.group, attempt + 1,
+                    event.id,
+                    event.type,
+                    sub.group,
+                    attempt + 1,
                 )
                 return
             log.warning("event %s failed in %s, retrying", event.id, sub.group, exc_info=True)

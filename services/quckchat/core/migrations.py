@@ -91,7 +91,7 @@ def head_revision(service: str) -> str | None:
 
 
 def make_revision(db_url: str, service: str, message: str) -> None:
-    """Autogenerate a new revision for the service by diffing its models with a migrated database."""
+    """Autogenerate a revision for the service by diffing its models with a migrated database."""
     import asyncio
 
     db = Database(db_url)
@@ -101,9 +101,7 @@ def make_revision(db_url: str, service: str, message: str) -> None:
 
         def _rev(conn: Connection) -> None:
             versions_dir(service).mkdir(exist_ok=True)
-            command.revision(
-                alembic_config(service, conn), message=message, autogenerate=True
-            )
+            command.revision(alembic_config(service, conn), message=message, autogenerate=True)
 
         async with db.engine.begin() as conn:
             await conn.run_sync(_rev)

@@ -6,7 +6,7 @@ Each service declares one `service = Service(...)` in `quckchat/<service>/servic
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from quckchat.core.events import Event
     from quckchat.core.runtime import Runtime
 
-Hook = Callable[["Runtime"], Awaitable[None]]
+Hook = Callable[["Runtime"], Coroutine[Any, Any, None]]
 EventHandler = Callable[["Runtime", "Event"], Awaitable[None]]
 JwksProvider = Callable[["Runtime"], Awaitable[dict[str, Any]]]
 

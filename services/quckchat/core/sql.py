@@ -16,9 +16,14 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeEngine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeEngine
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -65,7 +70,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def IdColumn() -> String:  # noqa: N802 - reads as a type in model declarations
+def IdColumn() -> String:
     return String(32)
 
 
@@ -73,8 +78,7 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     """True when an insert lost a race on a unique key (the same on every supported driver)."""
     message = str(exc.orig).lower()
     return any(
-        marker in message
-        for marker in ("unique", "duplicate", "1062", "23505", "primary key")
+        marker in message for marker in ("unique", "duplicate", "1062", "23505", "primary key")
     )
 
 

@@ -65,7 +65,10 @@ class TokenVerifier:
         if key is not None:
             return key
         async with self._lock:
-            if kid not in self._keys and time.monotonic() - self._fetched_at >= self.refetch_interval:
+            if (
+                kid not in self._keys
+                and time.monotonic() - self._fetched_at >= self.refetch_interval
+            ):
                 await self.refresh()
         key = self._keys.get(kid)
         if key is None:

@@ -7,10 +7,9 @@ Create Date: 2026-11-21 14:22:12.806203
 
 from collections.abc import Sequence
 
+import quckchat.core.sql
 import sqlalchemy as sa
 from alembic import op
-
-import quckchat.core.sql
 from sqlalchemy.dialects import mysql
 
 revision: str = "a0c9389adde5"
