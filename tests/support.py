@@ -24,9 +24,9 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-TESTBED_ENV = Path(
-    os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")
-) / "env"
+TESTBED_ENV = (
+    Path(os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")) / "env"
+)
 
 SERVER_VARS = {
     "postgres": "QUCKCHAT_TEST_POSTGRES_URL",
@@ -95,13 +95,26 @@ class TestKeys:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self.public_jwk]}
 
-    def mint(self, user_id: str, *, tenant: str = "default", session_id: str | None = None,
-             ttl: int = 900, **claims: Any) -> str:
+    def mint(
+        self,
+        user_id: str,
+        *,
+        tenant: str = "default",
+        session_id: str | None = None,
+        ttl: int = 900,
+        **claims: Any,
+    ) -> str:
         now = int(time.time())
         payload = {
-            "iss": "quckchat", "aud": "quckchat", "sub": user_id,
-            "sid": session_id or uuid.uuid4().hex, "tid": tenant,
-            "iat": now, "exp": now + ttl, "typ": "access", **claims,
+            "iss": "quckchat",
+            "aud": "quckchat",
+            "sub": user_id,
+            "sid": session_id or uuid.uuid4().hex,
+            "tid": tenant,
+            "iat": now,
+            "exp": now + ttl,
+            "typ": "access",
+            **claims,
         }
         return jwt.encode(payload, self.private, algorithm="EdDSA", headers={"kid": self.kid})
 
@@ -121,6 +134,7 @@ async def running_app(
             # The embedded Redis lives as long as the process: start each test from empty.
             await runtime.cache.flushall()
         if keys is not None:
+
             async def source() -> dict[str, Any]:
                 return keys.jwks()
 

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+
 from quckchat import catalog
 from quckchat.cli import main
 

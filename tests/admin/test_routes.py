@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-
 from tests.admin.upstreams import Accounts, auth_app, permission_app, user_app
 from tests.support import TestKeys, running_app
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
 from quckchat.core import errors
 from quckchat.core.errors import Problem, not_found
 

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import delete, func, select, text, update
+
 from quckchat.audit import chain
 from quckchat.audit.models import GENESIS_HASH, AuditEntry, ChainHead
 from quckchat.core import migrations
 from quckchat.core.events import Event
 from quckchat.core.sql import Database
-from sqlalchemy import delete, func, select, text, update
 
 
 def login(user: str, *, tenant: str = "t1", **data: object) -> Event:

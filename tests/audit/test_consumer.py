@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from quckchat.core.events import Event, KafkaBus
 from quckchat.core.settings import Settings
-
 from tests.support import TestKeys, running_app, server
 
 INTERNAL = {"X-QuckChat-Caller": "test"}

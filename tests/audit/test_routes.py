@@ -11,14 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
+
 from quckchat.audit import chain, logic
 from quckchat.audit.schemas import EntryQuery
 from quckchat.core.events import Event
 from quckchat.core.pagination import encode_cursor
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-from sqlalchemy import text
-
 from tests.admin.upstreams import permission_app
 from tests.support import TestKeys, running_app
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-
 from tests.support import OtpOutbox, running_app
 
 

@@ -18,6 +18,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI, Form, HTTPException
+
 from quckchat.auth.oidc import OidcClient, Provider
 
 ISSUER, CLIENT_ID = "https://idp.test", "quckchat-client"

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+
 from quckchat.auth.sms import TwilioVerifySms
 from quckchat.core.errors import Problem
 

@@ -9,7 +9,6 @@ from quckchat.backend_gateway import idempotency
 from quckchat.core.migrations import upgrade
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
-
 from tests.support import running_app, server
 
 

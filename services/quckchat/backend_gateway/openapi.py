@@ -6,7 +6,6 @@ from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from quckchat import __version__
 from quckchat.backend_gateway.proxy import ROUTES
@@ -16,12 +15,7 @@ from quckchat.core.app import load_service
 @cache
 def document() -> dict[str, Any]:
     """Every public route of each routed service under /api/v1/<prefix>; internal ones left out."""
-    merged = FastAPI(title="QuckChat public API", version=__version__)
-    for prefix, spec in sorted(ROUTES.items()):
-        for router in load_service(spec).routers:
-            merged.include_router(router, prefix=f"/api/v1/{prefix}")
-    public = [r for r in merged.routes if "/internal" not in getattr(r, "path", "/internal")]
-    return get_openapi(
+    merged = FastAPI(
         title="QuckChat public API",
         version=__version__,
         description=(
@@ -29,5 +23,10 @@ def document() -> dict[str, Any]:
             "(from /api/v1/auth/otp/verify or /api/v1/auth/login). Errors are "
             "application/problem+json. POSTs accept an `Idempotency-Key` header."
         ),
-        routes=public,
     )
+    for prefix, spec in sorted(ROUTES.items()):
+        for router in load_service(spec).routers:
+            merged.include_router(router, prefix=f"/api/v1/{prefix}")
+    doc = merged.openapi()
+    doc["paths"] = {p: ops for p, ops in doc["paths"].items() if "/internal" not in p}
+    return doc

@@ -9,7 +9,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import context
-from quckchat.core.errors import forbidden, unauthorized
+from quckchat.core.errors import unauthorized
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal, bearer_token
 
@@ -47,15 +47,6 @@ async def get_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]
-
-
-async def get_platform_admin(principal: CurrentUser) -> Principal:
-    if not principal.is_platform_admin:
-        raise forbidden("this needs a platform administrator")
-    return principal
-
-
-PlatformAdmin = Annotated[Principal, Depends(get_platform_admin)]
 
 
 def get_internal_caller(request: Request) -> str:

@@ -16,13 +16,24 @@ class Verdict:
     retry_after: int
 
 
+async def hit_all(cache: Redis, limits: list[tuple[str, int]], *, window: int) -> list[Verdict]:
+    """Count one hit on each (key, limit) in a single round trip; a verdict per key."""
+    now = int(time.time())
+    bucket = now // window
+    async with cache.pipeline(transaction=False) as pipe:
+        for key, _ in limits:
+            name = f"qc:rl:{key}:{bucket}"
+            pipe.incr(name)
+            pipe.expire(name, window + 1)
+        replies = await pipe.execute()
+    retry_after = window - now % window
+    return [
+        Verdict(count <= limit, limit, max(0, limit - count), retry_after)
+        for (_, limit), count in zip(limits, replies[::2], strict=True)
+    ]
+
+
 async def hit(cache: Redis, key: str, *, limit: int, window: int) -> Verdict:
     """Count one hit on `key`; refuse once `limit` hits fell in the current window."""
-    bucket = int(time.time()) // window
-    name = f"qc:rl:{key}:{bucket}"
-    async with cache.pipeline(transaction=False) as pipe:
-        pipe.incr(name)
-        pipe.expire(name, window + 1)
-        count, _ = await pipe.execute()
-    retry_after = window - int(time.time()) % window
-    return Verdict(count <= limit, limit, max(0, limit - count), retry_after)
+    (verdict,) = await hit_all(cache, [(key, limit)], window=window)
+    return verdict

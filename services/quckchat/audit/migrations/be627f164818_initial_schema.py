@@ -7,10 +7,11 @@ Create Date: 2026-11-21 14:17:25.905076
 
 from collections.abc import Sequence
 
-import quckchat.core.sql
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import mysql
+
+import quckchat.core.sql
 
 revision: str = "be627f164818"
 down_revision: str | None = None

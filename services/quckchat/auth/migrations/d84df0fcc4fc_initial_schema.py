@@ -7,9 +7,10 @@ Create Date: 2026-11-21 14:18:54.038703
 
 from collections.abc import Sequence
 
-import quckchat.core.sql
 import sqlalchemy as sa
 from alembic import op
+
+import quckchat.core.sql
 
 revision: str = "d84df0fcc4fc"
 down_revision: str | None = None

@@ -1,0 +1,575 @@
+"""What the user service does: keyword-only functions over a session (and a runtime to emit)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import Select, func, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core.errors import Problem, conflict, not_found
+from quckchat.core.pagination import Page, decode_cursor, keyset, page
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import is_unique_violation
+from quckchat.core.tokens import Principal
+from quckchat.user.models import Block, Contact, Device, Profile
+from quckchat.user.schemas import (
+    BlockPublic,
+    ContactMatch,
+    ContactPublic,
+    DeviceRegister,
+    NotificationSettings,
+    ProfileInternal,
+    ProfileMe,
+    ProfilePublic,
+    ProfileUpdate,
+    QuietHours,
+    SettingsPublic,
+    SettingsUpdate,
+    Stats,
+)
+
+T = TypeVar("T")
+MAX_DEVICES = 50
+# Settings field -> profile column, for the fields whose names differ.
+_SETTINGS_COLUMNS = {"last_seen": "last_seen_visibility"}
+_NOTIFICATION_COLUMNS = {
+    "messages": "notify_messages",
+    "mentions": "notify_mentions",
+    "calls": "notify_calls",
+    "reactions": "notify_reactions",
+    "sound": "notify_sound",
+    "email_digest": "email_digest",
+}
+
+
+async def _get_or_add(
+    session: AsyncSession, cls: type[T], key: tuple[str, ...], fresh: Callable[[], T]
+) -> tuple[T, bool]:
+    """The row with primary key `key`, inserted from `fresh()` if missing; True if inserted.
+
+    Safe against a concurrent request inserting the same key first: that row is returned.
+    """
+    found = await session.get(cls, key)
+    if found is not None:
+        return found, False
+    row = fresh()
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        columns = inspect(cls).primary_key
+        # A locking read sees the other transaction's row even under MySQL's REPEATABLE READ;
+        # a shared one, as losers of the same race all hold shared locks (exclusive deadlocks).
+        query = (
+            select(cls)
+            .where(*(column == value for column, value in zip(columns, key, strict=True)))
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await session.execute(query)).scalar_one(), False
+    return row, True
+
+
+def _cursor_time(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+    return moment
+
+
+def _check_cursor(cursor: str | None) -> None:
+    """Reject a forged cursor with a 400 before its values reach SQL."""
+    if cursor is None:
+        return
+    sort_value, id_value = decode_cursor(cursor)
+    _cursor_time(sort_value)
+    if not isinstance(id_value, str):
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+
+
+def _visible(visibility: str, *, viewer_is_contact: bool) -> bool:
+    return visibility == "everyone" or (visibility == "contacts" and viewer_is_contact)
+
+
+# Profiles
+
+
+async def ensure_profile(session: AsyncSession, *, user_id: str, tenant: str) -> Profile:
+    """The user's profile, created with defaults the first time it is needed."""
+    profile, _ = await _get_or_add(
+        session, Profile, (user_id,), lambda: Profile(user_id=user_id, tenant=tenant)
+    )
+    return profile
+
+
+async def _peer(session: AsyncSession, *, principal: Principal, user_id: str) -> Profile:
+    """Another user of the caller's tenant, or 404."""
+    profile = await session.get(Profile, user_id)
+    if profile is None or profile.tenant != principal.tenant:
+        raise not_found("user")
+    return profile
+
+
+async def _has_blocked(session: AsyncSession, *, blocker: str, blocked: str) -> bool:
+    return await session.get(Block, (blocker, blocked)) is not None
+
+
+async def _has_contact(session: AsyncSession, *, owner: str, contact: str) -> bool:
+    return await session.get(Contact, (owner, contact)) is not None
+
+
+def me_view(profile: Profile) -> ProfileMe:
+    return ProfileMe.model_validate(profile, from_attributes=True)
+
+
+async def get_me(session: AsyncSession, *, principal: Principal) -> ProfileMe:
+    return me_view(
+        await ensure_profile(session, user_id=principal.user_id, tenant=principal.tenant)
+    )
+
+
+async def update_me(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, update: ProfileUpdate
+) -> ProfileMe:
+    """Apply the sent fields; emit user.profile.updated when something actually changed."""
+    profile = await ensure_profile(session, user_id=principal.user_id, tenant=principal.tenant)
+    changed = []
+    for name, value in sorted(update.changes().items()):
+        if value is not None and name == "avatar_url":
+            value = str(value)
+        if value == "" and name == "status_text":
+            value = None
+        if getattr(profile, name) != value:
+            setattr(profile, name, value)
+            changed.append(name)
+    if changed:
+        await session.flush()
+        await runtime.emit(
+            "user.profile.updated",
+            key=profile.user_id,
+            data={"user_id": profile.user_id, "changed": changed, "actor": principal.user_id},
+            tenant=principal.tenant,
+        )
+    return me_view(profile)
+
+
+async def public_profile(
+    session: AsyncSession, *, principal: Principal, user_id: str
+) -> ProfilePublic:
+    """The profile as the caller may see it; a user who blocked the caller does not exist."""
+    viewer = principal.user_id
+    profile = await _peer(session, principal=principal, user_id=user_id)
+    is_self = user_id == viewer
+    if not is_self and await _has_blocked(session, blocker=user_id, blocked=viewer):
+        raise not_found("user")
+    # "contacts" visibility means: the profile's owner keeps the viewer in their contacts.
+    known = is_self or await _has_contact(session, owner=user_id, contact=viewer)
+    photo = _visible(profile.photo_visibility, viewer_is_contact=known)
+    seen = _visible(profile.last_seen_visibility, viewer_is_contact=known)
+    return ProfilePublic(
+        user_id=profile.user_id,
+        display_name=profile.display_name,
+        status_text=profile.status_text,
+        avatar_url=profile.avatar_url if is_self or photo else None,
+        last_seen_at=profile.last_seen_at if is_self or seen else None,
+        is_contact=not is_self and await _has_contact(session, owner=viewer, contact=user_id),
+        blocked=not is_self and await _has_blocked(session, blocker=viewer, blocked=user_id),
+    )
+
+
+# Settings
+
+
+def settings_view(profile: Profile) -> SettingsPublic:
+    quiet = None
+    if profile.quiet_hours_start and profile.quiet_hours_end:
+        quiet = QuietHours(start=profile.quiet_hours_start, end=profile.quiet_hours_end)
+    notifications = NotificationSettings(
+        messages=profile.notify_messages,
+        mentions=profile.notify_mentions,
+        calls=profile.notify_calls,
+        reactions=profile.notify_reactions,
+        sound=profile.notify_sound,
+        email_digest=profile.email_digest,
+        quiet_hours=quiet,
+    )
+    return SettingsPublic(
+        last_seen=profile.last_seen_visibility,
+        read_receipts=profile.read_receipts,
+        photo_visibility=profile.photo_visibility,
+        notifications=notifications,
+    )
+
+
+async def get_settings(session: AsyncSession, *, principal: Principal) -> SettingsPublic:
+    profile = await ensure_profile(session, user_id=principal.user_id, tenant=principal.tenant)
+    return settings_view(profile)
+
+
+def _setting_writes(update: SettingsUpdate) -> list[tuple[str, str, Any]]:
+    """(field as the API names it, profile column, value) for each column the update writes."""
+    writes: list[tuple[str, str, Any]] = []
+    for name, value in update.changes().items():
+        if name != "notifications":
+            writes.append((name, _SETTINGS_COLUMNS.get(name, name), value))
+    if update.notifications is not None:
+        for name, value in update.notifications.changes().items():
+            field = f"notifications.{name}"
+            if name == "quiet_hours":
+                writes.append((field, "quiet_hours_start", value.start if value else None))
+                writes.append((field, "quiet_hours_end", value.end if value else None))
+            else:
+                writes.append((field, _NOTIFICATION_COLUMNS[name], value))
+    return writes
+
+
+async def update_settings(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, update: SettingsUpdate
+) -> SettingsPublic:
+    """Apply the sent settings; emit user.settings.updated when something actually changed."""
+    profile = await ensure_profile(session, user_id=principal.user_id, tenant=principal.tenant)
+    changed: set[str] = set()
+    for field, column, value in _setting_writes(update):
+        if getattr(profile, column) != value:
+            setattr(profile, column, value)
+            changed.add(field)
+    if changed:
+        await session.flush()
+        await runtime.emit(
+            "user.settings.updated",
+            key=profile.user_id,
+            data={
+                "user_id": profile.user_id,
+                "changed": sorted(changed),
+                "actor": principal.user_id,
+            },
+            tenant=principal.tenant,
+        )
+    return settings_view(profile)
+
+
+# Contacts
+
+
+async def list_contacts(
+    session: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+) -> Page[ContactPublic]:
+    """The caller's contacts, newest first."""
+    _check_cursor(cursor)
+    query = (
+        select(Contact, Profile.display_name)
+        .outerjoin(Profile, Profile.user_id == Contact.contact_id)
+        .where(Contact.owner_id == principal.user_id)
+    )
+    query = keyset(
+        cast(Select[Any], query),
+        Contact.created_at,
+        Contact.contact_id,
+        cursor=cursor,
+        limit=limit,
+        parse=_cursor_time,
+    )
+    rows, next_cursor = page(
+        list((await session.execute(query)).all()),
+        limit,
+        key=lambda row: (row[0].created_at, row[0].contact_id),
+    )
+    items = [
+        ContactPublic(
+            user_id=contact.contact_id,
+            nickname=contact.nickname,
+            display_name=display_name,
+            added_at=contact.created_at,
+        )
+        for contact, display_name in rows
+    ]
+    return Page[ContactPublic](items=items, next_cursor=next_cursor)
+
+
+async def put_contact(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    user_id: str,
+    nickname: str | None,
+) -> tuple[ContactPublic, bool]:
+    """Add a contact or set its nickname; True when it was added. Emits user.contact.added."""
+    me = principal.user_id
+    if user_id == me:
+        raise Problem(422, "you cannot add yourself as a contact", slug="self-contact")
+    peer = await _peer(session, principal=principal, user_id=user_id)
+    if await _has_blocked(session, blocker=user_id, blocked=me):
+        raise not_found("user")
+    contact, created = await _get_or_add(
+        session,
+        Contact,
+        (me, user_id),
+        lambda: Contact(owner_id=me, contact_id=user_id, nickname=nickname),
+    )
+    if not created and contact.nickname != nickname:
+        contact.nickname = nickname
+        await session.flush()
+    if created:
+        await runtime.emit(
+            "user.contact.added",
+            key=me,
+            data={"user_id": me, "contact_id": user_id, "actor": me},
+            tenant=principal.tenant,
+        )
+    view = ContactPublic(
+        user_id=user_id,
+        nickname=contact.nickname,
+        display_name=peer.display_name,
+        added_at=contact.created_at,
+    )
+    return view, created
+
+
+async def remove_contact(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
+) -> None:
+    me = principal.user_id
+    contact = await session.get(Contact, (me, user_id))
+    if contact is None:
+        raise not_found("contact")
+    await session.delete(contact)
+    await session.flush()
+    await runtime.emit(
+        "user.contact.removed",
+        key=me,
+        data={"user_id": me, "contact_id": user_id, "actor": me},
+        tenant=principal.tenant,
+    )
+
+
+async def sync_contacts(
+    session: AsyncSession, *, principal: Principal, phone_hashes: list[str]
+) -> list[ContactMatch]:
+    """Which address-book hashes are active users of the caller's tenant who may see the caller."""
+    hashes = sorted(set(phone_hashes))
+    if not hashes:
+        return []
+    blockers = select(Block.blocker_id).where(Block.blocked_id == principal.user_id)
+    query = (
+        select(Profile.phone_hash, Profile.user_id, Profile.display_name)
+        .where(
+            Profile.tenant == principal.tenant,
+            Profile.phone_hash.in_(hashes),
+            Profile.status == "active",
+            Profile.user_id != principal.user_id,
+            Profile.user_id.not_in(blockers),
+        )
+        .order_by(Profile.phone_hash, Profile.user_id)
+    )
+    return [
+        ContactMatch(phone_hash=phone_hash, user_id=user_id, display_name=name)
+        for phone_hash, user_id, name in (await session.execute(query)).all()
+    ]
+
+
+# Blocks
+
+
+async def list_blocks(
+    session: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+) -> Page[BlockPublic]:
+    _check_cursor(cursor)
+    query = select(Block).where(Block.blocker_id == principal.user_id)
+    query = keyset(
+        query, Block.created_at, Block.blocked_id, cursor=cursor, limit=limit, parse=_cursor_time
+    )
+    rows, next_cursor = page(
+        list((await session.scalars(query)).all()),
+        limit,
+        key=lambda block: (block.created_at, block.blocked_id),
+    )
+    items = [BlockPublic(user_id=b.blocked_id, blocked_at=b.created_at) for b in rows]
+    return Page[BlockPublic](items=items, next_cursor=next_cursor)
+
+
+async def block_user(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
+) -> tuple[BlockPublic, bool]:
+    """Block a user of the tenant (idempotent); True when newly blocked. Emits user.blocked."""
+    me = principal.user_id
+    if user_id == me:
+        raise Problem(422, "you cannot block yourself", slug="self-block")
+    # Existence only: a user may block someone who already blocked them.
+    await _peer(session, principal=principal, user_id=user_id)
+    block, created = await _get_or_add(
+        session,
+        Block,
+        (me, user_id),
+        lambda: Block(blocker_id=me, blocked_id=user_id),
+    )
+    if created:
+        await runtime.emit(
+            "user.blocked",
+            key=me,
+            data={"user_id": me, "blocked_id": user_id, "actor": me},
+            tenant=principal.tenant,
+        )
+    return BlockPublic(user_id=user_id, blocked_at=block.created_at), created
+
+
+async def unblock_user(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
+) -> None:
+    me = principal.user_id
+    block = await session.get(Block, (me, user_id))
+    if block is None:
+        raise not_found("block")
+    await session.delete(block)
+    await session.flush()
+    await runtime.emit(
+        "user.unblocked",
+        key=me,
+        data={"user_id": me, "blocked_id": user_id, "actor": me},
+        tenant=principal.tenant,
+    )
+
+
+# Devices
+
+
+def _token_hash(push_token: str) -> str:
+    return hashlib.sha256(push_token.encode()).hexdigest()
+
+
+async def register_device(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    device_id: str,
+    body: DeviceRegister,
+) -> tuple[Device, bool]:
+    """Register or update a device's push token; repeating a request changes nothing.
+
+    Emits user.device.registered when the device is new or its registration changed.
+    """
+    me = principal.user_id
+    wanted = {
+        "platform": body.platform,
+        "push_token": body.push_token,
+        "push_token_hash": _token_hash(body.push_token),
+        "app_version": body.app_version,
+    }
+    if await session.get(Device, (me, device_id)) is None:
+        count = await session.scalar(
+            select(func.count()).select_from(Device).where(Device.user_id == me)
+        )
+        if (count or 0) >= MAX_DEVICES:
+            raise conflict(f"at most {MAX_DEVICES} devices per user", slug="too-many-devices")
+    device, created = await _get_or_add(
+        session,
+        Device,
+        (me, device_id),
+        lambda: Device(user_id=me, device_id=device_id, **wanted),
+    )
+    changed = created or any(getattr(device, k) != v for k, v in wanted.items())
+    if changed and not created:
+        for name, value in wanted.items():
+            setattr(device, name, value)
+    if not changed:
+        return device, created
+    await _release_token(session, runtime, device=device)
+    await session.flush()
+    await runtime.emit(
+        "user.device.registered",
+        key=me,
+        data={
+            "user_id": me,
+            "device_id": device_id,
+            "platform": device.platform,
+            "app_version": device.app_version,
+            "actor": me,
+        },
+        tenant=principal.tenant,
+    )
+    return device, created
+
+
+async def _release_token(session: AsyncSession, runtime: Runtime, *, device: Device) -> None:
+    """A push token reaches one device: drop it from any other (a phone that changed account)."""
+    query = select(Device).where(Device.push_token_hash == device.push_token_hash)
+    for other in (await session.scalars(query)).all():
+        if other is device:
+            continue
+        await session.delete(other)
+        await runtime.emit(
+            "user.device.removed",
+            key=other.user_id,
+            data={
+                "user_id": other.user_id,
+                "device_id": other.device_id,
+                "reason": "push-token-reused",
+                "actor": device.user_id,
+            },
+        )
+
+
+async def list_devices(session: AsyncSession, *, user_id: str) -> list[Device]:
+    query = (
+        select(Device)
+        .where(Device.user_id == user_id)
+        .order_by(Device.created_at, Device.device_id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def remove_device(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, device_id: str
+) -> None:
+    me = principal.user_id
+    device = await session.get(Device, (me, device_id))
+    if device is None:
+        raise not_found("device")
+    await session.delete(device)
+    await session.flush()
+    await runtime.emit(
+        "user.device.removed",
+        key=me,
+        data={"user_id": me, "device_id": device_id, "reason": "removed", "actor": me},
+        tenant=principal.tenant,
+    )
+
+
+# Internal
+
+
+async def internal_profile(session: AsyncSession, *, user_id: str) -> ProfileInternal:
+    profile = await session.get(Profile, user_id)
+    if profile is None:
+        raise not_found("user")
+    return ProfileInternal(
+        **me_view(profile).model_dump(), tenant=profile.tenant, settings=settings_view(profile)
+    )
+
+
+async def record_last_seen(session: AsyncSession, *, user_id: str, at: datetime) -> None:
+    """Move the user's last-seen time forward (reports may arrive out of order)."""
+    profile = await session.get(Profile, user_id)
+    if profile is None:
+        raise not_found("user")
+    at = at.replace(microsecond=0)
+    if profile.last_seen_at is None or at > profile.last_seen_at:
+        profile.last_seen_at = at
+        await session.flush()
+
+
+async def stats(session: AsyncSession) -> Stats:
+    profiles = await session.scalar(select(func.count()).select_from(Profile))
+    devices = await session.scalar(select(func.count()).select_from(Device))
+    return Stats(profiles=profiles or 0, devices=devices or 0)

@@ -1,0 +1,254 @@
+"""Request and response bodies of the user service, with the bounds that make bad input a 422."""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+Visibility = Literal["everyone", "contacts", "nobody"]
+EmailDigest = Literal["off", "daily", "weekly"]
+Platform = Literal["ios", "android", "web"]
+ProfileStatus = Literal["active", "suspended"]
+
+PHONE_HASH_PATTERN = r"^[0-9a-f]{64}$"
+PhoneHash = Annotated[str, StringConstraints(pattern=PHONE_HASH_PATTERN)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+MAX_SYNC_HASHES = 1000
+MAX_AVATAR_URL = 2048
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    # "localtime" is the host's zone, not an IANA name, though some hosts list it.
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
+
+
+def _iana_zone(name: str) -> str:
+    if name not in _zone_names():
+        raise ValueError("not an IANA time zone name (like Europe/Berlin)")
+    return name
+
+
+def _short_url(url: HttpUrl) -> HttpUrl:
+    if len(str(url)) > MAX_AVATAR_URL:
+        raise ValueError(f"the URL is longer than {MAX_AVATAR_URL} characters")
+    return url
+
+
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+StatusText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=140)]
+AvatarUrl = Annotated[HttpUrl, AfterValidator(_short_url)]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)]
+Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,4}$")]
+Nickname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class Patch(BaseModel):
+    """A partial update: absent fields stay; null clears only the fields that may be empty."""
+
+    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _null_only_where_allowed(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, with their (validated) values."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+# Profiles
+
+
+class ProfileUpdate(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset(
+        {"status_text", "avatar_url", "timezone", "locale"}
+    )
+
+    display_name: DisplayName | None = None
+    status_text: StatusText | None = None
+    avatar_url: AvatarUrl | None = None
+    timezone: TimeZoneName | None = None
+    locale: Locale | None = None
+
+
+class ProfileMe(BaseModel):
+    """The caller's own profile: everything, whatever the privacy settings say."""
+
+    user_id: str
+    status: ProfileStatus
+    display_name: str | None
+    status_text: str | None
+    avatar_url: str | None
+    timezone: str | None
+    locale: str | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfilePublic(BaseModel):
+    """Another user's profile as the caller may see it; hidden fields are null."""
+
+    user_id: str
+    display_name: str | None
+    status_text: str | None
+    avatar_url: str | None
+    last_seen_at: datetime | None
+    is_contact: bool = Field(description="the caller has this user in their contacts")
+    blocked: bool = Field(description="the caller has blocked this user")
+
+
+# Settings
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: ClockTime = Field(description="HH:MM in the user's time zone")
+    end: ClockTime = Field(description="HH:MM; before start means the hours span midnight")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if self.start == self.end:
+            raise ValueError("quiet hours must start and end at different times")
+        return self
+
+
+class NotificationSettings(BaseModel):
+    messages: bool
+    mentions: bool
+    calls: bool
+    reactions: bool
+    sound: bool
+    email_digest: EmailDigest
+    quiet_hours: QuietHours | None
+
+
+class SettingsPublic(BaseModel):
+    last_seen: Visibility
+    read_receipts: bool
+    photo_visibility: Visibility
+    notifications: NotificationSettings
+
+
+class NotificationSettingsUpdate(Patch):
+    nullable: ClassVar[frozenset[str]] = frozenset({"quiet_hours"})
+
+    messages: StrictBool | None = None
+    mentions: StrictBool | None = None
+    calls: StrictBool | None = None
+    reactions: StrictBool | None = None
+    sound: StrictBool | None = None
+    email_digest: EmailDigest | None = None
+    quiet_hours: QuietHours | None = None
+
+
+class SettingsUpdate(Patch):
+    last_seen: Visibility | None = None
+    read_receipts: StrictBool | None = None
+    photo_visibility: Visibility | None = None
+    notifications: NotificationSettingsUpdate | None = None
+
+
+# Contacts and blocks
+
+
+class ContactUpsert(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nickname: Nickname | None = None
+
+
+class ContactPublic(BaseModel):
+    user_id: str
+    nickname: str | None
+    display_name: str | None
+    added_at: datetime
+
+
+class BlockPublic(BaseModel):
+    user_id: str
+    blocked_at: datetime
+
+
+class ContactSyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_hashes: list[PhoneHash] = Field(
+        max_length=MAX_SYNC_HASHES,
+        description="lowercase hex SHA-256 of each E.164 phone number in the address book",
+    )
+
+
+class ContactMatch(BaseModel):
+    phone_hash: str
+    user_id: str
+    display_name: str | None
+
+
+# Devices
+
+
+class DeviceRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Platform
+    push_token: str = Field(min_length=1, max_length=4096)
+    app_version: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class DevicePublic(BaseModel):
+    device_id: str
+    platform: Platform
+    app_version: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DeviceInternal(DevicePublic):
+    """What the notification service needs to push to a device."""
+
+    push_token: str
+
+
+# Internal
+
+
+class ProfileInternal(ProfileMe):
+    tenant: str
+    settings: SettingsPublic
+
+
+class LastSeenUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    last_seen_at: datetime
+
+    @model_validator(mode="after")
+    def _aware(self) -> Self:
+        if self.last_seen_at.tzinfo is None:
+            raise ValueError("last_seen_at needs a time zone offset")
+        return self
+
+
+class Stats(BaseModel):
+    profiles: int
+    devices: int

@@ -1,0 +1,97 @@
+"""The auth events the user service consumes: delivered at least once, applied once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from quckchat.user.consumers import apply_auth_event
+from quckchat.user.models import Profile, processed_events
+from tests.user.conftest import UserApp, auth_event, phone_hash, registered, user_id
+
+
+async def profile_of(app: UserApp, user: str) -> Profile | None:
+    assert app.runtime.db is not None
+    async with app.runtime.db.session() as session:
+        return await session.get(Profile, user)
+
+
+async def count_processed(app: UserApp) -> int:
+    assert app.runtime.db is not None
+    async with app.runtime.db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(processed_events))
+    return int(count or 0)
+
+
+async def test_a_redelivered_registration_has_no_second_effect(app: UserApp) -> None:
+    user = user_id()
+    event = registered(user, phone="+4915112345678")
+    assert app.runtime.db is not None
+    async with app.runtime.db.session() as session:
+        assert await apply_auth_event(session, event=event, default_tenant="default") is True
+    async with app.runtime.db.session() as session:
+        assert await apply_auth_event(session, event=event, default_tenant="default") is False
+    await app.deliver(event)
+
+    profile = await profile_of(app, user)
+    assert profile is not None
+    assert profile.phone_hash == phone_hash("+4915112345678")
+    assert profile.tenant == "default" and profile.status == "active"
+    assert await count_processed(app) == 1
+    assert app.emitted() == []
+
+
+async def test_a_redelivered_suspension_does_not_undo_a_later_reactivation(app: UserApp) -> None:
+    user = user_id()
+    suspended = auth_event("auth.user.suspended", user, reason="spam")
+    await app.deliver(registered(user))
+    await app.deliver(suspended)
+    assert (profile := await profile_of(app, user)) and profile.status == "suspended"
+    await app.deliver(auth_event("auth.user.reactivated", user, reason=None))
+    await app.deliver(suspended)
+    assert (profile := await profile_of(app, user)) and profile.status == "active"
+    me = (await app.get("/me", user)).json()
+    assert me["status"] == "active"
+
+
+async def test_events_published_on_the_bus_reach_the_consumer(app: UserApp) -> None:
+    """Through the in-process bus the app subscribed to, duplicates included."""
+    user = user_id()
+    event = registered(user, phone="+15550001111")
+    await app.runtime.events.publish("quckchat.auth", event)
+    await app.runtime.events.publish("quckchat.auth", event)
+    for _ in range(200):
+        if await count_processed(app) and await profile_of(app, user):
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    profile = await profile_of(app, user)
+    assert profile is not None and profile.phone_hash == phone_hash("+15550001111")
+    assert await count_processed(app) == 1
+
+
+async def test_an_existing_profile_gains_the_phone_hash(app: UserApp) -> None:
+    user = user_id()
+    patched = await app.client.patch("/me", json={"display_name": "Early"}, headers=app.auth(user))
+    assert patched.status_code == 200
+    await app.deliver(registered(user, phone="+15550002222"))
+    profile = await profile_of(app, user)
+    assert profile is not None
+    assert profile.display_name == "Early"
+    assert profile.phone_hash == phone_hash("+15550002222")
+
+
+async def test_unusable_events_are_ignored(app: UserApp) -> None:
+    user = user_id()
+    await app.deliver(auth_event("auth.login.failed", user))
+    await app.deliver(auth_event("auth.user.registered", "x" * 65))
+    bad = auth_event("auth.user.registered", "", phone_hash=None)
+    await app.deliver(bad)
+    assert await count_processed(app) == 0
+    await app.deliver(auth_event("auth.user.registered", user, phone_hash="NOT-A-HASH"))
+    profile = await profile_of(app, user)
+    assert profile is not None and profile.phone_hash is None
+    other = user_id()
+    await app.deliver(registered(other, tenant="acme"))
+    assert (profile := await profile_of(app, other)) and profile.tenant == "acme"

@@ -1,0 +1,90 @@
+"""Privacy and notification settings: defaults, partial updates, and what is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.user.conftest import UserApp, assert_problem, user_id
+
+DEFAULTS = {
+    "last_seen": "everyone",
+    "read_receipts": True,
+    "photo_visibility": "everyone",
+    "notifications": {
+        "messages": True,
+        "mentions": True,
+        "calls": True,
+        "reactions": True,
+        "sound": True,
+        "email_digest": "off",
+        "quiet_hours": None,
+    },
+}
+
+
+async def test_settings_start_at_defaults_and_update_partially(app: UserApp) -> None:
+    me = user_id()
+    assert (await app.get("/me/settings", me)).json() == DEFAULTS
+
+    patch = {
+        "last_seen": "nobody",
+        "notifications": {"reactions": False, "quiet_hours": {"start": "22:00", "end": "07:30"}},
+    }
+    response = await app.client.patch("/me/settings", json=patch, headers=app.auth(me))
+    assert response.status_code == 200, response.text
+    expected = {
+        **DEFAULTS,
+        "last_seen": "nobody",
+        "notifications": {
+            **DEFAULTS["notifications"],  # type: ignore[dict-item]
+            "reactions": False,
+            "quiet_hours": {"start": "22:00", "end": "07:30"},
+        },
+    }
+    assert response.json() == expected
+    assert (await app.get("/me/settings", me)).json() == expected
+    [event] = app.emitted()
+    assert event.type == "user.settings.updated"
+    assert event.data["changed"] == [
+        "last_seen",
+        "notifications.quiet_hours",
+        "notifications.reactions",
+    ]
+
+    response = await app.client.patch(
+        "/me/settings",
+        json={"notifications": {"quiet_hours": None, "email_digest": "weekly"}},
+        headers=app.auth(me),
+    )
+    notifications = response.json()["notifications"]
+    assert notifications["quiet_hours"] is None
+    assert notifications["email_digest"] == "weekly"
+    assert notifications["reactions"] is False
+
+    await app.client.patch("/me/settings", json={"read_receipts": True}, headers=app.auth(me))
+    assert [e.type for e in app.emitted()] == ["user.settings.updated"]
+
+
+BAD_SETTINGS: list[dict[str, Any]] = [
+    {"last_seen": "friends"},
+    {"photo_visibility": "EVERYONE"},
+    {"read_receipts": "yes"},
+    {"read_receipts": None},
+    {"notifications": None},
+    {"notifications": {"email_digest": "hourly"}},
+    {"notifications": {"sound": 1}},
+    {"notifications": {"quiet_hours": {"start": "24:00", "end": "07:00"}}},
+    {"notifications": {"quiet_hours": {"start": "7:00", "end": "08:00"}}},
+    {"notifications": {"quiet_hours": {"start": "22:00", "end": "22:00"}}},
+    {"notifications": {"quiet_hours": {"start": "22:00"}}},
+    {"notifications": {"vibrate": True}},
+    {"theme": "dark"},
+]
+
+
+async def test_bad_settings_are_refused(app: UserApp) -> None:
+    me = user_id()
+    for body in BAD_SETTINGS:
+        response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
+        assert_problem(response, 422, "validation-error")
+    assert (await app.get("/me/settings", me)).json() == DEFAULTS
