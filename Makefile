@@ -26,7 +26,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check services operator tests bench
 	$(BIN)/ruff format --check services operator tests bench
-	$(BIN)/mypy services/quckchat
+	$(BIN)/mypy services/quckchat operator/quckchat_operator
 
 bench: $(STAMP)
 	@hack/testbed up redis postgres || true

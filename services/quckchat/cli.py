@@ -40,7 +40,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         for name in names:
             catalog.get(name)
             settings = Settings(service=name)
-            db = Database(settings.effective_database_url())
+            url = settings.effective_database_url()
+            await migrations.ensure_database(url)
+            db = Database(url)
             try:
                 await migrations.upgrade(db, name)
                 print(f"{name}: at {await migrations.current_revision(db, name)}")

@@ -13,8 +13,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from quckchat import catalog
 from quckchat.core.sql import Database
@@ -84,6 +85,31 @@ async def current_revision(db: Database, service: str) -> str | None:
 
     async with db.engine.connect() as conn:
         return await conn.run_sync(_read)
+
+
+async def ensure_database(url: str) -> None:
+    """Create the URL's database on its server when missing (SQLite creates files itself)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" or not parsed.database:
+        return
+    # A database every account may open on each server, to create the service's from.
+    maintenance = parsed.set(
+        database="postgres" if parsed.get_backend_name() == "postgresql" else "information_schema"
+    )
+    engine = create_async_engine(maintenance, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            if parsed.get_backend_name() == "postgresql":
+                exists = await conn.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": parsed.database},
+                )
+                if not exists:
+                    await conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+            else:
+                await conn.execute(text(f"CREATE DATABASE IF NOT EXISTS `{parsed.database}`"))
+    finally:
+        await engine.dispose()
 
 
 def head_revision(service: str) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from quckchat import catalog
 
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
 
     # Stores. None means the embedded default (SQLite file, in-process Redis and event bus).
     database_url: str | None = None
+    # Server URLs on Kubernetes: each service then uses the database named after it there.
+    mysql_url: str | None = None
+    postgresql_url: str | None = None
     redis_url: str | None = None
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
@@ -69,6 +73,19 @@ class Settings(BaseSettings):
         return spec.port + self.port_offset
 
     def effective_database_url(self) -> str:
+        """This service's own database: explicit, on its store's server, or a SQLite file."""
         if self.database_url:
             return self.database_url
+        spec = catalog.get(self.service) if self.service else None
+        store = spec.relational_store if spec else None
+        server = (
+            {
+                catalog.Store.MYSQL: self.mysql_url,
+                catalog.Store.POSTGRESQL: self.postgresql_url,
+            }.get(store)
+            if store
+            else None
+        )
+        if spec is not None and server:
+            return make_url(server).set(database=spec.module).render_as_string(hide_password=False)
         return f"sqlite+aiosqlite:///{self.data_dir / (self.service or 'quckchat')}.db"

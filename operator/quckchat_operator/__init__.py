@@ -1,0 +1,1 @@
+"""The QuckChat operator: turns a QuckChatCluster into the whole platform on Kubernetes."""

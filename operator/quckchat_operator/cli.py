@@ -1,0 +1,81 @@
+"""`quckchat-operator`: generate the CRDs, and print what a QuckChatCluster would create."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from quckchat_operator import crds, naming
+from quckchat_operator.render.cluster import render_cluster
+from quckchat_operator.render.meta import Cluster, InvalidCluster
+
+EXIT_DRIFT = 1
+EXIT_USAGE = 2
+
+
+def _cmd_crds(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if args.check:
+        problems = crds.drift(out)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("run `quckchat-operator crds` to regenerate", file=sys.stderr)
+            return EXIT_DRIFT
+        return 0
+    for path in crds.write(out):
+        print(path)
+    return 0
+
+
+def _load_cluster(source: str) -> dict[str, Any]:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text()
+    for document in yaml.safe_load_all(text):
+        if isinstance(document, dict) and document.get("kind") == naming.CLUSTER.kind:
+            return document
+    raise InvalidCluster([f"{source}: no {naming.CLUSTER.kind} in the file"])
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    try:
+        cluster = Cluster.from_manifest(_load_cluster(args.filename))
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"quckchat-operator render: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InvalidCluster as exc:
+        print(f"quckchat-operator render: invalid {args.filename}:", file=sys.stderr)
+        for error in exc.errors:
+            print(f"  {error}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(yaml.safe_dump_all(render_cluster(cluster), sort_keys=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quckchat-operator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("crds", help="write the CRDs generated from the models")
+    p.add_argument("--out", type=Path, default=Path("crds"), help="directory (default: crds)")
+    p.add_argument("--check", action="store_true", help="exit 1 if the directory has drifted")
+    p.set_defaults(func=_cmd_crds)
+
+    p = sub.add_parser("render", help="print every object a QuckChatCluster would create")
+    p.add_argument("-f", "--filename", required=True, help="a QuckChatCluster YAML, or -")
+    p.set_defaults(func=_cmd_render)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,469 @@
+"""The three custom resources' specs and statuses. The CRDs in crds/ are generated from these.
+
+Each pydantic validator that the apiserver should also enforce has its CEL twin beside it
+(`x-kubernetes-validations`), so `kubectl apply` and `quckchat-operator render` reject the
+same specs with the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
+
+from quckchat import catalog
+from quckchat.catalog import Group, Store
+from quckchat_operator.naming import MAX_CLUSTER_NAME
+
+SEMVER = r"^[0-9]+\.[0-9]+\.[0-9]+$"
+STORAGE_SIZE = r"^[0-9]+(\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$"
+E164 = r"^\+[1-9][0-9]{6,14}$"
+MAX_REPLICAS = 100
+CEL = "x-kubernetes-validations"
+IMMUTABLE: JsonDict = {CEL: [{"rule": "self == oldSelf", "message": "is immutable"}]}
+
+GROUP_NAMES = [str(g) for g in Group]
+SERVICE_NAMES = catalog.names()
+
+
+def cel(rule: str, message: str) -> JsonDict:
+    return {CEL: [{"rule": rule, "message": message}]}
+
+
+def cel_list(names: Sequence[str]) -> str:
+    return "[" + ", ".join(f"'{n}'" for n in names) + "]"
+
+
+class CRModel(BaseModel):
+    """camelCase in YAML, snake_case in Python, and a typo in a spec is an error."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+    )
+
+
+class StatusModel(CRModel):
+    # Status is read back from the apiserver, where a newer operator may have written more.
+    model_config = ConfigDict(extra="ignore")
+
+
+def section(factory: Callable[[], CRModel]) -> Any:
+    """A nested object defaulting to its own defaults, in the CRD too (`default: {}`)."""
+    return Field(default_factory=factory, json_schema_extra={"default": {}})
+
+
+def keyed_by(allowed: Sequence[str], what: str) -> tuple[Any, AfterValidator]:
+    """A map whose keys must be catalog names: checked here and by the apiserver alike."""
+    message = f"keys must be {what} names: {', '.join(allowed)}"
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown {what} {', '.join(unknown)}; {message}")
+        return value
+
+    # maxProperties bounds the CEL rule's estimated cost, which the apiserver requires.
+    field = Field(
+        max_length=len(allowed),
+        json_schema_extra=cel(f"self.all(k, k in {cel_list(allowed)})", message),
+    )
+    return field, AfterValidator(check)
+
+
+# Resources and scaling.
+# A Kubernetes quantity ("500m", "1Gi", 2), the pattern controller-gen gives resource.Quantity.
+QUANTITY = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))"
+    r"(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+
+
+def _int_as_str(value: Any) -> Any:
+    # YAML reads `cpu: 2` as an int; the apiserver takes int or string, so do we.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Quantity = Annotated[
+    str,
+    BeforeValidator(_int_as_str),
+    Field(pattern=QUANTITY),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": QUANTITY,
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+
+
+class ResourceRequirements(CRModel):
+    """Requests and limits of each container, as in a Pod spec (cpu, memory, ...)."""
+
+    requests: dict[str, Quantity] = Field(default_factory=dict)
+    limits: dict[str, Quantity] = Field(default_factory=dict)
+
+    def as_manifest(self) -> dict[str, dict[str, str]]:
+        """The container's `resources` field, without empty sections."""
+        return {k: v for k, v in (("requests", self.requests), ("limits", self.limits)) if v}
+
+
+class AutoscalingSpec(CRModel):
+    """A HorizontalPodAutoscaler on CPU; while enabled it, not the operator, sets replicas."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            "self.minReplicas <= self.maxReplicas", "minReplicas must not exceed maxReplicas"
+        )
+    )
+
+    enabled: bool = False
+    min_replicas: int = Field(2, ge=1, le=MAX_REPLICAS)
+    max_replicas: int = Field(10, ge=1, le=MAX_REPLICAS)
+    target_cpu_utilization_percentage: int = Field(
+        70, ge=1, le=100, alias="targetCPUUtilizationPercentage"
+    )
+
+    @model_validator(mode="after")
+    def _min_within_max(self) -> Self:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"minReplicas must not exceed maxReplicas "
+                f"(minReplicas {self.min_replicas} > maxReplicas {self.max_replicas})"
+            )
+        return self
+
+
+class ScalingOverride(CRModel):
+    """Replicas and autoscaling for one service; unset fields fall back to its group."""
+
+    replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS)
+    autoscaling: AutoscalingSpec | None = None
+
+
+class WorkloadOverride(ScalingOverride):
+    """Replicas, autoscaling and resources for a group or a service."""
+
+    resources: ResourceRequirements | None = None
+
+
+GroupOverrides = Annotated[dict[str, WorkloadOverride], *keyed_by(GROUP_NAMES, "group")]
+ServiceOverrides = Annotated[dict[str, WorkloadOverride], *keyed_by(SERVICE_NAMES, "service")]
+
+
+# QuckChatCluster.
+class PullPolicy(StrEnum):
+    ALWAYS = "Always"
+    IF_NOT_PRESENT = "IfNotPresent"
+    NEVER = "Never"
+
+
+class StoreMode(StrEnum):
+    """managed: the operator runs it as a StatefulSet; external: services read a Secret."""
+
+    MANAGED = "managed"
+    EXTERNAL = "external"
+
+
+class DeletionPolicy(StrEnum):
+    """What happens to the stores' volumes when the cluster is deleted."""
+
+    RETAIN = "Retain"
+    DELETE = "Delete"
+
+
+class ImageSpec(CRModel):
+    """The one platform image every service runs."""
+
+    repository: str = Field("ghcr.io/quckchat/quckchat", min_length=1)
+    tag: str | None = Field(None, description="Defaults to spec.version.")
+    pull_policy: PullPolicy = PullPolicy.IF_NOT_PRESENT
+
+
+class StorageSpec(CRModel):
+    """The volume of a managed store."""
+
+    size: str = Field("10Gi", pattern=STORAGE_SIZE)
+    storage_class_name: str | None = None
+
+
+class SecretKeyRef(CRModel):
+    """A key of a Secret in the cluster's namespace holding the store's connection URL."""
+
+    name: str = Field(min_length=1, max_length=253)
+    key: str = "url"
+
+
+class StoreSpec(CRModel):
+    """One store, run by the operator (managed) or reached through a Secret (external)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            "self.mode == 'managed' || has(self.secretRef)",
+            "secretRef is required when mode is external",
+        )
+    )
+
+    mode: StoreMode = StoreMode.MANAGED
+    version: str | None = Field(
+        None, min_length=1, description="Image tag of a managed store; default: tested version."
+    )
+    storage: StorageSpec = section(StorageSpec)
+    resources: ResourceRequirements | None = None
+    secret_ref: SecretKeyRef | None = None
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="External only: the port opened for egress; default: the store's usual one.",
+    )
+
+    @model_validator(mode="after")
+    def _external_needs_secret(self) -> Self:
+        if self.mode == StoreMode.EXTERNAL and self.secret_ref is None:
+            raise ValueError("secretRef is required when mode is external")
+        return self
+
+
+class StoresSpec(CRModel):
+    """Every store the catalog's services use (the optional analytics store is not run here)."""
+
+    mysql: StoreSpec = section(StoreSpec)
+    postgresql: StoreSpec = section(StoreSpec)
+    mongodb: StoreSpec = section(StoreSpec)
+    redis: StoreSpec = section(StoreSpec)
+    kafka: StoreSpec = section(StoreSpec)
+    elasticsearch: StoreSpec = section(StoreSpec)
+
+    def get(self, store: Store) -> StoreSpec:
+        spec = getattr(self, str(store), None)
+        if not isinstance(spec, StoreSpec):
+            raise KeyError(f"{store} is not a store the operator runs")
+        return spec
+
+
+class UpgradeStrategy(CRModel):
+    """How long a version change may take at each step before the cluster turns Degraded."""
+
+    migration_timeout_seconds: int = Field(600, ge=30, le=86400)
+    progress_deadline_seconds: int = Field(600, ge=30, le=3600)
+
+
+class IngressSpec(CRModel):
+    """An Ingress for the gateway (REST) and realtime (WebSocket)."""
+
+    enabled: bool = False
+    host: str | None = None
+    class_name: str | None = None
+    tls_secret_name: str | None = None
+
+
+class QuckChatClusterSpec(CRModel):
+    """The whole platform: its version, image, stores, sizing and upgrade policy."""
+
+    version: str = Field("1.0.0", pattern=SEMVER)
+    image: ImageSpec = section(ImageSpec)
+    stores: StoresSpec = section(StoresSpec)
+    groups: GroupOverrides = Field(
+        default_factory=dict,
+        description="Per ServiceGroup: seeds its replicas and autoscaling; sets resources.",
+    )
+    services: ServiceOverrides = Field(
+        default_factory=dict,
+        description="Per catalog service: seeds its replicas and autoscaling; sets resources.",
+    )
+    upgrade_strategy: UpgradeStrategy = section(UpgradeStrategy)
+    paused: bool = Field(False, description="Freeze: the operator changes nothing while set.")
+    deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
+    ingress: IngressSpec = section(IngressSpec)
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image.repository}:{self.image.tag or self.version}"
+
+
+# ServiceGroup.
+def _membership_rule() -> JsonDict:
+    groups = ", ".join(f"'{g}': {cel_list([s.name for s in catalog.by_group(g)])}" for g in Group)
+    return cel(
+        f"!has(self.services) || self.services.all(s, s in {{{groups}}}[self.group])",
+        "services must belong to the group",
+    )
+
+
+class ServiceGroupSpec(CRModel):
+    """Replicas and autoscaling of one group's services; `kubectl scale` sets `replicas`."""
+
+    model_config = ConfigDict(json_schema_extra=_membership_rule())
+
+    cluster: str = Field(min_length=1, max_length=MAX_CLUSTER_NAME, json_schema_extra=IMMUTABLE)
+    group: Group = Field(json_schema_extra=IMMUTABLE)
+    replicas: int = Field(1, ge=0, le=MAX_REPLICAS, description="Each service's default.")
+    autoscaling: AutoscalingSpec | None = None
+    services: dict[str, ScalingOverride] = Field(
+        default_factory=dict, max_length=len(SERVICE_NAMES)
+    )
+
+    @model_validator(mode="after")
+    def _services_in_group(self) -> Self:
+        members = {s.name for s in catalog.by_group(self.group)}
+        strangers = sorted(set(self.services) - members)
+        if strangers:
+            raise ValueError(
+                f"services {', '.join(strangers)} are not in group {self.group} "
+                f"({', '.join(sorted(members))})"
+            )
+        return self
+
+
+# Workspace.
+class WorkspaceOwner(CRModel):
+    """Who owns the workspace: an email address or a phone number (E.164)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel("has(self.email) || has(self.phone)", "owner needs email or phone")
+    )
+
+    email: EmailStr | None = None
+    phone: str | None = Field(None, pattern=E164)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.email is None and self.phone is None:
+            raise ValueError("owner needs email or phone")
+        return self
+
+
+class WorkspaceQuotas(CRModel):
+    members: int = Field(1000, ge=1, le=1_000_000)
+    storage_gib: int = Field(100, ge=1, le=1_000_000, alias="storageGiB")
+
+
+class WorkspaceSettings(CRModel):
+    retention_days: int = Field(0, ge=0, le=36500, description="0 keeps messages forever.")
+    guests_allowed: bool = False
+
+
+class WorkspaceSpec(CRModel):
+    """A tenant of a QuckChatCluster in the same namespace."""
+
+    cluster_ref: str = Field(min_length=1, max_length=MAX_CLUSTER_NAME, json_schema_extra=IMMUTABLE)
+    display_name: str = Field(min_length=1, max_length=80)
+    owner: WorkspaceOwner
+    quotas: WorkspaceQuotas = section(WorkspaceQuotas)
+    settings: WorkspaceSettings = section(WorkspaceSettings)
+    export_on_delete: bool = Field(False, description="Export the workspace before deleting it.")
+
+
+# Status.
+class Phase(StrEnum):
+    PENDING = "Pending"
+    PROVISIONING = "Provisioning"
+    READY = "Ready"
+    UPGRADING = "Upgrading"
+    DEGRADED = "Degraded"
+    PAUSED = "Paused"
+
+
+class WorkspacePhase(StrEnum):
+    PENDING = "Pending"
+    PROVISIONING = "Provisioning"
+    READY = "Ready"
+    FAILED = "Failed"
+    DELETING = "Deleting"
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+
+
+class ConditionStatus(StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(StatusModel):
+    """One observation, as in metav1.Condition: reason is CamelCase, message is for people."""
+
+    type: str = Field(min_length=1)
+    status: ConditionStatus
+    reason: str | None = None
+    message: str | None = None
+    last_transition_time: datetime | None = None
+    observed_generation: int | None = Field(None, ge=0)
+
+
+# Conditions keyed by type let two writers (handlers) own different conditions under SSA.
+Conditions = Annotated[
+    list[Condition],
+    Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    ),
+]
+
+
+class ReadyCount(StatusModel):
+    ready: int = Field(0, ge=0)
+    desired: int = Field(0, ge=0)
+
+
+class QuckChatClusterStatus(StatusModel):
+    phase: Phase | None = None
+    conditions: Conditions
+    observed_generation: int | None = None
+    current_version: str | None = None
+    target_version: str | None = None
+    ready_services: str | None = Field(None, description="ready/total services, e.g. 32/32.")
+    ready_stores: str | None = None
+    services: dict[str, ReadyCount] = Field(default_factory=dict)
+    stores: dict[str, ReadyCount] = Field(default_factory=dict)
+
+
+class ServiceGroupStatus(StatusModel):
+    replicas: int | None = Field(None, description="The scale subresource's current replicas.")
+    ready_replicas: int | None = None
+    selector: str | None = Field(None, description="The group's pods, for the scale subresource.")
+    observed_generation: int | None = None
+    conditions: Conditions
+
+
+class WorkspaceStatus(StatusModel):
+    workspace_id: str | None = None
+    url: str | None = None
+    phase: WorkspacePhase | None = None
+    observed_generation: int | None = None
+    conditions: Conditions
+
+
+def field_errors(exc: ValidationError, root: str = "spec") -> list[str]:
+    """Each error as 'spec.path.to.field: what is wrong', the path in the YAML's own words."""
+    lines = []
+    for error in exc.errors():
+        path = root
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        lines.append(f"{path}: {error['msg']}")
+    return lines

@@ -1,0 +1,86 @@
+"""NetworkPolicies deny by default and open exactly the catalog's edges."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quckchat import catalog
+from quckchat_operator import naming
+from quckchat_operator.render.meta import Manifest
+from quckchat_operator.render.network import calls
+from quckchat_operator.render.stores import STORE_KINDS
+from tests.operator.support import of_kind, one, render, render_example
+
+
+def peers(rules: list[dict[str, Any]], key: str) -> set[str]:
+    return {
+        peer["podSelector"]["matchLabels"][naming.LABEL_NAME]
+        for rule in rules
+        for peer in rule.get(key, [])
+        if "podSelector" in peer
+    }
+
+
+def policy(objects: list[Manifest], name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = one(objects, "NetworkPolicy", name)["spec"]
+    return spec
+
+
+def test_everything_is_denied_unless_allowed_and_dns_is_allowed() -> None:
+    objects = render()
+    deny = policy(objects, "qc-default-deny")
+    assert deny["podSelector"]["matchLabels"] == naming.cluster_selector("qc")
+    assert (deny["policyTypes"], deny["ingress"], deny["egress"]) == (
+        ["Ingress", "Egress"],
+        [],
+        [],
+    )
+    dns = policy(objects, "qc-allow-dns")
+    assert {p["port"] for p in dns["egress"][0]["ports"]} == {53}
+
+
+def test_every_pod_of_the_cluster_is_under_the_default_deny() -> None:
+    objects = render()
+    selector = naming.cluster_selector("qc")
+    for workload in objects:
+        if workload["kind"] in ("Deployment", "StatefulSet", "Job"):
+            labels = workload["spec"]["template"]["metadata"]["labels"]
+            assert selector.items() <= labels.items()
+
+
+def test_each_call_in_the_catalog_is_open_at_both_ends_and_nothing_else() -> None:
+    objects = render()
+    for service in catalog.SERVICES:
+        spec = policy(objects, f"qc-{service.name}")
+        store_names = {str(s) for s in service.stores if s in STORE_KINDS}
+        assert peers(spec["egress"], "to") - store_names == set(calls(service))
+        callers = {s.name for s in catalog.SERVICES if service.name in calls(s)}
+        if service.name in ("backend-gateway", "realtime"):
+            assert spec["ingress"] == [{"ports": [{"protocol": "TCP", "port": service.port}]}]
+        else:
+            assert peers(spec["ingress"], "from") == callers
+
+
+def test_the_gateway_reaches_every_service_it_routes_to() -> None:
+    gateway = catalog.get("backend-gateway")
+    routed = {s.name for s in catalog.SERVICES if s.public_prefix}
+    assert routed <= set(calls(gateway))
+
+
+def test_a_store_takes_only_its_users_and_the_migration() -> None:
+    objects = render()
+    users = {s.name for s in catalog.SERVICES if catalog.Store.MYSQL in s.stores}
+    assert peers(policy(objects, "qc-mysql")["ingress"], "from") == users | {"migrate"}
+    search = peers(policy(objects, "qc-elasticsearch")["ingress"], "from")
+    assert search == {"search"}
+    assert peers(policy(objects, "qc-migrate")["egress"], "to") == {"mysql", "postgresql"}
+
+
+def test_an_external_store_is_reached_by_its_port() -> None:
+    objects = render_example("external-stores-cluster")
+    assert not {"chat-external-mysql", "chat-external-redis"} & set(
+        of_kind(objects, "NetworkPolicy")
+    )
+    realtime = policy(objects, "chat-external-realtime")
+    external = [r for r in realtime["egress"] if "ipBlock" in r["to"][0]]
+    assert {r["ports"][0]["port"] for r in external} == {6380, 9092}

@@ -1,0 +1,110 @@
+"""Managed stores keep their passwords; external ones render nothing and point at a Secret."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from quckchat.catalog import Store
+from quckchat_operator.models import QuckChatClusterSpec
+from quckchat_operator.render.meta import Cluster
+from quckchat_operator.render.stores import STORE_KINDS, render_store
+from tests.operator.support import container, env, of_kind, one, render, render_example
+
+MINIMAL = Cluster("qc", None, QuckChatClusterSpec())
+
+
+def secret_values(secret: dict[str, Any]) -> dict[str, str]:
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def never() -> str:
+    raise AssertionError("a password was generated although one exists")
+
+
+def test_an_existing_password_is_kept_and_none_generated() -> None:
+    objects = render_store(MINIMAL, Store.MYSQL, existing_password="kept", generate_password=never)
+    values = secret_values(one(objects, "Secret", "qc-mysql-credentials"))
+    assert values["password"] == "kept"
+    assert values["url"] == "mysql+aiomysql://quckchat:kept@qc-mysql:3306/quckchat"
+
+
+def test_a_password_is_generated_only_by_the_generator_and_then_kept() -> None:
+    calls = []
+
+    def generate() -> str:
+        calls.append(1)
+        return "fresh"
+
+    first = render_store(MINIMAL, Store.REDIS, generate_password=generate)
+    password = secret_values(one(first, "Secret", "qc-redis-credentials"))["password"]
+    assert (password, len(calls)) == ("fresh", 1)
+    again = render_store(MINIMAL, Store.REDIS, existing_password=password, generate_password=never)
+    assert again == first
+
+
+def test_the_whole_cluster_keeps_its_passwords_across_renders() -> None:
+    first = render()
+    passwords = {
+        store: secret_values(secret)["password"]
+        for store in STORE_KINDS
+        if (secret := of_kind(first, "Secret").get(f"qc-{store}-credentials"))
+    }
+    assert set(passwords) == set(STORE_KINDS) - {Store.KAFKA}
+    assert render(passwords=passwords, generate_password=never) == first
+
+
+def test_a_password_with_odd_characters_is_escaped_in_the_url() -> None:
+    objects = render_store(MINIMAL, Store.POSTGRESQL, existing_password="p@ss/w:rd")
+    url = secret_values(one(objects, "Secret", "qc-postgresql-credentials"))["url"]
+    assert url == "postgresql+asyncpg://quckchat:p%40ss%2Fw%3Ard@qc-postgresql:5432/quckchat"
+
+
+def test_a_managed_store_is_a_statefulset_with_a_volume_and_probes() -> None:
+    objects = render_example("production-cluster")
+    mysql = one(objects, "StatefulSet", "chat-prod-mysql")
+    assert mysql["spec"]["serviceName"] == "chat-prod-mysql"
+    (claim,) = mysql["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
+    assert claim["spec"]["storageClassName"] == "fast-ssd"
+    main = container(mysql)
+    assert main["image"] == "mysql:8.4"
+    assert "readinessProbe" in main and "livenessProbe" in main
+    assert main["resources"]["requests"] == {"cpu": "1", "memory": "4Gi"}
+    assert env(mysql)["MYSQL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "chat-prod-mysql-credentials",
+        "key": "password",
+    }
+    retention = mysql["spec"]["persistentVolumeClaimRetentionPolicy"]
+    assert retention == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+
+
+def test_deletion_policy_delete_lets_the_volumes_go() -> None:
+    objects = render({"deletionPolicy": "Delete", "stores": {"redis": {"version": "7.4"}}})
+    redis = one(objects, "StatefulSet", "qc-redis")
+    assert redis["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"] == "Delete"
+    assert container(redis)["image"] == "redis:7.4"
+
+
+def test_external_stores_render_no_statefulset_and_point_env_at_their_secret() -> None:
+    objects = render_example("external-stores-cluster")
+    assert of_kind(objects, "StatefulSet") == {}
+    assert of_kind(objects, "Secret") == {}
+    auth = env(one(objects, "Deployment", "chat-external-auth"))
+    assert auth["QUCKCHAT_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "quckchat-mysql",
+        "key": "url",
+    }
+    assert auth["QUCKCHAT_KAFKA_BOOTSTRAP"]["valueFrom"]["secretKeyRef"] == {
+        "name": "quckchat-kafka",
+        "key": "bootstrap",
+    }
+    assert {s["spec"].get("clusterIP") for s in of_kind(objects, "Service").values()} == {None}
+
+
+def test_one_external_store_beside_managed_ones() -> None:
+    objects = render({"stores": {"mongodb": {"mode": "external", "secretRef": {"name": "m"}}}})
+    assert "qc-mongodb" not in of_kind(objects, "StatefulSet")
+    assert "qc-mysql" in of_kind(objects, "StatefulSet")
+    message = env(one(objects, "Deployment", "qc-message"))
+    assert message["QUCKCHAT_MONGODB_URL"]["valueFrom"]["secretKeyRef"]["name"] == "m"
