@@ -25,7 +25,7 @@ import httpx
 from bench.stats import figure, report, timed
 from quckchat.core.tokens import TokenVerifier
 
-PORT_OFFSET = 30000
+PORT_OFFSET = 13000
 GATEWAY = f"http://127.0.0.1:{3000 + PORT_OFFSET}"
 AUTH = f"http://127.0.0.1:{8081 + PORT_OFFSET}"
 PERMISSION = f"http://127.0.0.1:{8083 + PORT_OFFSET}"

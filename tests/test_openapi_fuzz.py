@@ -24,7 +24,7 @@ from quckchat import catalog
 from quckchat.core.settings import Settings
 from quckchat.runner import ServiceHost
 
-PORT_OFFSET = 26000
+PORT_OFFSET = 11000
 IDENTITY = [s.name for s in catalog.implemented()]
 EXAMPLES = 20
 

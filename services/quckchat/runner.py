@@ -84,7 +84,7 @@ class ServiceHost:
 def serve_one(name: str, *, host: str | None, port: int | None) -> int:
     spec = catalog.get(name)
     settings = Settings(service=name)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(spec, settings),
         host=host or settings.host,
         port=port or settings.port or settings.port_for(spec),
@@ -92,6 +92,16 @@ def serve_one(name: str, *, host: str | None, port: int | None) -> int:
         access_log=False,
         timeout_graceful_shutdown=20,
     )
+    server = _SharedLoopServer(config)
+
+    async def serve() -> None:
+        # A stop signal is a request to finish cleanly, so the process then exits 0.
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        await server.serve()
+
+    asyncio.run(serve())
     return 0
 
 
@@ -146,10 +156,12 @@ def _ready_table(service_host: ServiceHost, host: str, elapsed: float, data_dir:
         rows.append((spec.name, str(spec.group), f"http://{host}:{server.config.port}"))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)) for r in rows]
-    gateway = next((s for s, _, _ in service_host.servers if s.name == "backend-gateway"), None)
+    gateway = next((srv for s, srv, _ in service_host.servers if s.name == "backend-gateway"), None)
     lines.append("")
     lines.append(f"QuckChat is ready in {elapsed:.1f}s; data in {data_dir.resolve()}")
     if gateway:
-        lines.append(f"Public API: http://{host}:{gateway.port}/api/v1/  (docs: /api/v1/docs)")
+        lines.append(
+            f"Public API: http://{host}:{gateway.config.port}/api/v1/  (docs: /api/v1/docs)"
+        )
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)

@@ -57,17 +57,25 @@ class RequestContextMiddleware:
             context.service.set(self.service),
         )
         status = 500
+        responded = False
         started = time.perf_counter()
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if responded:
+                raise
+            # Answered here, not by Starlette's outermost handler: that one runs after this
+            # middleware and would send the 500 without the request id that finds it in the log.
+            response = errors.internal_error(scope["method"], scope["path"])
+            await response(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -116,7 +124,7 @@ def create_app(
         tasks: list[asyncio.Task[None]] = [
             asyncio.create_task(loop(runtime)) for loop in service.background
         ]
-        log.info("%s ready on port %s", spec.name, spec.port)
+        log.info("%s ready on port %s", spec.name, settings.port or settings.port_for(spec))
         try:
             yield
         finally:

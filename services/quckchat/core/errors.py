@@ -117,9 +117,14 @@ def conflict(detail: str, slug: str = "conflict") -> Problem:
     return Problem(409, detail, slug=slug)
 
 
+def internal_error(method: str, path: str) -> JSONResponse:
+    """Log the exception being handled, with its traceback, and answer a bare 500 problem."""
+    qlog.get("errors").exception("unhandled error on %s %s", method, path)
+    return problem_response(Problem(500, "an internal error occurred; it has been logged"), path)
+
+
 def install(app: FastAPI) -> None:
     """Register handlers so every error leaves as problem+json."""
-    log = qlog.get("errors")
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -149,7 +154,4 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            Problem(500, "an internal error occurred; it has been logged"), request.url.path
-        )
+        return internal_error(request.method, request.url.path)

@@ -53,6 +53,7 @@ def keyset(
         sort_value, id_value = decode_cursor(cursor)
         if parse is not None:
             sort_value = parse(sort_value)
+        sort_value, id_value = _position(sort_value, sort), _position(id_value, ident)
         if descending:
             query = query.where(or_(sort < sort_value, and_(sort == sort_value, ident < id_value)))
         else:
@@ -61,12 +62,23 @@ def keyset(
     return query.order_by(*order).limit(min(limit, MAX_LIMIT) + 1)
 
 
+def _position(value: Any, column: InstrumentedAttribute[Any]) -> Any:
+    """A cursor value of the column's type: any other (a forged cursor) would fail in SQL."""
+    expected = column.type.python_type
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+    return value
+
+
 def parse_datetime(value: Any) -> datetime:
-    """Read back a timestamp cursor position."""
+    """Read back a timestamp cursor position (always issued with its UTC offset)."""
     try:
-        return datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(str(value))
     except ValueError as exc:
         raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor") from exc
+    if moment.tzinfo is None:
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+    return moment
 
 
 def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, text
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -52,6 +52,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     impl = DateTime(timezone=False)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         # MySQL keeps whole seconds unless told otherwise; ordering and cursors need micros.
@@ -96,6 +100,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -134,3 +139,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(conn: Connection, _name: str) -> None:
+    # sqlite3 opens a transaction only before INSERT/UPDATE/DELETE: a SAVEPOINT sent first
+    # would open its own, and its RELEASE would commit at once, outside the session's rollback.
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        conn.exec_driver_sql("BEGIN")
