@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quckchat.core import context
@@ -123,6 +124,16 @@ def internal_error(method: str, path: str) -> JSONResponse:
     return problem_response(Problem(500, "an internal error occurred; it has been logged"), path)
 
 
+def is_data_error(exc: DBAPIError) -> bool:
+    """A database refusing a value itself (SQLSTATE class 22): the client's input, not a bug."""
+    if isinstance(exc, DataError):
+        return True
+    for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+            return True
+    return False
+
+
 def install(app: FastAPI) -> None:
     """Register handlers so every error leaves as problem+json."""
 
@@ -151,6 +162,19 @@ def install(app: FastAPI) -> None:
         return problem_response(
             Problem(exc.status_code, detail, headers=dict(exc.headers or {})), request.url.path
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_data_error(exc):
+            return problem_response(
+                Problem(
+                    422,
+                    "a value in the request cannot be stored (bad characters or too long)",
+                    slug="unstorable-value",
+                ),
+                request.url.path,
+            )
+        return internal_error(request.method, request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
