@@ -124,7 +124,7 @@ class _Hub:
             self.queues[topic] = [(g, q) for g, q in entries if q is not queue]
 
     def route(self, topic: str, event: Event) -> None:
-        # One delivery per consumer group, as Kafka does: replicas of a group share a queue.
+        # One delivery per consumer group, as Kafka does (in one process a group has one member).
         seen: set[str] = set()
         for group, queue in self.queues.get(topic, []):
             if group not in seen:
