@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from bench.stats import figure, report, timed
 from quckchat.core.tokens import TokenVerifier
@@ -102,7 +103,8 @@ async def _measure(proc: subprocess.Popen[str]) -> None:
     assert proc.stdout is not None
     reader = CodeReader(proc.stdout)
     reader.start()
-    async with httpx.AsyncClient(timeout=10) as client:
+    # The same client stack the services use to call each other.
+    async with httpx.AsyncClient(timeout=10, transport=AiohttpTransport()) as client:
         tokens = await _register(client)
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         direct = await timed(lambda: client.get(f"{AUTH}/me", headers=headers), 1000)
