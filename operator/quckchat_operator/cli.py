@@ -1,4 +1,4 @@
-"""`quckchat-operator`: generate the CRDs, and print what a QuckChatCluster would create."""
+"""`quckchat-operator`: run the operator, generate the CRDs, print what a cluster would create."""
 
 from __future__ import annotations
 
@@ -56,9 +56,40 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    # Imported here: the other commands need neither Kopf nor a cluster.
+    import kopf
+
+    import quckchat_operator.handlers  # noqa: F401  (registers the handlers)
+
+    kopf.configure(verbose=args.verbose)
+    kopf.run(
+        clusterwide=args.all_namespaces,
+        namespaces=args.namespace or (),
+        standalone=args.standalone,
+        peering_name=args.peering,
+        liveness_endpoint=args.liveness,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quckchat-operator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the operator against the current kubeconfig's cluster")
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument(
+        "-n", "--namespace", action="append", help="a namespace to serve (repeatable, globs)"
+    )
+    scope.add_argument("-A", "--all-namespaces", action="store_true", help="serve every namespace")
+    p.add_argument(
+        "--standalone", action="store_true", help="no peering: do not stand by for another replica"
+    )
+    p.add_argument("--peering", help="Kopf peering object (default: Kopf's own)")
+    p.add_argument("--liveness", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("crds", help="write the CRDs generated from the models")
     p.add_argument("--out", type=Path, default=Path("crds"), help="directory (default: crds)")

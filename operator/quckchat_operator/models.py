@@ -66,9 +66,13 @@ class StatusModel(CRModel):
     model_config = ConfigDict(extra="ignore")
 
 
-def section(factory: Callable[[], CRModel]) -> Any:
-    """A nested object defaulting to its own defaults, in the CRD too (`default: {}`)."""
-    return Field(default_factory=factory, json_schema_extra={"default": {}})
+def section(factory: Callable[[], CRModel], default: JsonDict | None = None) -> Any:
+    """A nested object defaulting to its own defaults, in the CRD too (`default: {}`).
+
+    The apiserver checks a default against the object's CEL rules as written, before filling in
+    its fields' own defaults: a rule that reads a field needs that field in `default`.
+    """
+    return Field(default_factory=factory, json_schema_extra={"default": default or {}})
 
 
 def keyed_by(allowed: Sequence[str], what: str) -> tuple[Any, AfterValidator]:
@@ -244,15 +248,19 @@ class StoreSpec(CRModel):
         return self
 
 
+# A store's CRD default: StoreSpec's rule reads `mode` (see `section`).
+MANAGED: JsonDict = {"mode": "managed"}
+
+
 class StoresSpec(CRModel):
     """Every store the catalog's services use (the optional analytics store is not run here)."""
 
-    mysql: StoreSpec = section(StoreSpec)
-    postgresql: StoreSpec = section(StoreSpec)
-    mongodb: StoreSpec = section(StoreSpec)
-    redis: StoreSpec = section(StoreSpec)
-    kafka: StoreSpec = section(StoreSpec)
-    elasticsearch: StoreSpec = section(StoreSpec)
+    mysql: StoreSpec = section(StoreSpec, MANAGED)
+    postgresql: StoreSpec = section(StoreSpec, MANAGED)
+    mongodb: StoreSpec = section(StoreSpec, MANAGED)
+    redis: StoreSpec = section(StoreSpec, MANAGED)
+    kafka: StoreSpec = section(StoreSpec, MANAGED)
+    elasticsearch: StoreSpec = section(StoreSpec, MANAGED)
 
     def get(self, store: Store) -> StoreSpec:
         spec = getattr(self, str(store), None)

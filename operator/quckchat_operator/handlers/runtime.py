@@ -1,0 +1,58 @@
+"""What every handler shares: the API client, one reconcile per cluster at a time, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from quckchat_operator import naming
+from quckchat_operator.apply import Applier, connect
+from quckchat_operator.reconcile import Outcome, reconcile
+
+CLUSTER = (naming.API_GROUP, naming.API_VERSION, naming.CLUSTER.plural)
+SERVICE_GROUP = (naming.API_GROUP, naming.API_VERSION, naming.SERVICE_GROUP.plural)
+PREFIX = f"operator.{naming.API_GROUP}"
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """The same credentials as the operator's own client (see apply.connect)."""
+    if os.environ.get("KUBECONFIG") or not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return kopf.login_with_kubeconfig(**kwargs)
+    return kopf.login_with_service_account(**kwargs)
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    """Kopf's bookkeeping under our own prefix; one API client for every handler."""
+    settings.persistence.finalizer = f"{PREFIX}/timers"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=PREFIX, key="last-handled-configuration"
+    )
+    memo.applier = Applier(await asyncio.to_thread(connect))
+    memo.locks = {}
+
+
+def applier(memo: kopf.Memo) -> Applier:
+    found: Applier = memo.applier
+    return found
+
+
+async def reconcile_once(memo: kopf.Memo, body: Mapping[str, Any]) -> Outcome:
+    """One pass over the cluster `body`, never two at once for the same cluster.
+
+    A change, the timer and a ServiceGroup's change may all want the same cluster together.
+    """
+    locks: dict[str, asyncio.Lock] = memo.locks
+    lock = locks.setdefault(body["metadata"]["uid"], asyncio.Lock())
+    async with lock:
+        return await asyncio.to_thread(
+            reconcile, applier(memo), copy.deepcopy(dict(body)), now=datetime.now(UTC)
+        )

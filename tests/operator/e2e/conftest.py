@@ -1,0 +1,135 @@
+"""End-to-end fixtures: the testbed's control plane, the CRDs, a namespace and the operator.
+
+The operator runs in-process under `kopf.testing.KopfRunner`, so a test can read its write
+counter (`quckchat_operator.apply.RECORDER`) directly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kopf.testing import KopfRunner
+
+from tests.operator.e2e.kube import (
+    LeaseKeeper,
+    OperatorLog,
+    kubectl,
+    kubectl_json,
+    release_volumes,
+    wait_for,
+)
+from tests.operator.support import ROOT
+from tests.support import IN_CI, load_testbed_env
+
+load_testbed_env()
+
+# tests.support.SERVER_VARS, plus the one server only these tests need.
+SERVER_VARS = {"kube": "QUCKCHAT_TEST_KUBECONFIG"}
+# Figures the tests measure, printed after the run (see pytest_terminal_summary).
+MEASUREMENTS: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "kube: needs the testbed's Kubernetes control plane (hack/testbed)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MEASUREMENTS:
+        terminalreporter.section("operator end-to-end measurements")
+        for name, value in MEASUREMENTS.items():
+            terminalreporter.write_line(f"{name}: {value}")
+
+
+def server(kind: str) -> str:
+    """Like tests.support.server: a missing server fails under CI=true and skips elsewhere."""
+    value = os.environ.get(SERVER_VARS[kind])
+    if value and Path(value).exists():
+        return value
+    message = (
+        f"real {kind} server not available: run `hack/testbed up` "
+        f"({SERVER_VARS[kind]} {'points nowhere' if value else 'unset'})"
+    )
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Iterator[str]:
+    """The testbed's kubeconfig, as $KUBECONFIG for kubectl, Kopf and the operator's client."""
+    path = server("kube")
+    before = os.environ.get("KUBECONFIG")
+    os.environ["KUBECONFIG"] = path
+    reachable = kubectl("version", "--request-timeout=10s", check=False)
+    if "Server Version" not in reachable:
+        message = f"the testbed's kube-apiserver does not answer: {reachable.strip()}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield path
+    if before is None:
+        os.environ.pop("KUBECONFIG", None)
+    else:
+        os.environ["KUBECONFIG"] = before
+
+
+@pytest.fixture(scope="session")
+def crds(kubeconfig: str) -> list[str]:
+    """The CRDs from crds/, applied and established."""
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ROOT / "crds"))
+    found = kubectl_json("get", "crd", "-l", "app.kubernetes.io/part-of=quckchat")["items"]
+    names = [c["metadata"]["name"] for c in found]
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", *[f"crd/{n}" for n in names])
+    return names
+
+
+@pytest.fixture(scope="session")
+def node_leases(kubeconfig: str) -> Iterator[None]:
+    with LeaseKeeper():
+        yield
+
+
+@pytest.fixture(scope="module")
+def namespace(kubeconfig: str, crds: list[str], node_leases: None) -> Iterator[str]:
+    """A fresh namespace per test module, deleted with its volumes afterwards."""
+    name = f"qc-e2e-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", name)
+    yield name
+    # Anything the operator could no longer finalize (it stops first) must not block deletion.
+    for kind in ("quckchatclusters", "servicegroups"):
+        for item in kubectl_json("get", kind, "-n", name)["items"]:
+            if item["metadata"].get("finalizers"):
+                kubectl(
+                    "patch", kind, item["metadata"]["name"], "-n", name,
+                    "--type=merge", "-p", '{"metadata":{"finalizers":null}}',
+                )  # fmt: skip
+    kubectl("delete", "namespace", name, "--wait=false")
+    release_volumes(name)
+
+
+@pytest.fixture(scope="module")
+def operator(namespace: str) -> Iterator[KopfRunner]:
+    """The operator, serving only this module's namespace, without peering."""
+    args = ["run", "--standalone", "--namespace", namespace, "-m", "quckchat_operator.handlers"]
+    with OperatorLog() as log, KopfRunner(args, timeout=60) as runner:
+        wait_for(
+            "the operator to start and log in",
+            lambda: (
+                log.seen("Activity 'configure' succeeded")
+                and log.seen("Initial authentication has finished")
+            ),
+        )
+        yield runner
+        # Delete the clusters while the operator still runs, so it lets them go.
+        kubectl("delete", "quckchatclusters", "--all", "-n", namespace, "--wait=false")
+        wait_for(
+            "the clusters to be deleted",
+            lambda: not kubectl_json("get", "quckchatclusters", "-n", namespace)["items"],
+        )
+    assert runner.exit_code == 0, runner.output
