@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from quckchat.backend_gateway import idempotency
@@ -18,9 +19,13 @@ async def test_rate_limit_per_address_answers_429_with_retry_after(tmp_path: Pat
         database_url=f"sqlite+aiosqlite:///{tmp_path}/gw.db",
         redis_url=server("redis").rsplit("/", 1)[0] + "/2",
         rate_limit_per_ip=3,
+        rate_limit_window_seconds=3600,
         # No service listens here: allowed requests fail upstream, limited ones never leave.
         service_url_template="http://127.0.0.1:1",
     )
+    # The counters are per fixed window: start well inside one, never at its edge.
+    if time.time() % settings.rate_limit_window_seconds > settings.rate_limit_window_seconds - 5:
+        await asyncio.sleep(6)
     async with running_app("backend-gateway", settings) as (_, client, runtime):
         await runtime.cache.flushdb()
         statuses = [(await client.get("/api/v1/auth/me")).status_code for _ in range(4)]
