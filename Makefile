@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy services/quckchat operator/quckchat_operator
 
 bench: $(STAMP)
-	@hack/testbed up redis postgres || true
+	@hack/testbed up redis postgres kube || true
 	$(BIN)/python -m bench
 
 testbed-up:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import identity
+from bench import identity, operator
 
 
 def main() -> None:
     asyncio.run(identity.main())
+    operator.main()
 
 
 if __name__ == "__main__":

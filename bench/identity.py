@@ -17,25 +17,18 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import IO
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from bench.stats import figure, report, timed
+from bench.stats import figure, report, rss_mb, timed
 from quckchat.core.tokens import TokenVerifier
 
 PORT_OFFSET = 13000
 GATEWAY = f"http://127.0.0.1:{3000 + PORT_OFFSET}"
 AUTH = f"http://127.0.0.1:{8081 + PORT_OFFSET}"
 PERMISSION = f"http://127.0.0.1:{8083 + PORT_OFFSET}"
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else float("nan")
 
 
 def start_platform(data_dir: str) -> tuple[subprocess.Popen[str], float]:

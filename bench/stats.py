@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -34,3 +36,10 @@ def report(name: str, samples: list[float], unit: str = "ms") -> None:
 
 def figure(name: str, value: float, unit: str, note: str = "") -> None:
     print(f"{name:<44} {value:10.1f} {unit}  {note}".rstrip())
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")

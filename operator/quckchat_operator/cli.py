@@ -61,8 +61,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import kopf
 
     import quckchat_operator.handlers  # noqa: F401  (registers the handlers)
+    from quckchat_operator import metrics
 
     kopf.configure(verbose=args.verbose)
+    if args.metrics_port:
+        metrics.serve(args.metrics_port)
     kopf.run(
         clusterwide=args.all_namespaces,
         namespaces=args.namespace or (),
@@ -88,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--peering", help="Kopf peering object (default: Kopf's own)")
     p.add_argument("--liveness", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=_cmd_run)
 

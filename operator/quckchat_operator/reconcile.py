@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from quckchat import catalog
 from quckchat.catalog import Group, Store
 from quckchat_operator import naming, status
-from quckchat_operator.apply import Applier, Key, adopt, key
+from quckchat_operator.apply import Applier, Key, adopt, is_subset, key
 from quckchat_operator.models import DeletionPolicy, Phase, ServiceGroupSpec, ServiceGroupStatus
 from quckchat_operator.naming import Component
 from quckchat_operator.render.cluster import render_cluster
@@ -157,12 +157,40 @@ def _services(
     return rollouts
 
 
+def _apply_stores(current: _Pass, statefulsets: list[Manifest]) -> list[str]:
+    """Apply the stores' StatefulSets; a change to one waits while another store rolls.
+
+    New stores start together. Returns the stores whose change is held back.
+    """
+    rolling = False
+    held = []
+    for obj in statefulsets:
+        live = current.state.get(key(obj))
+        if live is not None and rolling and not is_subset(obj, live):
+            held.append(obj["metadata"]["name"])
+            continue
+        current.apply([obj])
+        if live is not None and not status.rollout(current.state[key(obj)]).complete:
+            rolling = True
+    return held
+
+
 def _apply_in_order(
     cluster: Cluster, current: _Pass, desired: list[Manifest], *, upgrading: bool
 ) -> Problem | None:
     """Apply as far as the cluster is ready for; the Problem says where it stopped."""
     by_key = {key(o): o for o in desired}
-    current.apply(o for o in desired if _component(o) in FOUNDATION)
+    foundation = [o for o in desired if _component(o) in FOUNDATION]
+    current.apply(o for o in foundation if o["kind"] != "StatefulSet")
+    held = _apply_stores(current, [o for o in foundation if o["kind"] == "StatefulSet"])
+    if held:
+        rolling = {k: r for k, r in _stores(cluster, current, by_key).items() if not r.complete}
+        return Problem(
+            "RollingOut",
+            f"changing stores one at a time: waiting for the rollout of "
+            f"{status.listed(rolling, counts=False)}; then {', '.join(held)}",
+            backoff=False,
+        )
     if problem := status.stores_problem(_stores(cluster, current, by_key)):
         return problem
     migration = [o for o in desired if _component(o) == Component.MIGRATION]

@@ -12,6 +12,7 @@ from typing import Any
 
 import kopf
 
+from quckchat_operator import metrics
 from quckchat_operator import status as statuses
 from quckchat_operator.handlers.runtime import CLUSTER, applier, reconcile_once
 from quckchat_operator.models import DeletionPolicy, Phase, QuckChatClusterStatus
@@ -35,6 +36,7 @@ def publish(
     changes = statuses.merge_patch(before, outcome.status)
     if changes:
         patch["status"] = changes
+    metrics.record_phase(body.metadata.namespace or "", body.metadata.name or "", outcome.phase)
     if before.get("phase") == outcome.phase:
         return
     message = f"{before.get('phase') or 'New'} -> {outcome.phase}: "
@@ -91,6 +93,7 @@ async def cluster_deleted(
 ) -> None:
     """The garbage collector removes every owned child; the stores' volumes go only when
     spec.deletionPolicy is Delete (optional: no finalizer of its own holds the deletion)."""
+    metrics.record_phase(namespace or "", name, None)
     if spec.get("deletionPolicy") != DeletionPolicy.DELETE or namespace is None:
         return
     removed = await asyncio.to_thread(applier(memo).delete_volumes, name, namespace)

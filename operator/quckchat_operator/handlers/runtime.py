@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from quckchat_operator import naming
+from quckchat_operator import metrics, naming
 from quckchat_operator.apply import Applier, connect
 from quckchat_operator.reconcile import Outcome, reconcile
 
@@ -53,6 +53,7 @@ async def reconcile_once(memo: kopf.Memo, body: Mapping[str, Any]) -> Outcome:
     locks: dict[str, asyncio.Lock] = memo.locks
     lock = locks.setdefault(body["metadata"]["uid"], asyncio.Lock())
     async with lock:
-        return await asyncio.to_thread(
-            reconcile, applier(memo), copy.deepcopy(dict(body)), now=datetime.now(UTC)
-        )
+        with metrics.RECONCILE_SECONDS.time():
+            return await asyncio.to_thread(
+                reconcile, applier(memo), copy.deepcopy(dict(body)), now=datetime.now(UTC)
+            )

@@ -336,20 +336,43 @@ async def put_contact(
     return view, created
 
 
+async def _remove_relation(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    model: type[Contact] | type[Block],
+    what: str,
+    event: str,
+    peer_field: str,
+    user_id: str,
+) -> None:
+    """Delete the caller's contact or block of `user_id` (404 if none) and emit `event`."""
+    me = principal.user_id
+    row = await session.get(model, (me, user_id))
+    if row is None:
+        raise not_found(what)
+    await session.delete(row)
+    await session.flush()
+    await runtime.emit(
+        event,
+        key=me,
+        data={"user_id": me, peer_field: user_id, "actor": me},
+        tenant=principal.tenant,
+    )
+
+
 async def remove_contact(
     session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
 ) -> None:
-    me = principal.user_id
-    contact = await session.get(Contact, (me, user_id))
-    if contact is None:
-        raise not_found("contact")
-    await session.delete(contact)
-    await session.flush()
-    await runtime.emit(
+    await _remove_relation(
+        session,
+        runtime,
+        principal,
+        Contact,
+        "contact",
         "user.contact.removed",
-        key=me,
-        data={"user_id": me, "contact_id": user_id, "actor": me},
-        tenant=principal.tenant,
+        "contact_id",
+        user_id,
     )
 
 
@@ -426,17 +449,8 @@ async def block_user(
 async def unblock_user(
     session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
 ) -> None:
-    me = principal.user_id
-    block = await session.get(Block, (me, user_id))
-    if block is None:
-        raise not_found("block")
-    await session.delete(block)
-    await session.flush()
-    await runtime.emit(
-        "user.unblocked",
-        key=me,
-        data={"user_id": me, "blocked_id": user_id, "actor": me},
-        tenant=principal.tenant,
+    await _remove_relation(
+        session, runtime, principal, Block, "block", "user.unblocked", "blocked_id", user_id
     )
 
 

@@ -17,9 +17,9 @@ from kopf.testing import KopfRunner
 from tests.operator.e2e.kube import (
     LeaseKeeper,
     OperatorLog,
+    drop_namespace,
     kubectl,
     kubectl_json,
-    release_volumes,
     wait_for,
 )
 from tests.operator.support import ROOT
@@ -101,16 +101,7 @@ def namespace(kubeconfig: str, crds: list[str], node_leases: None) -> Iterator[s
     name = f"qc-e2e-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
     yield name
-    # Anything the operator could no longer finalize (it stops first) must not block deletion.
-    for kind in ("quckchatclusters", "servicegroups"):
-        for item in kubectl_json("get", kind, "-n", name)["items"]:
-            if item["metadata"].get("finalizers"):
-                kubectl(
-                    "patch", kind, item["metadata"]["name"], "-n", name,
-                    "--type=merge", "-p", '{"metadata":{"finalizers":null}}',
-                )  # fmt: skip
-    kubectl("delete", "namespace", name, "--wait=false")
-    release_volumes(name)
+    drop_namespace(name)
 
 
 @pytest.fixture(scope="module")

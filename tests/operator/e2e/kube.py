@@ -93,6 +93,20 @@ def release_volumes(namespace: str) -> None:
     core.delete_collection_persistent_volume(label_selector=f"quckchat.io/e2e={namespace}")
 
 
+def drop_namespace(namespace: str) -> None:
+    """Delete a test namespace and its volumes, even with the operator already stopped."""
+    # Anything the operator could no longer finalize must not block the deletion.
+    for kind in ("quckchatclusters", "servicegroups"):
+        for item in kubectl_json("get", kind, "-n", namespace)["items"]:
+            if item["metadata"].get("finalizers"):
+                kubectl(
+                    "patch", kind, item["metadata"]["name"], "-n", namespace,
+                    "--type=merge", "-p", '{"metadata":{"finalizers":null}}',
+                )  # fmt: skip
+    kubectl("delete", "namespace", namespace, "--wait=false")
+    release_volumes(namespace)
+
+
 class LeaseKeeper:
     """Renews each kwok node's Lease, as a kubelet would, while the tests run.
 

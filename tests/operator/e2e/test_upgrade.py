@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from quckchat import catalog
-from quckchat.catalog import Group
+from quckchat.catalog import Group, Store
 from quckchat_operator import naming
 from quckchat_operator.apply import Applier, child_selector
+from quckchat_operator.status import rollout
 from tests.operator.e2e.conftest import MEASUREMENTS
 from tests.operator.e2e.kube import (
     claim_volumes,
@@ -38,14 +39,21 @@ NAME = "quckchat"
 UPGRADE_TIMEOUT = 240.0
 
 
+# Store images the version-bump test moves to, alongside the platform's version.
+STORE_UPGRADES = {Store.REDIS: "7.4", Store.POSTGRESQL: "16.4"}
+
+
 class Rollouts(threading.Thread):
-    """When each Deployment first ran an image of `version`, and the phases the cluster went
-    through meanwhile."""
+    """When each Deployment first ran an image of `version`, when each upgraded store's
+    StatefulSet started and finished its rollout, when the migration Job appeared, and the
+    phases the cluster went through meanwhile."""
 
     def __init__(self, read: Applier, namespace: str, version: str) -> None:
         super().__init__(daemon=True)
         self.read, self.namespace, self.version = read, namespace, version
         self.first_seen: dict[str, datetime] = {}
+        self.store_started: dict[Store, datetime] = {}
+        self.store_done: dict[Store, datetime] = {}
         self.phases: list[str] = []
         self._stop_event = threading.Event()
 
@@ -59,10 +67,26 @@ class Rollouts(threading.Thread):
                 image = item["spec"]["template"]["spec"]["containers"][0]["image"]
                 if image.endswith(f":{self.version}"):
                     self.first_seen.setdefault(item["metadata"]["name"], now)
+            self._stores(now)
+            job = naming.migration_job_name(NAME, self.version)
+            if self.read.get("batch/v1", "Job", job, self.namespace) is not None:
+                self.first_seen.setdefault(job, now)
             found = self.read.get(naming.GROUP_VERSION, "QuckChatCluster", NAME, self.namespace)
             phase = ((found or {}).get("status") or {}).get("phase")
             if phase and (not self.phases or self.phases[-1] != phase):
                 self.phases.append(phase)
+
+    def _stores(self, now: datetime) -> None:
+        for item in self.read.list_objects(
+            "apps/v1", "StatefulSet", self.namespace, child_selector(NAME)
+        ):
+            store = Store(item["metadata"]["labels"][naming.LABEL_NAME])
+            image = item["spec"]["template"]["spec"]["containers"][0]["image"]
+            if store not in STORE_UPGRADES or not image.endswith(f":{STORE_UPGRADES[store]}"):
+                continue
+            self.store_started.setdefault(store, now)
+            if rollout(item).complete:
+                self.store_done.setdefault(store, now)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -132,7 +156,8 @@ def test_a_version_bump_migrates_then_rolls_the_groups_in_order(
 ) -> None:
     namespace = running
     started = time.monotonic()
-    patch_spec(namespace, {"version": "1.1.0"})
+    stores = {str(store): {"version": version} for store, version in STORE_UPGRADES.items()}
+    patch_spec(namespace, {"version": "1.1.0", "stores": stores})
     wait_for("Ready at 1.1.0", lambda: ready_at(namespace, "1.1.0"), timeout=UPGRADE_TIMEOUT)
     MEASUREMENTS["upgrade 1.0.0 -> 1.1.0 (migration + 6 groups in order)"] = (
         f"{time.monotonic() - started:.1f} s"
@@ -151,6 +176,15 @@ def test_a_version_bump_migrates_then_rolls_the_groups_in_order(
     MEASUREMENTS["upgrade order"] = " -> ".join(order)
     assert tuple(order) == catalog.UPGRADE_ORDER
     assert "Upgrading" in watch.phases
+
+    # The changed stores rolled one at a time, both before the migration Job was created.
+    assert set(watch.store_done) == set(STORE_UPGRADES), watch.store_done
+    first, second = sorted(STORE_UPGRADES, key=lambda s: watch.store_started[s])
+    assert watch.store_started[second] >= watch.store_done[first]
+    assert watch.first_seen[naming.migration_job_name(NAME, "1.1.0")] >= max(
+        watch.store_done.values()
+    )
+    MEASUREMENTS["store upgrade order"] = f"{first} -> {second}"
 
 
 def test_a_downgrade_is_refused(running: str, read: Applier) -> None:
