@@ -16,6 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
+from pymongo import AsyncMongoClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -33,6 +34,8 @@ SERVER_VARS = {
     "mysql": "QUCKCHAT_TEST_MYSQL_URL",
     "redis": "QUCKCHAT_TEST_REDIS_URL",
     "kafka": "QUCKCHAT_TEST_KAFKA_BOOTSTRAP",
+    "mongodb": "QUCKCHAT_TEST_MONGODB_URL",
+    "elasticsearch": "QUCKCHAT_TEST_ELASTICSEARCH_URL",
 }
 
 
@@ -77,6 +80,22 @@ async def fresh_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
             else:
                 await conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         await admin.dispose()
+
+
+@asynccontextmanager
+async def fresh_documents(kind: str) -> AsyncIterator[str | None]:
+    """The MongoDB URL of a new, empty database (None for the embedded store), dropped after."""
+    if kind == "embedded":
+        yield None
+        return
+    base = server(kind)
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    client: Any = AsyncMongoClient(base)
+    try:
+        yield f"{base.rstrip('/')}/{name}"
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 class TestKeys:

@@ -112,6 +112,8 @@ def create_app(
         app.state.runtime = runtime
         if runtime.db is not None and auto_migrate:
             await migrations.upgrade(runtime.db, spec.name)
+        if runtime.documents is not None:
+            await runtime.documents.start()
         for consumer in service.consumers:
             runtime.events.subscribe(
                 spec.name,
@@ -140,6 +142,8 @@ def create_app(
             await runtime.cache.aclose()
             if runtime.db is not None:
                 await runtime.db.close()
+            if runtime.documents is not None:
+                await runtime.documents.close()
             log.info("%s stopped", spec.name)
 
     app = FastAPI(

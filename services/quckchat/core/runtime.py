@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from quckchat.catalog import ServiceSpec, Store
 from quckchat.core import cache as cache_mod
 from quckchat.core import metrics
+from quckchat.core.documents import Documents
 from quckchat.core.events import Event, EventBus, InProcessBus, KafkaBus
 from quckchat.core.http import ServiceClient
 from quckchat.core.settings import Settings
@@ -31,6 +32,7 @@ class Runtime:
     events: EventBus
     http: ServiceClient
     tokens: TokenVerifier
+    documents: Documents | None = None
     started_at: float = field(default_factory=time.monotonic)
     stopping: bool = False
     # Service-specific singletons (a policy enforcer, a key ring) set by startup hooks.
@@ -40,6 +42,8 @@ class Runtime:
         checks: dict[str, Check] = {}
         if self.db is not None:
             checks["database"] = self.db.ping
+        if self.documents is not None:
+            checks["documents" if self.db is not None else "database"] = self.documents.ping
         checks["redis"] = lambda: cache_mod.ping(self.cache)
         checks["kafka"] = self.events.ping
         return checks
@@ -80,7 +84,14 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
         audience=settings.jwt_audience,
         cache=cache,
     )
-    return Runtime(spec, settings, db, cache, bus, http, tokens)
+    documents = None
+    if Store.MONGODB in spec.stores:
+        documents = Documents(
+            settings.mongodb_url,
+            database=spec.module,
+            snapshot=settings.data_dir / f"{spec.name}.documents.json",
+        )
+    return Runtime(spec, settings, db, cache, bus, http, tokens, documents=documents)
 
 
 async def check_all(runtime: Runtime) -> dict[str, str]:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mysql_url: str | None = None
     postgresql_url: str | None = None
     redis_url: str | None = None
+    # A MongoDB-protocol server; each service uses the database named after it there.
+    mongodb_url: str | None = None
+    elasticsearch_url: str | None = None
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
 

@@ -1,0 +1,40 @@
+"""The in-process mesh: real services that reach each other by name and share events."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from quckchat.core.events import Event
+from tests.mesh import mesh_settings, running_services
+from tests.support import TestKeys
+
+
+async def test_services_reach_each_other_by_name_and_share_the_bus(
+    tmp_path: Path, keys: TestKeys
+) -> None:
+    async with running_services(
+        ["permission", "user"], mesh_settings(data_dir=tmp_path), keys
+    ) as mesh:
+        health = await mesh.runtime("permission").http.json("user", "GET", "/health")
+        assert health["status"] == "healthy"
+        seen: list[Event] = []
+        done = asyncio.Event()
+
+        async def collect(event: Event) -> None:
+            seen.append(event)
+            done.set()
+
+        bus = mesh.runtime("user").events
+        await mesh.runtime("permission").emit("permission.test", key="k", data={"n": 1})
+        assert bus is not mesh.runtime("permission").events
+        # The user service's own consumer ignores it; a subscriber on the same prefix sees it.
+        listener = type(bus)(prefix=mesh.runtime("user").settings.kafka_topic_prefix)
+        listener.subscribe("mesh-test", ["quckchat.permission"], collect)
+        await listener.start()
+        try:
+            await mesh.runtime("permission").emit("permission.test", key="k", data={"n": 2})
+            await asyncio.wait_for(done.wait(), 5)
+        finally:
+            await listener.stop()
+        assert seen[0].data == {"n": 2}
