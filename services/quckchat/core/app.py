@@ -119,6 +119,7 @@ def create_app(
                 spec.name,
                 [catalog.get(src).topic for src in consumer.sources],
                 partial(consumer.handler, runtime),
+                broadcast=consumer.broadcast,
             )
         await runtime.events.start()
         for hook in service.on_startup:

@@ -74,10 +74,14 @@ class Subscription:
     group: str
     topics: tuple[str, ...]
     handler: Handler
+    # Every replica gets every event (from the time it started), e.g. to drop its own caches.
+    broadcast: bool = False
 
 
 class EventBus(Protocol):
-    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None: ...
+    def subscribe(
+        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
+    ) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def publish(self, topic: str, event: Event) -> None: ...
@@ -145,12 +149,16 @@ class InProcessBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._queues: list[asyncio.Queue[Event]] = []
 
-    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
-        self.subscriptions.append(Subscription(group, tuple(topics), handler))
+    def subscribe(
+        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
+    ) -> None:
+        self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast))
 
     async def start(self) -> None:
         for sub in self.subscriptions:
-            queue = self.hub.attach(sub.group, tuple(self.prefix + t for t in sub.topics))
+            # A group of its own per bus: each service instance in the process gets every event.
+            group = f"{sub.group}#{id(self)}" if sub.broadcast else sub.group
+            queue = self.hub.attach(group, tuple(self.prefix + t for t in sub.topics))
             self._queues.append(queue)
             self._tasks.append(asyncio.create_task(self._pump(sub, queue)))
 
@@ -187,8 +195,10 @@ class KafkaBus:
         self._consumers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
-        self.subscriptions.append(Subscription(group, tuple(topics), handler))
+    def subscribe(
+        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
+    ) -> None:
+        self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast))
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -206,9 +216,10 @@ class KafkaBus:
                 *(self.prefix + t for t in sub.topics),
                 bootstrap_servers=self.bootstrap,
                 client_id=self.client_id,
-                group_id=self.prefix + sub.group,
+                # Broadcast: no group, every partition, from now on, nothing committed.
+                group_id=None if sub.broadcast else self.prefix + sub.group,
                 enable_auto_commit=False,
-                auto_offset_reset="earliest",
+                auto_offset_reset="latest" if sub.broadcast else "earliest",
                 metadata_max_age_ms=5000,
             )
             await consumer.start()
@@ -226,7 +237,7 @@ class KafkaBus:
                         log.error("unreadable event at %s:%s skipped", record.topic, record.offset)
                         continue
                     await _deliver(sub, event)
-            if batches:
+            if batches and not sub.broadcast:
                 # Commit only after handling: a crash before this line redelivers the batch.
                 await consumer.commit()
 

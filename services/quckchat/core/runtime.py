@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.asyncio import Redis
@@ -49,10 +49,22 @@ class Runtime:
         return checks
 
     async def emit(
-        self, type_: str, key: str, data: dict[str, Any], *, tenant: str | None = None
+        self,
+        type_: str,
+        key: str,
+        data: dict[str, Any],
+        *,
+        tenant: str | None = None,
+        event_id: str | None = None,
     ) -> Event:
-        """Publish an event of this service on its own topic, keyed for per-entity order."""
+        """Publish an event of this service on its own topic, keyed for per-entity order.
+
+        `event_id` makes a re-publication of the same change the same event, so consumers
+        that drop duplicates by id apply it once.
+        """
         event = Event(type=type_, source=self.spec.name, key=key, data=data, tenant=tenant)
+        if event_id is not None:
+            event = replace(event, id=event_id)
         await self.events.publish(self.spec.topic, event)
         metrics.EVENTS_PUBLISHED.labels(self.spec.name, type_).inc()
         return event

@@ -27,6 +27,8 @@ class Consumer:
 
     sources: tuple[str, ...]
     handler: EventHandler
+    # Every replica handles every event (per-replica state such as caches); else one does.
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)

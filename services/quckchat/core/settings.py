@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     rate_limit_per_ip: int = 1200
     cors_origins: list[str] = Field(default_factory=lambda: ["*"])
 
+    # Realtime: how many events a reconnecting client can resume across, and how many frames
+    # may wait for one slow client before it is cut off.
+    realtime_replay_events: int = 100_000
+    realtime_send_queue: int = 1_000
+
     # Auth specifics.
     sms_provider: str = "console"
     twilio_account_sid: str = ""
