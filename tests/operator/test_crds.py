@@ -15,10 +15,7 @@ from quckchat_operator.cli import main
 from tests.operator.support import ROOT
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
-# The chart's copy joins once the chart exists; `crds/` is always checked.
-CRD_DIRECTORIES = [
-    d for d in (ROOT / "crds", ROOT / "charts" / "quckchat-operator" / "crds") if d.exists()
-]
+CRD_DIRECTORIES = [ROOT / "crds", ROOT / crds.CHART / "crds"]
 
 
 def by_kind() -> dict[str, dict[str, Any]]:
@@ -194,6 +191,33 @@ def test_crds_check_exits_1_on_drift(tmp_path: Path, capsys: pytest.CaptureFixtu
     edited.write_text(edited.read_text().replace("qws", "ws"))
     assert main(["crds", "--out", str(tmp_path), "--check"]) == 1
     assert "quckchat.io_workspaces.yaml: differs" in capsys.readouterr().err
+
+
+def test_crds_writes_and_checks_the_charts_copy_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = tmp_path / crds.CHART
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: quckchat-operator\nversion: 0.1.0\n")
+    kopf = chart / "crds" / "kopf.dev_kopfpeerings.yaml"
+    kopf.parent.mkdir()
+    kopf.write_text("# hand-written, not generated\n")
+    out = tmp_path / "crds"
+    assert main(["crds", "--out", str(out)]) == 0
+    for directory in (out, chart / "crds"):
+        assert {p.name: p.read_text() for p in directory.glob("quckchat.io_*")} == (
+            crds.rendered_files()
+        )
+    assert main(["crds", "--out", str(out), "--check"]) == 0
+    assert kopf.read_text() == "# hand-written, not generated\n"
+    edited = chart / "crds" / "quckchat.io_servicegroups.yaml"
+    edited.write_text(edited.read_text().replace("qsg", "sg"))
+    capsys.readouterr()
+    assert main(["crds", "--out", str(out), "--check"]) == 1
+    assert f"{edited}: differs" in capsys.readouterr().err
+    edited.unlink()
+    assert main(["crds", "--out", str(out), "--check"]) == 1
+    assert f"{edited}: missing" in capsys.readouterr().err
 
 
 def test_a_union_with_no_structural_form_is_refused() -> None:
