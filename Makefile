@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench testbed-up testbed-down testbed-status clean
+.PHONY: run test lint bench testbed-up testbed-down testbed-status clean kind-up local-cluster local-cluster-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ lint: $(STAMP)
 bench: $(STAMP)
 	@hack/testbed up redis postgres kube || true
 	$(BIN)/python -m bench
+
+# QuckChat on a kind cluster, from images built from this tree (needs docker, kind, helm, kubectl).
+kind-up:
+	hack/kind-up
+
+# The same without Docker, on hack/testbed's Kubernetes; the operator keeps running from .venv.
+local-cluster: $(STAMP)
+	hack/local-cluster up
+
+local-cluster-down:
+	hack/local-cluster down
 
 testbed-up:
 	hack/testbed up
