@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.documents import Documents
+from quckchat.core.documents import Documents, claim
 
 
 async def test_unique_index_sort_and_update_behave_alike(documents_url: str | None) -> None:
@@ -49,3 +50,23 @@ async def test_the_embedded_store_keeps_its_data_across_restarts(tmp_path: Path)
         assert found is not None and found["at"].tzinfo is not None
     finally:
         await second.close()
+
+
+async def test_a_claim_has_exactly_one_winner_under_contention(documents_url: str | None) -> None:
+    # Separate clients on a real server, as replicas would be (the embedded store is per process).
+    clients = 3 if documents_url else 1
+    opened = [Documents(documents_url, database="quckchat_claims") for _ in range(clients)]
+    stores = [opened[i % clients] for i in range(3)]
+    for docs in opened:
+        await docs.start()
+    try:
+        await stores[0].collection("claims").delete_many({})
+        attempts = [claim(stores[i % 3].collection("claims"), "job-1", by=i) for i in range(30)]
+        won = await asyncio.gather(*attempts)
+        assert sum(won) == 1
+        (holder,) = await stores[0].collection("claims").find({}).to_list(None)
+        assert holder["by"] == won.index(True)
+    finally:
+        await stores[0].collection("claims").delete_many({})
+        for docs in opened:
+            await docs.close()

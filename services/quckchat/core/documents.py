@@ -3,9 +3,14 @@
 Services use the PyMongo collection API (`await coll.insert_one(...)`, `coll.find(...)`,
 `await cursor.to_list(n)`) and never transactions, change streams or `$lookup`: FerretDB, the
 MongoDB-protocol server the tests run against, has none of them, and the same code must run
-unchanged on MongoDB. The embedded store (mongomock behind the same async API) keeps its data
-in a snapshot file under the data directory, written every few seconds and on shutdown, so
-`quckchat run` keeps messages across restarts.
+unchanged on MongoDB. FerretDB also applies an update as read-then-write without isolation, so
+two concurrent conditional updates (`find_one_and_update` on a version, `$inc`) can both
+"succeed" or lose an increment; where exactly one writer must win, `claim` an id instead: a
+unique `_id` (or unique index) is enforced by the backend itself.
+
+The embedded store (mongomock behind the same async API) keeps its data in a snapshot file under
+the data directory, written every few seconds and on shutdown, so `quckchat run` keeps messages
+across restarts.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 from bson import json_util
 from mongomock_motor import AsyncMongoMockClient
 from pymongo import AsyncMongoClient, uri_parser
+from pymongo.errors import DuplicateKeyError
 
 SNAPSHOT_SECONDS = 5.0
 
@@ -81,6 +87,15 @@ class Documents:
         while True:
             await asyncio.sleep(seconds)
             await self.save()
+
+
+async def claim(collection: Any, key: str, **fields: Any) -> bool:
+    """Take `key` in `collection` once: True for the one caller whose insert made it."""
+    try:
+        await collection.insert_one({"_id": key, **fields})
+    except DuplicateKeyError:
+        return False
+    return True
 
 
 def _write_atomically(path: Path, text: str) -> None:
