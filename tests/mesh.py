@@ -8,6 +8,7 @@ run the real others this way instead of stand-ins.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from quckchat.core.runtime import Runtime
@@ -79,3 +81,21 @@ async def running_services(
             )
             stack.push_async_callback(runtime.http.client.aclose)
         yield mesh
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[int]:
+    """Serve an app whose lifespan already ran on a real local port (for WebSocket clients)."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # raises why it could not start
+        await asyncio.sleep(0.01)
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task

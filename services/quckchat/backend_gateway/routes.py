@@ -68,3 +68,9 @@ async def docs() -> HTMLResponse:
 @router.api_route("/{prefix}/{path:path}", methods=METHODS, include_in_schema=False)
 async def forward(prefix: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
     return await proxy.forward(runtime, request, prefix, path)
+
+
+@router.api_route("/{prefix}", methods=METHODS, include_in_schema=False)
+async def forward_root(prefix: str, request: Request, runtime: RuntimeDep) -> Response:
+    """`/api/v1/messages` is the service's root, as `/api/v1/messages/` is."""
+    return await proxy.forward(runtime, request, prefix, "")

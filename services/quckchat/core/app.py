@@ -154,10 +154,11 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in service.routers:
-        app.include_router(router)
+    # First, so a service's catch-all such as GET /{id} at its root never shadows them.
     _add_health_routes(app, settings)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)
+    for router in service.routers:
+        app.include_router(router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

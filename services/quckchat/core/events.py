@@ -261,10 +261,11 @@ class KafkaBus:
         await self._producer.client.fetch_all_metadata()
 
 
-def processed_events_table(metadata: MetaData) -> Table:
-    """The table a consuming service records handled event ids in."""
+def processed_events_table(metadata: MetaData, name: str = "processed_events") -> Table:
+    """The table a consuming service records handled event ids in; services sharing a database
+    each need their own name."""
     return Table(
-        "processed_events",
+        name,
         metadata,
         Column("event_id", String(64), primary_key=True),
         Column("processed_at", UTCDateTime(), nullable=False),

@@ -28,6 +28,7 @@ log = qlog.get("realtime.connection")
 CLOSE_BAD_TOKEN = 4401
 CLOSE_TOKEN_EXPIRED = 4402
 CLOSE_UNAVAILABLE = 1013
+CLOSE_WAIT_SECONDS = 10.0
 TYPING_EVERY = 2.0  # seconds between typing frames a client may send per channel
 TYPING_TTL = 5
 
@@ -102,9 +103,11 @@ class Session:
                 task.cancel()
             await asyncio.gather(*watched, return_exceptions=True)
         if client.close_code is not None:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                reason = "too slow" if client.close_code == 4008 else "token expired"
-                await self.websocket.close(client.close_code, reason)
+            reason = "too slow" if client.close_code == 4008 else "token expired"
+            # A client that reads nothing never takes the close frame either: do not wait long.
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
+                async with asyncio.timeout(CLOSE_WAIT_SECONDS):
+                    await self.websocket.close(client.close_code, reason)
 
     async def _replay(self, client: Client, last_event_id: str) -> None:
         """Send what the client missed, before any live frame (those wait in the queue)."""

@@ -163,6 +163,35 @@ async def update_me(
     return me_view(profile)
 
 
+async def last_seen_visible(
+    session: AsyncSession, *, viewer: str, user_ids: list[str]
+) -> list[str]:
+    """Those of `user_ids` whose last seen `viewer` may see: by their setting, and not blocked."""
+    wanted = sorted(set(user_ids) - {viewer})
+    if not wanted:
+        return [viewer] if viewer in user_ids else []
+    profiles = (await session.scalars(select(Profile).where(Profile.user_id.in_(wanted)))).all()
+    keeps_viewer = set(
+        await session.scalars(
+            select(Contact.owner_id).where(
+                Contact.owner_id.in_(wanted), Contact.contact_id == viewer
+            )
+        )
+    )
+    blocked_viewer = set(
+        await session.scalars(
+            select(Block.blocker_id).where(Block.blocker_id.in_(wanted), Block.blocked_id == viewer)
+        )
+    )
+    visible = [
+        p.user_id
+        for p in profiles
+        if p.user_id not in blocked_viewer
+        and _visible(p.last_seen_visibility, viewer_is_contact=p.user_id in keeps_viewer)
+    ]
+    return sorted(visible + ([viewer] if viewer in user_ids else []))
+
+
 async def public_profile(
     session: AsyncSession, *, principal: Principal, user_id: str
 ) -> ProfilePublic:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
-from starlette.convertors import StringConvertor, register_url_convertor
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep
 from quckchat.core.errors import PROBLEM_JSON
@@ -21,7 +20,9 @@ from quckchat.user.schemas import (
     DeviceInternal,
     DevicePublic,
     DeviceRegister,
+    LastSeenQuery,
     LastSeenUpdate,
+    LastSeenVisible,
     ProfileInternal,
     ProfileMe,
     ProfilePublic,
@@ -33,17 +34,6 @@ from quckchat.user.schemas import (
 
 router = APIRouter(tags=["users"])
 
-
-class _PeerIdConvertor(StringConvertor):
-    """One path segment, except the framework's own /health and /metrics.
-
-    Service routes are matched before the framework's, so GET /{user_id} would shadow them.
-    """
-
-    regex = r"(?!(?:health|metrics)$)[^/]+"
-
-
-register_url_convertor("quckchat_peer_id", _PeerIdConvertor())
 
 UserId = Annotated[
     str, Path(min_length=1, max_length=USER_ID_LENGTH, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -289,12 +279,26 @@ async def record_last_seen(
     await logic.record_last_seen(session, user_id=user_id, at=body.last_seen_at)
 
 
+@router.post(
+    "/internal/users/last-seen-visibility",
+    response_model=LastSeenVisible,
+    tags=["internal"],
+    responses=_problems(),
+)
+async def last_seen_visibility(
+    body: LastSeenQuery, session: SessionDep, caller: InternalCaller
+) -> LastSeenVisible:
+    """Whose last seen a viewer may see, for the presence service (one query for many users)."""
+    visible = await logic.last_seen_visible(session, viewer=body.viewer_id, user_ids=body.user_ids)
+    return LastSeenVisible(visible=visible)
+
+
 @router.get("/internal/stats", response_model=Stats, tags=["internal"], responses=_problems())
 async def internal_stats(session: SessionDep, caller: InternalCaller) -> Stats:
     return await logic.stats(session)
 
 
-@router.get("/{user_id:quckchat_peer_id}", response_model=ProfilePublic, responses=_problems(404))
+@router.get("/{user_id}", response_model=ProfilePublic, responses=_problems(404))
 async def get_user(user_id: UserId, session: SessionDep, user: CurrentUser) -> ProfilePublic:
     """Another user's profile as their privacy settings allow; 404 if they blocked the caller."""
     return await logic.public_profile(session, principal=user, user_id=user_id)

@@ -18,6 +18,8 @@ from pydantic import (
     model_validator,
 )
 
+from quckchat.user.models import USER_ID_LENGTH
+
 Visibility = Literal["everyone", "contacts", "nobody"]
 EmailDigest = Literal["off", "daily", "weekly"]
 Platform = Literal["ios", "android", "web"]
@@ -28,6 +30,8 @@ PhoneHash = Annotated[str, StringConstraints(pattern=PHONE_HASH_PATTERN)]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 MAX_SYNC_HASHES = 1000
 MAX_AVATAR_URL = 2048
+MAX_LAST_SEEN_QUERY = 500
+UserIdStr = Annotated[str, StringConstraints(min_length=1, max_length=USER_ID_LENGTH)]
 
 
 @functools.cache
@@ -247,6 +251,17 @@ class LastSeenUpdate(BaseModel):
         if self.last_seen_at.tzinfo is None:
             raise ValueError("last_seen_at needs a time zone offset")
         return self
+
+
+class LastSeenQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    viewer_id: UserIdStr
+    user_ids: list[UserIdStr] = Field(max_length=MAX_LAST_SEEN_QUERY)
+
+
+class LastSeenVisible(BaseModel):
+    visible: list[str]
 
 
 class Stats(BaseModel):
