@@ -1,0 +1,1 @@
+"""The channel service: conversations (public, private, direct, group), members, pins, reads."""

@@ -1,0 +1,147 @@
+"""Events the channel service follows: new messages (unread and mentions) and workspace changes.
+
+Delivery is at least once: each effect commits with its `first_delivery` record, so a
+redelivered event changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.channel import access, events
+from quckchat.channel.logic import drop_member
+from quckchat.channel.models import Channel, ChannelMember, Pin, processed_events
+from quckchat.core import logging as qlog
+from quckchat.core.events import Event, first_delivery
+from quckchat.core.runtime import Runtime
+
+log = qlog.get("channel.consumers")
+
+
+def _message_fields(event: Event) -> tuple[str, int, dict[str, Any]] | None:
+    """(channel id, seq, public message) of a message.created event, None when unusable."""
+    data = event.data
+    channel_id, seq, message = data.get("channel_id"), data.get("seq"), data.get("message")
+    if not isinstance(channel_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
+        return None
+    return channel_id, seq, message if isinstance(message, dict) else {}
+
+
+def _sent_at(message: dict[str, Any]) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(message.get("created_at")))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+async def apply_message_created(session: AsyncSession, *, event: Event) -> bool:
+    """Raise the channel's last seq, the sender's read pointer and the mentioned members' counts.
+
+    False when the event is unusable, about an unknown channel, or was applied before.
+    """
+    fields = _message_fields(event)
+    if fields is None:
+        log.warning("event %s (message.created) has no channel_id/seq; ignored", event.id)
+        return False
+    channel_id, seq, message = fields
+    if await session.get(Channel, channel_id) is None:
+        return False
+    if not await first_delivery(session, processed_events, event):
+        return False
+    values: dict[str, Any] = {"last_seq": seq}
+    if (sent_at := _sent_at(message)) is not None:
+        values["last_message_at"] = sent_at
+    # Events of one channel arrive in order, but a redelivery may bring an older one back.
+    await session.execute(
+        update(Channel).where(Channel.id == channel_id, Channel.last_seq < seq).values(**values)
+    )
+    sender = message.get("sender_id") or event.data.get("actor")
+    in_channel = ChannelMember.channel_id == channel_id
+    await session.execute(
+        update(ChannelMember)
+        .where(in_channel, ChannelMember.user_id == sender, ChannelMember.last_read_seq < seq)
+        .values(last_read_seq=seq)
+    )
+    mentioned = [m for m in message.get("mentions") or [] if isinstance(m, str)]
+    if message.get("mention_channel") is True:
+        whom = in_channel
+    elif mentioned:
+        whom = and_(in_channel, ChannelMember.user_id.in_(mentioned))
+    else:
+        return True
+    await session.execute(
+        update(ChannelMember)
+        .where(whom, ChannelMember.user_id != sender, ChannelMember.last_read_seq < seq)
+        .values(mention_count=ChannelMember.mention_count + 1)
+    )
+    return True
+
+
+async def _forget_member(
+    session: AsyncSession, runtime: Runtime, *, workspace_id: str, user_id: str, actor: str | None
+) -> None:
+    """A user left the workspace: they leave its channels too (their roles went with theirs)."""
+    query = (
+        select(Channel, ChannelMember)
+        .join(ChannelMember, ChannelMember.channel_id == Channel.id)
+        .where(ChannelMember.workspace_id == workspace_id, ChannelMember.user_id == user_id)
+    )
+    for channel, member in (await session.execute(query)).all():
+        await drop_member(session, channel, member)
+        await access.revoke(runtime, channel, user_id=user_id, actor=actor)
+        await events.emit(runtime, "channel.member.removed", channel, actor=actor, user_id=user_id)
+
+
+async def _forget_workspace(
+    session: AsyncSession, runtime: Runtime, *, workspace_id: str, actor: str | None
+) -> None:
+    """A deleted workspace takes its channels, their members and pins with it."""
+    channels = list(
+        (await session.scalars(select(Channel).where(Channel.workspace_id == workspace_id))).all()
+    )
+    ids = [c.id for c in channels]
+    if not ids:
+        return
+    await session.execute(delete(Pin).where(Pin.channel_id.in_(ids)))
+    await session.execute(delete(ChannelMember).where(ChannelMember.channel_id.in_(ids)))
+    await session.execute(delete(Channel).where(Channel.id.in_(ids)))
+    for channel in channels:
+        await events.emit(runtime, "channel.deleted", channel, actor=actor)
+
+
+async def apply_workspace_event(session: AsyncSession, runtime: Runtime, *, event: Event) -> bool:
+    """Follow a member's removal or the workspace's deletion; False if ignored or seen before."""
+    workspace_id, user_id = event.data.get("workspace_id"), event.data.get("user_id")
+    actor = event.data.get("actor")
+    actor = actor if isinstance(actor, str) else None
+    if not isinstance(workspace_id, str):
+        return False
+    if event.type == "workspace.member.removed" and isinstance(user_id, str):
+        if not await first_delivery(session, processed_events, event):
+            return False
+        await _forget_member(
+            session, runtime, workspace_id=workspace_id, user_id=user_id, actor=actor
+        )
+        return True
+    if event.type == "workspace.deleted":
+        if not await first_delivery(session, processed_events, event):
+            return False
+        await _forget_workspace(session, runtime, workspace_id=workspace_id, actor=actor)
+        return True
+    return False
+
+
+async def on_event(runtime: Runtime, event: Event) -> None:
+    """Consumer of the message and workspace topics; each event's effect commits with its record."""
+    if runtime.db is None:
+        raise RuntimeError("the channel service needs its database")
+    async with runtime.db.session() as session:
+        if event.type == "message.created":
+            await apply_message_created(session, event=event)
+        elif event.type.startswith("workspace."):
+            await apply_workspace_event(session, runtime, event=event)

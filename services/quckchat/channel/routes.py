@@ -1,0 +1,342 @@
+"""The channel service's public API (the gateway's /api/v1/channels/...): thin routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from quckchat.channel import logic, members, pins
+from quckchat.channel.schemas import (
+    ENTITY_ID_PATTERN,
+    ChannelCreate,
+    ChannelPublic,
+    ChannelUpdate,
+    MemberPublic,
+    MessageId,
+    PageQuery,
+    PinPublic,
+    ReadState,
+    ReadUpdate,
+    RoleUpdate,
+    WorkspaceQuery,
+)
+from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
+from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.pagination import Page
+from quckchat.permission.schemas import UserId
+
+router = APIRouter(tags=["channels"])
+
+
+ChannelId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
+MemberId = Annotated[UserId, Path()]
+PinId = Annotated[MessageId, Path()]
+Paging = Annotated[PageQuery, Query()]
+ONE = "/{channel_id}"
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route gives."""
+    return {
+        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
+        for code in (401, 422, *statuses)
+    }
+
+
+def _created(response: Response, created: bool) -> None:
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+@router.post(
+    "/",
+    response_model=ChannelPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "the existing direct conversation"},
+        **_problems(403, 404, 409),
+    },
+)
+async def create_channel(
+    body: ChannelCreate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+) -> ChannelPublic:
+    """Open a channel; a direct conversation that exists for the pair is returned (200)."""
+    channel, created = await logic.create(session, runtime, principal=user, body=body)
+    _created(response, created)
+    return channel
+
+
+@router.get("/", response_model=Page[ChannelPublic], responses=_problems(400, 404))
+async def list_channels(
+    query: Annotated[WorkspaceQuery, Query()],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[ChannelPublic]:
+    """The caller's channels in a workspace, with unread messages and mentions."""
+    return await logic.list_mine(
+        session,
+        runtime,
+        principal=user,
+        workspace_id=query.workspace_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.get("/browse", response_model=Page[ChannelPublic], responses=_problems(400, 403, 404))
+async def browse_channels(
+    query: Annotated[WorkspaceQuery, Query()],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[ChannelPublic]:
+    """The workspace's public channels, to join."""
+    return await logic.browse(
+        session,
+        runtime,
+        principal=user,
+        workspace_id=query.workspace_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.get(ONE, response_model=ChannelPublic, responses=_problems(404))
+async def get_channel(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ChannelPublic:
+    return await logic.get(session, runtime, principal=user, channel_id=channel_id)
+
+
+@router.patch(ONE, response_model=ChannelPublic, responses=_problems(403, 404, 409))
+async def update_channel(
+    channel_id: ChannelId,
+    body: ChannelUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> ChannelPublic:
+    """Change name, topic, purpose, announcement-only or the disappearing timer (admins)."""
+    return await logic.update(session, runtime, principal=user, channel_id=channel_id, body=body)
+
+
+@router.post(ONE + "/archive", response_model=ChannelPublic, responses=_problems(403, 404, 409))
+async def archive_channel(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ChannelPublic:
+    return await logic.set_archived(
+        session, runtime, principal=user, channel_id=channel_id, archived=True
+    )
+
+
+@router.post(ONE + "/unarchive", response_model=ChannelPublic, responses=_problems(403, 404, 409))
+async def unarchive_channel(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ChannelPublic:
+    return await logic.set_archived(
+        session, runtime, principal=user, channel_id=channel_id, archived=False
+    )
+
+
+@router.post(
+    ONE + "/join",
+    response_model=ChannelPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "already a member"}, **_problems(403, 404, 409)},
+)
+async def join_channel(
+    channel_id: ChannelId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+) -> ChannelPublic:
+    """Join a public channel."""
+    channel, created = await members.join(session, runtime, principal=user, channel_id=channel_id)
+    _created(response, created)
+    return channel
+
+
+@router.post(ONE + "/leave", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(404, 409))
+async def leave_channel(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> None:
+    await members.leave(session, runtime, principal=user, channel_id=channel_id)
+
+
+@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=_problems(400, 404))
+async def list_members(
+    channel_id: ChannelId,
+    query: Paging,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[MemberPublic]:
+    return await members.list_members(
+        session,
+        runtime,
+        principal=user,
+        channel_id=channel_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.put(
+    ONE + "/members/{user_id}",
+    response_model=MemberPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "already a member"}, **_problems(403, 404, 409)},
+)
+async def add_member(
+    channel_id: ChannelId,
+    user_id: MemberId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+) -> MemberPublic:
+    """Add a workspace member to the channel (private channels: channel admins only)."""
+    member, created = await members.add(
+        session, runtime, principal=user, channel_id=channel_id, user_id=user_id
+    )
+    _created(response, created)
+    return member
+
+
+@router.delete(
+    ONE + "/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_problems(403, 404, 409),
+)
+async def remove_member(
+    channel_id: ChannelId,
+    user_id: MemberId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> None:
+    """Remove a member (channel admins); removing oneself is leaving."""
+    await members.remove(session, runtime, principal=user, channel_id=channel_id, user_id=user_id)
+
+
+@router.put(
+    ONE + "/members/{user_id}/role",
+    response_model=MemberPublic,
+    responses=_problems(403, 404, 409),
+)
+async def set_member_role(
+    channel_id: ChannelId,
+    user_id: MemberId,
+    body: RoleUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> MemberPublic:
+    return await members.set_role(
+        session, runtime, principal=user, channel_id=channel_id, user_id=user_id, role=body.role
+    )
+
+
+@router.post(ONE + "/read", response_model=ReadState, responses=_problems(403, 404))
+async def mark_read(
+    channel_id: ChannelId,
+    body: ReadUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> ReadState:
+    """Move the caller's read pointer forward and clear their mentions."""
+    return await members.mark_read(
+        session, runtime, principal=user, channel_id=channel_id, seq=body.seq
+    )
+
+
+@router.put(ONE + "/mute", response_model=ChannelPublic, responses=_problems(403, 404))
+async def mute(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ChannelPublic:
+    return await members.set_muted(
+        session, runtime, principal=user, channel_id=channel_id, muted=True
+    )
+
+
+@router.delete(ONE + "/mute", response_model=ChannelPublic, responses=_problems(403, 404))
+async def unmute(
+    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ChannelPublic:
+    return await members.set_muted(
+        session, runtime, principal=user, channel_id=channel_id, muted=False
+    )
+
+
+@router.get(ONE + "/pins", response_model=Page[PinPublic], responses=_problems(400, 404))
+async def list_pins(
+    channel_id: ChannelId,
+    query: Paging,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[PinPublic]:
+    return await pins.list_pins(
+        session,
+        runtime,
+        principal=user,
+        channel_id=channel_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.get(ONE + "/pins/{message_id}", response_model=PinPublic, responses=_problems(404))
+async def get_pin(
+    channel_id: ChannelId,
+    message_id: PinId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> PinPublic:
+    return await pins.get_pin(
+        session, runtime, principal=user, channel_id=channel_id, message_id=message_id
+    )
+
+
+@router.put(
+    ONE + "/pins/{message_id}",
+    response_model=PinPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "pinned already"}, **_problems(403, 404, 409)},
+)
+async def pin_message(
+    channel_id: ChannelId,
+    message_id: PinId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+) -> PinPublic:
+    pin, created = await pins.pin(
+        session, runtime, principal=user, channel_id=channel_id, message_id=message_id
+    )
+    _created(response, created)
+    return pin
+
+
+@router.delete(
+    ONE + "/pins/{message_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_problems(403, 404, 409),
+)
+async def unpin_message(
+    channel_id: ChannelId,
+    message_id: PinId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> None:
+    await pins.unpin(session, runtime, principal=user, channel_id=channel_id, message_id=message_id)

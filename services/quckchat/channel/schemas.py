@@ -1,0 +1,183 @@
+"""Request and response bodies of the channel service, with the bounds that make bad input a 422."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from quckchat.core.pagination import MAX_LIMIT
+from quckchat.permission.schemas import UserId
+
+Kind = Literal["public", "private", "direct", "group"]
+NamedKind = Literal["public", "private"]
+ChannelRole = Literal["channel-admin", "channel-member"]
+
+ENTITY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
+MessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+ChannelName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9_-]{1,80}$"),
+    Field(description="lowercase letters, digits, `-` and `_`; unique in the workspace"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=250)]
+# Up to a year; a few seconds is allowed so a disappearing message can be seen to go.
+Seconds = Annotated[int, Field(ge=1, le=365 * 24 * 3600)]
+Seq = Annotated[int, Field(ge=0, le=2**53)]
+MAX_CREATE_MEMBERS = 100
+GROUP_MIN, GROUP_MAX = 3, 9
+
+
+class ChannelCreate(BaseModel):
+    """A new conversation; the caller is always one of its members."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: EntityId
+    kind: Kind = "public"
+    name: ChannelName | None = Field(None, description="public and private channels only")
+    topic: Text | None = None
+    purpose: Text | None = None
+    members: list[UserId] = Field(
+        default_factory=list,
+        max_length=MAX_CREATE_MEMBERS,
+        description="others to add; direct: the one other user; group: 2 to 8 others",
+    )
+
+    @model_validator(mode="after")
+    def _name_fits_kind(self) -> Self:
+        named = self.kind in ("public", "private")
+        if named and self.name is None:
+            raise ValueError("public and private channels need a name")
+        if not named and self.name is not None:
+            raise ValueError("direct and group conversations have no name")
+        return self
+
+
+class ChannelUpdate(BaseModel):
+    """A partial update: absent fields stay; null clears topic, purpose and the timer."""
+
+    model_config = ConfigDict(extra="forbid")
+    nullable: ClassVar[frozenset[str]] = frozenset({"topic", "purpose", "disappearing_seconds"})
+
+    name: ChannelName | None = None
+    topic: Text | None = None
+    purpose: Text | None = None
+    announcement_only: bool | None = None
+    disappearing_seconds: Seconds | None = None
+
+    @model_validator(mode="after")
+    def _null_only_where_allowed(self) -> Self:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class ChannelPublic(BaseModel):
+    """A channel as the caller sees it, with their own standing in it (role None: not in it)."""
+
+    id: str
+    workspace_id: str
+    kind: Kind
+    name: str | None
+    topic: str | None
+    purpose: str | None
+    is_default: bool
+    announcement_only: bool
+    disappearing_seconds: int | None
+    archived_at: datetime | None
+    created_by: str
+    created_at: datetime
+    member_count: int
+    last_seq: int
+    last_message_at: datetime | None
+    role: ChannelRole | None = None
+    unread: int = 0
+    mentions: int = 0
+    muted: bool = False
+
+
+class MemberPublic(BaseModel):
+    user_id: str
+    role: ChannelRole
+    joined_at: datetime
+
+
+class RoleUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: ChannelRole
+
+
+class ReadUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seq: Seq = Field(description="the highest message seq the caller has read")
+
+
+class ReadState(BaseModel):
+    channel_id: str
+    last_read_seq: int
+    unread: int
+    mentions: int
+
+
+class PinPublic(BaseModel):
+    channel_id: str
+    message_id: str
+    pinned_by: str
+    pinned_at: datetime
+
+
+class PageQuery(BaseModel):
+    cursor: str | None = Field(None, max_length=512)
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+
+
+class WorkspaceQuery(PageQuery):
+    workspace_id: EntityId
+
+
+# Internal
+
+
+class InternalChannelCreate(BaseModel):
+    """A channel another service opens (the workspace service's defaults); one per name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace_id: EntityId
+    name: ChannelName
+    kind: NamedKind = "public"
+    created_by: UserId
+    default: bool = Field(False, description="everyone who joins the workspace is added")
+    tenant: str | None = Field(None, max_length=64, description="the workspace's tenant")
+
+
+class DefaultMembersRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: UserId
+
+
+class MembershipInternal(BaseModel):
+    """What the message service needs to know to let a member post or read."""
+
+    channel_id: str
+    workspace_id: str
+    user_id: str
+    kind: Kind
+    role: ChannelRole
+    archived: bool
+    announcement_only: bool
+    disappearing_seconds: int | None
+
+
+class ReadableQuery(BaseModel):
+    workspace_id: EntityId

@@ -1,0 +1,11 @@
+"""The channel service: conversations, their members, pins, unread and mention counts."""
+
+from quckchat.channel import internal_routes, routes
+from quckchat.channel.consumers import on_event
+from quckchat.core.service import Consumer, Service
+
+service = Service(
+    # Internal routes first: their literal segments must win over the public /{channel_id}.
+    routers=[internal_routes.router, routes.router],
+    consumers=[Consumer(sources=("message", "workspace"), handler=on_event)],
+)

@@ -1,0 +1,1 @@
+"""The workspace service: workspaces (tenants' spaces), members, invites, quotas and settings."""

@@ -1,0 +1,219 @@
+"""The workspace service's public API (the gateway's /api/v1/workspaces/...): thin routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
+from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.pagination import Page
+from quckchat.permission.schemas import UserId
+from quckchat.workspace import invites, logic, members
+from quckchat.workspace.schemas import (
+    ENTITY_ID_PATTERN,
+    InviteCreate,
+    InviteCreated,
+    InvitePublic,
+    JoinRequest,
+    MemberPublic,
+    PageQuery,
+    RoleUpdate,
+    WorkspaceCreate,
+    WorkspacePublic,
+    WorkspaceUpdate,
+)
+
+router = APIRouter(tags=["workspaces"])
+
+
+WorkspaceId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
+InviteId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
+MemberId = Annotated[UserId, Path()]
+Paging = Annotated[PageQuery, Query()]
+ONE = "/{workspace_id}"
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problem+json answers a route gives."""
+    return {
+        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
+        for code in (401, 422, *statuses)
+    }
+
+
+@router.post(
+    "/",
+    response_model=WorkspacePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=_problems(409),
+)
+async def create_workspace(
+    body: WorkspaceCreate, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> WorkspacePublic:
+    """A new workspace: the caller its owner, with #general and #random."""
+    return await logic.create(session, runtime, principal=user, body=body)
+
+
+@router.get("/", response_model=list[WorkspacePublic], responses=_problems())
+async def list_workspaces(session: SessionDep, user: CurrentUser) -> list[WorkspacePublic]:
+    """The caller's workspaces."""
+    return await logic.list_mine(session, principal=user)
+
+
+@router.post(
+    "/join",
+    response_model=MemberPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "already a member"}, **_problems(404, 409, 410)},
+)
+async def join_workspace(
+    body: JoinRequest,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    response: Response,
+) -> MemberPublic:
+    """Join the workspace of an invite token."""
+    member, created = await invites.join(session, runtime, principal=user, token=body.token)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return member
+
+
+@router.get(ONE, response_model=WorkspacePublic, responses=_problems(404))
+async def get_workspace(
+    workspace_id: WorkspaceId, session: SessionDep, user: CurrentUser
+) -> WorkspacePublic:
+    return await logic.get(session, principal=user, workspace_id=workspace_id)
+
+
+@router.patch(ONE, response_model=WorkspacePublic, responses=_problems(403, 404))
+async def update_workspace(
+    workspace_id: WorkspaceId,
+    body: WorkspaceUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> WorkspacePublic:
+    """Rename (owners), or change retention and guest settings (owners and admins)."""
+    return await logic.update(
+        session, runtime, principal=user, workspace_id=workspace_id, body=body
+    )
+
+
+@router.delete(ONE, status_code=status.HTTP_204_NO_CONTENT, responses=_problems(403, 404))
+async def delete_workspace(
+    workspace_id: WorkspaceId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> None:
+    """Delete the workspace with its members and invites (owners only)."""
+    await logic.delete_workspace(session, runtime, principal=user, workspace_id=workspace_id)
+
+
+@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=_problems(400, 403, 404))
+async def list_members(
+    workspace_id: WorkspaceId,
+    query: Paging,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[MemberPublic]:
+    return await members.list_members(
+        session,
+        runtime,
+        principal=user,
+        workspace_id=workspace_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.delete(
+    ONE + "/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_problems(403, 404, 409),
+)
+async def remove_member(
+    workspace_id: WorkspaceId,
+    user_id: MemberId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> None:
+    """Remove a member (owners and admins), or leave (oneself); the last owner stays."""
+    await members.remove(
+        session, runtime, principal=user, workspace_id=workspace_id, user_id=user_id
+    )
+
+
+@router.put(
+    ONE + "/members/{user_id}/role",
+    response_model=MemberPublic,
+    responses=_problems(403, 404, 409),
+)
+async def set_member_role(
+    workspace_id: WorkspaceId,
+    user_id: MemberId,
+    body: RoleUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> MemberPublic:
+    return await members.set_role(
+        session, runtime, principal=user, workspace_id=workspace_id, user_id=user_id, role=body.role
+    )
+
+
+@router.post(
+    ONE + "/invites",
+    response_model=InviteCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=_problems(403, 404, 409),
+)
+async def create_invite(
+    workspace_id: WorkspaceId,
+    body: InviteCreate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> InviteCreated:
+    """Invite by email, phone or a shareable link; the token is shown only here."""
+    return await invites.create(
+        session, runtime, principal=user, workspace_id=workspace_id, body=body
+    )
+
+
+@router.get(ONE + "/invites", response_model=Page[InvitePublic], responses=_problems(400, 403, 404))
+async def list_invites(
+    workspace_id: WorkspaceId,
+    query: Paging,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> Page[InvitePublic]:
+    return await invites.list_invites(
+        session,
+        runtime,
+        principal=user,
+        workspace_id=workspace_id,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+
+
+@router.delete(
+    ONE + "/invites/{invite_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=_problems(403, 404),
+)
+async def revoke_invite(
+    workspace_id: WorkspaceId,
+    invite_id: InviteId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> None:
+    await invites.revoke(
+        session, runtime, principal=user, workspace_id=workspace_id, invite_id=invite_id
+    )

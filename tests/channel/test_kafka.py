@@ -1,0 +1,79 @@
+"""The channel service's consumers on the real Kafka broker: message and workspace events."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from quckchat.core.events import KafkaBus
+from tests.channel.test_reads import message_created
+from tests.conftest import SQL_BACKENDS
+from tests.support import TestKeys, server
+from tests.workspace.harness import INTERNAL, Org, new_user, running_org
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+async def org(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Org]:
+    bootstrap = server("kafka")
+    prefix = f"t{uuid.uuid4().hex[:12]}."
+    async with running_org(
+        request.param,
+        tmp_path,
+        TestKeys(),
+        kafka_bootstrap=bootstrap,
+        kafka_topic_prefix=prefix,
+    ) as org:
+        yield org
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    for _ in range(120):
+        if await check():
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("the consumer never caught up")
+
+
+@pytest.mark.kafka
+async def test_messages_and_removals_arrive_over_kafka(org: Org) -> None:
+    assert isinstance(org.runtime("channel").events, KafkaBus)
+    owner, bob = new_user(), new_user()
+    ws = await org.create_workspace(owner)
+    await org.add(ws["id"], owner, bob)
+    channel = await org.create_channel(ws["id"], owner, members=[bob])
+    settings = org.runtime("channel").settings
+    assert settings.kafka_bootstrap is not None
+    message_bus = KafkaBus(
+        settings.kafka_bootstrap, client_id="message-test", prefix=settings.kafka_topic_prefix
+    )
+    await message_bus.start()
+    try:
+        event = message_created(channel, 1, owner, mentions=(bob,))
+        await message_bus.publish("quckchat.message", event)
+        await message_bus.publish("quckchat.message", event)
+        await message_bus.publish("quckchat.message", message_created(channel, 2, owner))
+    finally:
+        await message_bus.stop()
+
+    async def counted() -> bool:
+        response = await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))
+        return bool(response.json()["last_seq"] == 2)
+
+    await eventually(counted)
+    view = (await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))).json()
+    assert view["unread"] == 2 and view["mentions"] == 1
+
+    removed = await org.workspace.delete(f"/{ws['id']}/members/{bob}", headers=org.auth(owner))
+    assert removed.status_code == 204
+
+    async def gone() -> bool:
+        response = await org.channel.get(f"/internal/users/{bob}/channels", headers=INTERNAL)
+        return bool(response.json() == [])
+
+    await eventually(gone)
+    health = await org.channel.get("/health")
+    assert health.json()["dependencies"]["kafka"] == "healthy"

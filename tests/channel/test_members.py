@@ -1,0 +1,165 @@
+"""Membership: join, leave, add, remove, channel roles mirrored into the permission service."""
+
+from __future__ import annotations
+
+from tests.channel.test_channels import team
+from tests.workspace.harness import Org, assert_problem, new_user
+
+
+async def test_join_and_leave_a_public_channel(org: Org) -> None:
+    ws, _, (ann, bob) = await team(org, "member", "member")
+    channel = await org.create_channel(ws, ann)
+    path = f"/{channel['id']}"
+    joined = await org.channel.post(path + "/join", headers=org.auth(bob))
+    assert joined.status_code == 201 and joined.json()["role"] == "channel-member"
+    assert await org.allowed(bob, f"channel:{channel['id']}", "write", ws)
+    assert (await org.channel.post(path + "/join", headers=org.auth(bob))).status_code == 200
+    await org.wait_for("channel.member.joined", channel_id=channel["id"], user_id=bob)
+    assert (await org.channel.post(path + "/leave", headers=org.auth(bob))).status_code == 204
+    assert not await org.allowed(bob, f"channel:{channel['id']}", "write", ws)
+    left = await org.wait_for("channel.member.left", channel_id=channel["id"], user_id=bob)
+    assert left.data["actor"] == bob
+    assert_problem(await org.channel.post(path + "/leave", headers=org.auth(bob)), 404)
+
+
+async def test_join_is_for_public_channels_and_their_workspace(org: Org) -> None:
+    ws, owner, (ann, bob, guest) = await team(org, "member", "member", "guest")
+    private = await org.create_channel(ws, ann, kind="private")
+    public = await org.create_channel(ws, ann)
+    assert_problem(await org.channel.post(f"/{private['id']}/join", headers=org.auth(bob)), 404)
+    assert_problem(await org.channel.post(f"/{public['id']}/join", headers=org.auth(guest)), 404)
+    _, stranger, _ = await team(org)
+    response = await org.channel.post(f"/{public['id']}/join", headers=org.auth(stranger))
+    assert_problem(response, 404)
+    direct = await org.create_channel(ws, ann, kind="direct", members=[owner])
+    response = await org.channel.post(f"/{direct['id']}/join", headers=org.auth(owner))
+    assert response.status_code == 200
+    assert_problem(await org.channel.post(f"/{direct['id']}/leave", headers=org.auth(owner)), 409)
+
+
+async def test_nobody_leaves_general(org: Org) -> None:
+    ws, _, (ann,) = await team(org, "member")
+    general = (await org.channels(ws, ann))["general"]
+    response = await org.channel.post(f"/{general['id']}/leave", headers=org.auth(ann))
+    assert_problem(response, 409, "default-channel")
+
+
+async def test_adding_members(org: Org) -> None:
+    ws, owner, (ann, bob, carl, guest) = await team(org, "member", "member", "member", "guest")
+    public = await org.create_channel(ws, ann)
+    private = await org.create_channel(ws, ann, kind="private", members=[bob])
+    # Any member adds to a public channel; guests too may be added to one.
+    added = await org.channel.put(f"/{public['id']}/members/{guest}", headers=org.auth(ann))
+    assert added.status_code == 201 and added.json()["role"] == "channel-member"
+    again = await org.channel.put(f"/{public['id']}/members/{guest}", headers=org.auth(ann))
+    assert again.status_code == 200
+    assert (await org.channel.get(f"/{public['id']}", headers=org.auth(guest))).status_code == 200
+    not_in = await org.channel.put(f"/{public['id']}/members/{carl}", headers=org.auth(bob))
+    assert_problem(not_in, 403, "not-a-member")
+    # Private channels: channel admins only; a workspace owner outside one does not see it.
+    response = await org.channel.put(f"/{private['id']}/members/{carl}", headers=org.auth(bob))
+    assert_problem(response, 403)
+    response = await org.channel.put(f"/{private['id']}/members/{carl}", headers=org.auth(owner))
+    assert_problem(response, 404)
+    response = await org.channel.put(f"/{private['id']}/members/{carl}", headers=org.auth(ann))
+    assert response.status_code == 201
+    stranger = new_user()
+    response = await org.channel.put(f"/{private['id']}/members/{stranger}", headers=org.auth(ann))
+    assert_problem(response, 409, "not-a-workspace-member")
+    response = await org.channel.put(f"/{private['id']}/members/{carl}", headers=org.auth(stranger))
+    assert_problem(response, 404)
+    response = await org.channel.put(f"/{private['id']}/members/owner", headers=org.auth(ann))
+    assert_problem(response, 422)
+
+
+async def test_direct_and_group_membership_rules(org: Org) -> None:
+    ws, _, users = await team(org, *["member"] * 10)
+    direct = await org.create_channel(ws, users[0], kind="direct", members=[users[1]])
+    response = await org.channel.put(
+        f"/{direct['id']}/members/{users[2]}", headers=org.auth(users[0])
+    )
+    assert_problem(response, 409, "direct-fixed")
+    response = await org.channel.delete(
+        f"/{direct['id']}/members/{users[1]}", headers=org.auth(users[0])
+    )
+    assert_problem(response, 409, "direct-fixed")
+    group = await org.create_channel(ws, users[0], kind="group", members=users[1:8])
+    added = await org.channel.put(f"/{group['id']}/members/{users[8]}", headers=org.auth(users[1]))
+    assert added.status_code == 201
+    full = await org.channel.put(f"/{group['id']}/members/{users[9]}", headers=org.auth(users[1]))
+    assert_problem(full, 409, "group-full")
+    kicked = await org.channel.delete(
+        f"/{group['id']}/members/{users[2]}", headers=org.auth(users[1])
+    )
+    assert_problem(kicked, 403)
+    left = await org.channel.delete(
+        f"/{group['id']}/members/{users[2]}", headers=org.auth(users[2])
+    )
+    assert left.status_code == 204
+    role = await org.channel.put(
+        f"/{group['id']}/members/{users[1]}/role",
+        json={"role": "channel-admin"},
+        headers=org.auth(users[0]),
+    )
+    assert_problem(role, 409, "no-roles")
+
+
+async def test_removing_members(org: Org) -> None:
+    ws, _, (ann, bob, carl) = await team(org, "member", "member", "member")
+    channel = await org.create_channel(ws, ann, members=[bob, carl])
+    base = f"/{channel['id']}/members"
+    assert_problem(await org.channel.delete(f"{base}/{carl}", headers=org.auth(bob)), 403)
+    assert (await org.channel.delete(f"{base}/{carl}", headers=org.auth(ann))).status_code == 204
+    removed = await org.wait_for("channel.member.removed", channel_id=channel["id"], user_id=carl)
+    assert removed.data["actor"] == ann
+    assert not await org.allowed(carl, f"channel:{channel['id']}", "read", ws)
+    assert_problem(await org.channel.delete(f"{base}/{carl}", headers=org.auth(ann)), 404)
+    # Removing oneself is leaving.
+    assert (await org.channel.delete(f"{base}/{bob}", headers=org.auth(bob))).status_code == 204
+    await org.wait_for("channel.member.left", channel_id=channel["id"], user_id=bob)
+
+
+async def test_channel_roles(org: Org) -> None:
+    ws, _, (ann, bob) = await team(org, "member", "member")
+    channel = await org.create_channel(ws, ann, members=[bob])
+    path = f"/{channel['id']}/members/{bob}/role"
+    obj = f"channel:{channel['id']}"
+    response = await org.channel.put(path, json={"role": "channel-admin"}, headers=org.auth(bob))
+    assert_problem(response, 403)
+    response = await org.channel.put(path, json={"role": "channel-admin"}, headers=org.auth(ann))
+    assert response.status_code == 200 and response.json()["role"] == "channel-admin"
+    assert await org.allowed(bob, obj, "manage", ws)
+    changed = await org.wait_for("channel.member.role_changed", user_id=bob)
+    assert changed.data["previous_role"] == "channel-member"
+    response = await org.channel.put(path, json={"role": "channel-member"}, headers=org.auth(bob))
+    assert response.json()["role"] == "channel-member"
+    assert not await org.allowed(bob, obj, "manage", ws)
+    response = await org.channel.put(path, json={"role": "owner"}, headers=org.auth(ann))
+    assert_problem(response, 422)
+    response = await org.channel.put(
+        f"/{channel['id']}/members/{new_user()}/role",
+        json={"role": "channel-admin"},
+        headers=org.auth(ann),
+    )
+    assert_problem(response, 404)
+
+
+async def test_member_list_pages_and_mute(org: Org) -> None:
+    ws, _, (ann, bob, carl, guest) = await team(org, "member", "member", "member", "guest")
+    channel = await org.create_channel(ws, ann, members=[bob, carl])
+    path = f"/{channel['id']}/members"
+    first = (await org.channel.get(path, params={"limit": 2}, headers=org.auth(carl))).json()
+    rest = await org.channel.get(
+        path, params={"cursor": first["next_cursor"]}, headers=org.auth(carl)
+    )
+    listed = [m["user_id"] for m in first["items"] + rest.json()["items"]]
+    assert sorted(listed) == sorted([ann, bob, carl]) and len(first["items"]) == 2
+    assert first["items"][0] == {**first["items"][0], "user_id": ann, "role": "channel-admin"}
+    assert_problem(await org.channel.get(path, headers=org.auth(guest)), 404)
+    muted = await org.channel.put(f"/{channel['id']}/mute", headers=org.auth(bob))
+    assert muted.status_code == 200 and muted.json()["muted"] is True
+    assert (await org.channel.delete(f"/{channel['id']}/mute", headers=org.auth(bob))).json()[
+        "muted"
+    ] is False
+    other = await org.create_channel(ws, ann)
+    assert_problem(await org.channel.put(f"/{other['id']}/mute", headers=org.auth(bob)), 403)

@@ -1,0 +1,183 @@
+"""The organization services (workspace, channel) with the real permission service, in one mesh.
+
+Each of them gets its own fresh database on the backend under test; a test sees the events
+they publish and acts as any user, in any tenant, through signed tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from quckchat.core.events import Event, InProcessBus
+from quckchat.core.runtime import Runtime
+from quckchat.core.settings import Settings
+from tests.mesh import Mesh, mesh_settings, running_services
+from tests.support import TestKeys, fresh_database
+
+SERVICES = ["permission", "channel", "workspace"]
+INTERNAL = {"X-QuckChat-Caller": "test"}
+PROBLEM_JSON = "application/problem+json"
+
+
+def new_user() -> str:
+    return uuid.uuid4().hex
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status
+    if slug is not None:
+        assert body["type"].endswith("/" + slug), body
+
+
+@dataclass
+class Org:
+    """The running mesh, with shorthands for what most tests do first."""
+
+    mesh: Mesh
+    keys: TestKeys
+    queue: asyncio.Queue[Event]
+    seen: list[Event] = field(default_factory=list)
+
+    @property
+    def workspace(self) -> httpx.AsyncClient:
+        return self.mesh.client("workspace")
+
+    @property
+    def channel(self) -> httpx.AsyncClient:
+        return self.mesh.client("channel")
+
+    def runtime(self, name: str) -> Runtime:
+        return self.mesh.runtime(name)
+
+    def auth(self, user: str, tenant: str = "default") -> dict[str, str]:
+        return self.keys.header(user, tenant=tenant)
+
+    def events(self, *types: str) -> list[Event]:
+        """Every event published so far (kept across calls), only of `types` when given."""
+        while not self.queue.empty():
+            self.seen.append(self.queue.get_nowait())
+        return [e for e in self.seen if not types or e.type in types]
+
+    async def wait_for(self, type_: str, **data: Any) -> Event:
+        """The first event of the type whose data holds `data`, waiting a little for it."""
+        for _ in range(200):
+            for event in self.events(type_):
+                if all(event.data.get(k) == v for k, v in data.items()):
+                    return event
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {type_} event with {data}")
+
+    async def settle(self) -> None:
+        """Let the in-process consumers handle what was just published."""
+        await asyncio.sleep(0.05)
+
+    async def allowed(self, user: str, obj: str, action: str, workspace_id: str) -> bool:
+        body = await self.runtime("channel").http.json(
+            "permission",
+            "POST",
+            "/internal/check",
+            json={"subject": user, "object": obj, "action": action, "tenant": workspace_id},
+        )
+        return bool(body["allowed"])
+
+    async def create_workspace(
+        self, owner: str, *, tenant: str = "default", **body: Any
+    ) -> dict[str, Any]:
+        body.setdefault("name", "Acme " + uuid.uuid4().hex[:6])
+        response = await self.workspace.post("/", json=body, headers=self.auth(owner, tenant))
+        assert response.status_code == 201, response.text
+        workspace: dict[str, Any] = response.json()
+        return workspace
+
+    async def set_settings(self, workspace_id: str, owner: str, **settings: Any) -> None:
+        response = await self.workspace.patch(
+            f"/{workspace_id}", json={"settings": settings}, headers=self.auth(owner)
+        )
+        assert response.status_code == 200, response.text
+
+    async def invite(self, workspace_id: str, by: str, **body: Any) -> dict[str, Any]:
+        response = await self.workspace.post(
+            f"/{workspace_id}/invites", json=body, headers=self.auth(by)
+        )
+        assert response.status_code == 201, response.text
+        invite: dict[str, Any] = response.json()
+        return invite
+
+    async def add(
+        self, workspace_id: str, owner: str, user: str, role: str = "member"
+    ) -> dict[str, Any]:
+        """Bring `user` into the workspace through an invite, in `role`."""
+        invite_role = "guest" if role == "guest" else "member"
+        invite = await self.invite(workspace_id, owner, role=invite_role)
+        response = await self.workspace.post(
+            "/join", json={"token": invite["token"]}, headers=self.auth(user)
+        )
+        assert response.status_code == 201, response.text
+        if role not in ("member", "guest"):
+            response = await self.workspace.put(
+                f"/{workspace_id}/members/{user}/role",
+                json={"role": role},
+                headers=self.auth(owner),
+            )
+            assert response.status_code == 200, response.text
+        member: dict[str, Any] = response.json()
+        return member
+
+    async def channels(self, workspace_id: str, user: str) -> dict[str, dict[str, Any]]:
+        """The user's channels in the workspace, by name (or id for unnamed ones)."""
+        response = await self.channel.get(
+            "/", params={"workspace_id": workspace_id, "limit": 200}, headers=self.auth(user)
+        )
+        assert response.status_code == 200, response.text
+        return {c["name"] or c["id"]: c for c in response.json()["items"]}
+
+    async def create_channel(self, workspace_id: str, user: str, **body: Any) -> dict[str, Any]:
+        body = {"workspace_id": workspace_id, "kind": "public", **body}
+        if body["kind"] in ("public", "private"):
+            body.setdefault("name", "c-" + uuid.uuid4().hex[:8])
+        response = await self.channel.post("/", json=body, headers=self.auth(user))
+        assert response.status_code == 201, response.text
+        channel: dict[str, Any] = response.json()
+        return channel
+
+
+@asynccontextmanager
+async def running_org(
+    kind: str,
+    tmp_path: Path,
+    keys: TestKeys,
+    *,
+    services: list[str] = SERVICES,
+    **overrides: Any,
+) -> AsyncIterator[Org]:
+    """The services, each on a fresh database of `kind` (sqlite, mysql or postgres)."""
+    async with AsyncExitStack() as stack:
+        urls = {
+            name: await stack.enter_async_context(fresh_database(kind, tmp_path))
+            for name in services
+        }
+        base = mesh_settings(data_dir=tmp_path, **overrides)
+
+        def settings_for(name: str, shared: Settings) -> Settings:
+            return shared.model_copy(update={"database_url": urls[name]})
+
+        mesh = await stack.enter_async_context(running_services(services, base, keys, settings_for))
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        bus = mesh.runtime("workspace").events
+        if isinstance(bus, InProcessBus):
+            prefix = base.kafka_topic_prefix
+            topics = (prefix + "quckchat.workspace", prefix + "quckchat.channel")
+            queue = bus.hub.attach("test-observer", topics)
+            stack.callback(bus.hub.detach, queue)
+        yield Org(mesh, keys, queue)
