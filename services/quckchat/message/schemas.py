@@ -1,0 +1,132 @@
+"""What the message API takes and gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from quckchat.core.pagination import MAX_LIMIT
+
+MAX_TEXT = 40_000
+MAX_ATTACHMENTS = 20
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# A shortcode (`:thumbsup:`, `:+1:`) or a short run of emoji characters; never `.`/`$`.
+EMOJI_PATTERN = r"^(:[a-z0-9_+-]{1,40}:|[^\x00-\x7f]{1,16})$"
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Emoji = Annotated[str, Field(pattern=EMOJI_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Attachment(Strict):
+    """A reference to a file the file service stores; the message keeps only this."""
+
+    id: Id
+    name: str = Field(min_length=1, max_length=255)
+    size: int = Field(ge=0, le=10 * 1024**3)
+    content_type: str = Field(min_length=1, max_length=127)
+
+
+class MessageCreate(Strict):
+    channel_id: Id
+    text: str = Field("", max_length=MAX_TEXT)
+    client_id: Id | None = Field(
+        None, description="your id for this send: a retry with the same one returns the first"
+    )
+    parent_id: Id | None = Field(None, description="reply in the thread of this message")
+    quote_id: Id | None = Field(None, description="quote this message of the same channel")
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+class ScheduledCreate(MessageCreate):
+    scheduled_at: datetime = Field(description="when to post it, with a time zone offset")
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("scheduled_at needs a time zone offset, e.g. 2026-01-01T09:00:00Z")
+        return value
+
+
+class MessageUpdate(Strict):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class Forward(Strict):
+    channel_id: Id
+    text: str = Field("", max_length=MAX_TEXT, description="a comment sent with it")
+
+
+class ReadMark(Strict):
+    channel_id: Id
+    seq: int = Field(ge=0, description="the highest message seq the user has read/received")
+
+
+class DeleteScope(StrEnum):
+    EVERYONE = "everyone"
+    ME = "me"
+
+
+class Quote(BaseModel):
+    id: str
+    sender_id: str
+    text: str
+
+
+class Forwarded(BaseModel):
+    message_id: str
+    channel_id: str
+    sender_id: str
+
+
+class MessagePublic(BaseModel):
+    id: str
+    channel_id: str
+    workspace_id: str
+    seq: int
+    sender_id: str
+    text: str
+    mentions: list[str]
+    mention_channel: bool
+    parent_id: str | None
+    reply_count: int
+    last_reply_at: datetime | None
+    quote: Quote | None
+    forwarded: Forwarded | None
+    attachments: list[Attachment]
+    reactions: dict[str, list[str]]
+    edited_at: datetime | None
+    deleted: bool
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class ScheduledPublic(BaseModel):
+    id: str
+    channel_id: str
+    text: str
+    scheduled_at: datetime
+    status: str
+    message_id: str | None
+
+
+class Receipt(BaseModel):
+    user_id: str
+    seq: int
+    at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessagePublic]
+    has_more_before: bool
+    has_more_after: bool
+
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]

@@ -1,0 +1,164 @@
+"""The message service's collections, their indexes, and the document shape of a message.
+
+No transactions (FerretDB has none, and applies an update as read-then-write without
+isolation): what must happen once is decided by an insert under a unique key. A send's
+idempotency record is keyed by sender, channel and client id; a message by its id and by
+(channel, seq), so a seq is taken by the insert that stores the message; who announces a
+delete, posts a scheduled message or expires a message by an insert into `claims`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from quckchat.core.documents import claim
+from quckchat.core.errors import Problem
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import utcnow
+
+MESSAGES = "messages"
+CLAIMS = "claims"
+SENDS = "sends"
+READS = "reads"
+DELIVERIES = "deliveries"
+SCHEDULED = "scheduled"
+
+# A sender that loses this many races for a seq in a row is told to send again.
+SEQ_ATTEMPTS = 100
+
+
+def db(runtime: Runtime) -> Any:
+    if runtime.documents is None:
+        raise Problem(503, "the message store is not configured")
+    return runtime.documents.db
+
+
+async def ensure_indexes(runtime: Runtime) -> None:
+    """Create the indexes once at startup (creating an existing index is a no-op)."""
+    database = db(runtime)
+    await database[MESSAGES].create_index(
+        [("channel_id", ASCENDING), ("seq", ASCENDING)], unique=True
+    )
+    await database[MESSAGES].create_index([("parent_id", ASCENDING), ("seq", ASCENDING)])
+    await database[MESSAGES].create_index([("expires_at", ASCENDING)])
+    await database[MESSAGES].create_index([("published", ASCENDING), ("created_at", ASCENDING)])
+    await database[MESSAGES].create_index([("workspace_id", ASCENDING), ("_id", ASCENDING)])
+    await database[READS].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
+    await database[DELIVERIES].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
+    await database[SCHEDULED].create_index([("status", ASCENDING), ("due_at", ASCENDING)])
+    await database[SCHEDULED].create_index([("sender_id", ASCENDING), ("due_at", ASCENDING)])
+
+
+async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
+    """Store a new message as its channel's next seq (set in `doc`); False when a message with
+    its id is already stored (a concurrent retry of the same send stored it first).
+
+    Messages are never removed (expiry leaves a tombstone), so newest + 1 taken by the unique
+    (channel_id, seq) index makes seqs gapless and increasing in the order messages are stored.
+    """
+    messages = db(runtime)[MESSAGES]
+    for _ in range(SEQ_ATTEMPTS):
+        cursor = messages.find({"channel_id": doc["channel_id"]}, {"seq": 1})
+        newest = await cursor.sort("seq", DESCENDING).limit(1).to_list(None)
+        doc["seq"] = int(newest[0]["seq"]) + 1 if newest else 1
+        try:
+            await messages.insert_one(doc)
+        except DuplicateKeyError:
+            if await messages.find_one({"_id": doc["_id"]}, {"_id": 1}) is not None:
+                return False
+            continue  # another send took this seq: take the next one
+        return True
+    raise Problem(503, "the channel is busy; send the message again", slug="channel-busy")
+
+
+async def take(runtime: Runtime, subject: str, lease: timedelta) -> bool:
+    """Whether this caller does what `subject` names: True for the one whose claim insert made
+    it. A claim older than `lease` was lost with its holder, so the next attempt is open."""
+    claims = db(runtime)[CLAIMS]
+    now = utcnow()
+    attempt = 0
+    while True:
+        key = f"{subject}#{attempt}"
+        if await claim(claims, key, at=now):
+            return True
+        held = await claims.find_one({"_id": key})
+        if held is None or held["at"] > now - lease:
+            return False
+        attempt += 1
+
+
+async def taken(runtime: Runtime, subject: str) -> dict[str, Any] | None:
+    """The first claim on `subject`, if any (a later attempt implies the first one)."""
+    found: dict[str, Any] | None = await db(runtime)[CLAIMS].find_one({"_id": f"{subject}#0"})
+    return found
+
+
+def reactions_view(pairs: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Stored (emoji, user) pairs as {emoji: [users]} in the order they were added."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for pair in pairs:
+        grouped[pair["emoji"]].append(pair["user_id"])
+    return dict(grouped)
+
+
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as MessagePublic's fields (what every member may see)."""
+    deleted = doc.get("deleted_at") is not None
+    return {
+        "id": doc["_id"],
+        "channel_id": doc["channel_id"],
+        "workspace_id": doc["workspace_id"],
+        "seq": doc["seq"],
+        "sender_id": doc["sender_id"],
+        "text": "" if deleted else doc.get("text", ""),
+        "mentions": [] if deleted else doc.get("mentions", []),
+        "mention_channel": False if deleted else doc.get("mention_channel", False),
+        "parent_id": doc.get("parent_id"),
+        "reply_count": doc.get("reply_count", 0),
+        "last_reply_at": doc.get("last_reply_at"),
+        "quote": None if deleted else doc.get("quote"),
+        "forwarded": None if deleted else doc.get("forwarded"),
+        "attachments": [] if deleted else doc.get("attachments", []),
+        "reactions": {} if deleted else reactions_view(doc.get("reactions", [])),
+        "edited_at": doc.get("edited_at"),
+        "deleted": deleted,
+        "created_at": doc["created_at"],
+        "expires_at": doc.get("expires_at"),
+    }
+
+
+def event_data(doc: dict[str, Any], actor: str) -> dict[str, Any]:
+    """What a message event carries: the public message, JSON-ready, and who acted."""
+    body = public(doc)
+    for name, value in list(body.items()):
+        if isinstance(value, datetime):
+            body[name] = value.isoformat()
+    return {
+        "workspace_id": doc["workspace_id"],
+        "channel_id": doc["channel_id"],
+        "message_id": doc["_id"],
+        "seq": doc["seq"],
+        "actor": actor,
+        "message": body,
+    }
+
+
+async def scan(
+    runtime: Runtime, workspace_id: str, after_id: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """Live messages of a workspace in id order after `after_id` (for rebuilding indexes)."""
+    query: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "deleted_at": None,
+        "expired": {"$ne": True},
+    }
+    if after_id is not None:
+        query["_id"] = {"$gt": after_id}
+    cursor = db(runtime)[MESSAGES].find(query).sort("_id", ASCENDING).limit(limit)
+    found: list[dict[str, Any]] = await cursor.to_list(None)
+    return found

@@ -1,0 +1,126 @@
+"""The message service with the real workspace, channel and permission services.
+
+Alice owns a workspace with Bob as a member; Eve is in a workspace of her own. The message
+store is the embedded one, then the real MongoDB-protocol server; the SQL services run on
+SQLite (their own suites cover the SQL servers). `pair` adds a second message replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from quckchat.core.events import Event, InProcessBus
+from quckchat.core.runtime import Runtime
+from tests.support import TestKeys, running_app
+from tests.workspace.harness import Org, new_user, running_org
+
+SERVICES = ["permission", "channel", "workspace", "message"]
+
+
+@dataclass
+class Chat:
+    org: Org
+    alice: str
+    bob: str
+    eve: str
+    workspace_id: str
+    general: str
+    queue: asyncio.Queue[Event]
+
+    @property
+    def messages(self) -> httpx.AsyncClient:
+        return self.org.mesh.client("message")
+
+    def auth(self, user: str) -> dict[str, str]:
+        return self.org.auth(user)
+
+    async def send(self, user: str, text: str = "hello", **body: Any) -> dict[str, Any]:
+        body = {"channel_id": self.general, "text": text, **body}
+        response = await self.messages.post("/", json=body, headers=self.auth(user))
+        assert response.status_code == 201, response.text
+        sent: dict[str, Any] = response.json()
+        return sent
+
+    async def event(self, type_: str, **data: Any) -> Event:
+        """The next message event of the type whose data holds `data` (others are dropped)."""
+        async with asyncio.timeout(5):
+            while True:
+                event = await self.queue.get()
+                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
+                    return event
+
+
+@asynccontextmanager
+async def _chat(org: Org) -> AsyncIterator[Chat]:
+    alice, bob, eve = new_user(), new_user(), new_user()
+    workspace = await org.create_workspace(alice)
+    await org.add(workspace["id"], alice, bob)
+    await org.create_workspace(eve)
+    general = (await org.channels(workspace["id"], alice))["general"]["id"]
+    bus = org.runtime("message").events
+    assert isinstance(bus, InProcessBus)
+    queue = bus.hub.attach("message-test", (bus.prefix + "quckchat.message",))
+    try:
+        yield Chat(org, alice, bob, eve, workspace["id"], general, queue)
+    finally:
+        bus.hub.detach(queue)
+
+
+@pytest.fixture
+async def chat(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Chat]:
+    async with (
+        running_org("sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url) as org,
+        _chat(org) as chat,
+    ):
+        yield chat
+
+
+@dataclass
+class Pair:
+    """The chat with a second message replica on the same document store and event bus."""
+
+    chat: Chat
+    client: httpx.AsyncClient
+    runtime: Runtime
+
+    @property
+    def replicas(self) -> list[tuple[httpx.AsyncClient, Runtime]]:
+        return [(self.chat.messages, self.chat.org.runtime("message")), (self.client, self.runtime)]
+
+
+@asynccontextmanager
+async def _second_replica(org: Org, keys: TestKeys, tmp_path: Path) -> AsyncIterator[Pair]:
+    """Another message process: its own app and timers, on the same store and bus."""
+    first = org.runtime("message")
+    # A data directory of its own, so the two embedded snapshots never write the same file.
+    settings = first.settings.model_copy(update={"data_dir": tmp_path / "replica-2"})
+    async with running_app("message", settings, keys=keys) as (_, client, runtime):
+        mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in org.mesh.apps.items()}
+        await runtime.http.client.aclose()
+        runtime.http.client = httpx.AsyncClient(mounts=mounts)
+        own = runtime.documents
+        if own is not None and own.embedded:
+            runtime.documents = first.documents  # one in-process store stands for the server
+        try:
+            async with _chat(org) as chat:
+                yield Pair(chat, client, runtime)
+        finally:
+            runtime.documents = own
+            await runtime.http.client.aclose()
+
+
+@pytest.fixture
+async def pair(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Pair]:
+    async with (
+        running_org("sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url) as org,
+        _second_replica(org, keys, tmp_path) as pair,
+    ):
+        yield pair

@@ -1,0 +1,245 @@
+"""Sending, reading and changing messages, as members and as outsiders."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from quckchat.core.events import Event
+from quckchat.message import timers
+from tests.message.conftest import Chat
+from tests.workspace.harness import assert_problem
+
+
+async def test_a_send_is_stored_published_and_idempotent(chat: Chat) -> None:
+    first = await chat.send(chat.alice, f"hi <@{chat.bob}> and @channel", client_id="c-1")
+    assert first["seq"] >= 1 and first["workspace_id"] == chat.workspace_id
+    assert first["mentions"] == [chat.bob] and first["mention_channel"] is True
+    event = await chat.event("message.created", message_id=first["id"])
+    assert event.key == chat.general and event.data["message"]["text"] == first["text"]
+    retry = await chat.messages.post(
+        "/",
+        json={"channel_id": chat.general, "text": "hi again", "client_id": "c-1"},
+        headers=chat.auth(chat.alice),
+    )
+    assert retry.status_code == 200 and retry.json()["id"] == first["id"]
+    second = await chat.send(chat.alice, "next")
+    assert second["seq"] == first["seq"] + 1
+
+
+async def test_outsiders_see_nothing_and_cannot_post(chat: Chat) -> None:
+    sent = await chat.send(chat.alice)
+    eve = chat.auth(chat.eve)
+    assert_problem(await chat.messages.get(f"/{sent['id']}", headers=eve), 404)
+    history = await chat.messages.get("/", params={"channel_id": chat.general}, headers=eve)
+    assert_problem(history, 404)
+    post = await chat.messages.post(
+        "/", json={"channel_id": chat.general, "text": "x"}, headers=eve
+    )
+    assert_problem(post, 404)
+    assert_problem(await chat.messages.get(f"/{sent['id']}"), 401)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": ""},
+        {"text": "x" * 40_001},
+        {"text": "x", "attachments": [{"id": "f1", "name": "", "size": 1, "content_type": "a/b"}]},
+        {"text": "x", "unknown": 1},
+        {"text": "x", "client_id": "bad id with spaces"},
+    ],
+)
+async def test_bad_sends_are_422_problems(chat: Chat, body: dict[str, Any]) -> None:
+    response = await chat.messages.post(
+        "/", json={"channel_id": chat.general, **body}, headers=chat.auth(chat.alice)
+    )
+    assert_problem(response, 422)
+
+
+async def test_history_pages_before_after_and_around(chat: Chat) -> None:
+    sent = [await chat.send(chat.alice, f"m{n}") for n in range(7)]
+    alice = chat.auth(chat.alice)
+
+    async def page(**params: Any) -> dict[str, Any]:
+        response = await chat.messages.get(
+            "/", params={"channel_id": chat.general, **params}, headers=alice
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def texts(body: dict[str, Any]) -> list[str]:
+        return [m["text"] for m in body["items"] if m["text"].startswith("m")]
+
+    newest = await page(limit=3)
+    assert texts(newest) == ["m4", "m5", "m6"] and newest["has_more_before"]
+    older = await page(before=newest["items"][0]["id"], limit=3)
+    assert texts(older) == ["m1", "m2", "m3"]
+    after = await page(after=sent[4]["id"], limit=5)
+    assert texts(after) == ["m5", "m6"] and not after["has_more_after"]
+    around = await page(around=sent[3]["id"], limit=4)
+    assert texts(around) == ["m2", "m3", "m4", "m5"]
+    assert (
+        await chat.messages.get(
+            "/", params={"channel_id": chat.general, "before": "x", "after": "y"}, headers=alice
+        )
+    ).status_code == 422
+
+
+async def test_edit_keeps_history_and_only_the_sender_edits(chat: Chat) -> None:
+    sent = await chat.send(chat.alice, "first")
+    bob = await chat.messages.patch(
+        f"/{sent['id']}", json={"text": "x"}, headers=chat.auth(chat.bob)
+    )
+    assert_problem(bob, 403)
+    edited = await chat.messages.patch(
+        f"/{sent['id']}", json={"text": "second"}, headers=chat.auth(chat.alice)
+    )
+    assert edited.status_code == 200 and edited.json()["edited_at"] is not None
+    event = await chat.event("message.edited", message_id=sent["id"])
+    assert event.data["message"]["text"] == "second"
+
+
+async def test_delete_for_me_and_for_everyone(chat: Chat) -> None:
+    sent = await chat.send(chat.alice, "secret")
+    hide = await chat.messages.delete(
+        f"/{sent['id']}", params={"for": "me"}, headers=chat.auth(chat.bob)
+    )
+    assert hide.status_code == 204
+    assert_problem(await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.bob)), 404)
+    assert (
+        await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.alice))
+    ).status_code == 200
+    other = await chat.send(chat.alice, "gone soon")
+    refused = await chat.messages.delete(f"/{other['id']}", headers=chat.auth(chat.bob))
+    assert_problem(refused, 403)
+    assert (
+        await chat.messages.delete(f"/{other['id']}", headers=chat.auth(chat.alice))
+    ).status_code == 204
+    shown = (await chat.messages.get(f"/{other['id']}", headers=chat.auth(chat.bob))).json()
+    assert shown["deleted"] is True and shown["text"] == ""
+    await chat.event("message.deleted", message_id=other["id"])
+    again = await chat.messages.delete(f"/{other['id']}", headers=chat.auth(chat.alice))
+    assert again.status_code == 204
+
+
+async def test_reactions_are_idempotent(chat: Chat) -> None:
+    sent = await chat.send(chat.alice)
+    bob = chat.auth(chat.bob)
+    for _ in range(2):
+        response = await chat.messages.put(f"/{sent['id']}/reactions/:thumbsup:", headers=bob)
+        assert response.json()["reactions"] == {":thumbsup:": [chat.bob]}
+    unicode = await chat.messages.put(f"/{sent['id']}/reactions/🎉", headers=chat.auth(chat.alice))
+    assert unicode.json()["reactions"]["🎉"] == [chat.alice]
+    removed = await chat.messages.delete(f"/{sent['id']}/reactions/:thumbsup:", headers=bob)
+    assert ":thumbsup:" not in removed.json()["reactions"]
+    bad = await chat.messages.put(f"/{sent['id']}/reactions/a.b$c", headers=bob)
+    assert_problem(bad, 422)
+
+
+async def test_threads_quotes_and_forwards(chat: Chat) -> None:
+    parent = await chat.send(chat.alice, "parent")
+    reply = await chat.send(chat.bob, "reply", parent_id=parent["id"])
+    assert reply["parent_id"] == parent["id"]
+    shown = (await chat.messages.get(f"/{parent['id']}", headers=chat.auth(chat.alice))).json()
+    assert shown["reply_count"] == 1 and shown["last_reply_at"] is not None
+    replies = await chat.messages.get(
+        "/", params={"parent_id": parent["id"]}, headers=chat.auth(chat.alice)
+    )
+    assert [m["id"] for m in replies.json()["items"]] == [reply["id"]]
+    nested = await chat.messages.post(
+        "/",
+        json={"channel_id": chat.general, "text": "x", "parent_id": reply["id"]},
+        headers=chat.auth(chat.alice),
+    )
+    assert_problem(nested, 422, "bad-parent")
+    quoting = await chat.send(chat.alice, "as you said", quote_id=parent["id"])
+    assert quoting["quote"]["id"] == parent["id"]
+    random = (await chat.org.channels(chat.workspace_id, chat.alice))["random"]["id"]
+    forwarded = await chat.messages.post(
+        f"/{parent['id']}/forward",
+        json={"channel_id": random, "text": "fyi"},
+        headers=chat.auth(chat.alice),
+    )
+    assert forwarded.status_code == 201
+    assert forwarded.json()["forwarded"]["message_id"] == parent["id"]
+    assert forwarded.json()["text"] == "fyi\nparent"
+
+
+async def test_read_and_delivery_receipts(chat: Chat) -> None:
+    sent = await chat.send(chat.alice, "read me")
+    bob = chat.auth(chat.bob)
+    marked = await chat.messages.post(
+        "/read", json={"channel_id": chat.general, "seq": sent["seq"]}, headers=bob
+    )
+    assert marked.json()["seq"] == sent["seq"]
+    back = await chat.messages.post(
+        "/read", json={"channel_id": chat.general, "seq": 0}, headers=bob
+    )
+    assert back.json()["seq"] == sent["seq"]  # never moves back
+    await chat.event("message.read", user_id=chat.bob, seq=sent["seq"])
+    receipts = (
+        await chat.messages.get(f"/{sent['id']}/receipts", headers=chat.auth(chat.alice))
+    ).json()
+    assert [r["user_id"] for r in receipts["read_by"]] == [chat.bob]
+    assert receipts["delivered_to"] == []
+
+
+async def test_a_scheduled_message_is_posted_once_on_time(chat: Chat) -> None:
+    due = datetime.now(UTC) + timedelta(seconds=1)
+    response = await chat.messages.post(
+        "/scheduled",
+        json={"channel_id": chat.general, "text": "later", "scheduled_at": due.isoformat()},
+        headers=chat.auth(chat.alice),
+    )
+    assert response.status_code == 201, response.text
+    scheduled = response.json()
+    past = await chat.messages.post(
+        "/scheduled",
+        json={"channel_id": chat.general, "text": "x", "scheduled_at": "2000-01-01T00:00:00Z"},
+        headers=chat.auth(chat.alice),
+    )
+    assert_problem(past, 422, "past-schedule")
+    event = await chat.event("message.created")
+    assert event.data["message"]["text"] == "later"
+    runtime = chat.org.runtime("message")
+    assert await timers.post_due(runtime) == 0  # nothing left to post: it went once
+    listed = (await chat.messages.get("/scheduled", headers=chat.auth(chat.alice))).json()
+    assert scheduled["id"] not in [s["id"] for s in listed]
+
+
+async def test_a_disappearing_message_is_removed_and_announced(chat: Chat) -> None:
+    timer = await chat.org.channel.patch(
+        f"/{chat.general}", json={"disappearing_seconds": 1}, headers=chat.auth(chat.alice)
+    )
+    assert timer.status_code == 200, timer.text
+    await asyncio.sleep(0.1)  # the channel event drops the message service's cached rules
+    from quckchat.message.access import forget_channel
+
+    forget_channel(chat.org.runtime("message"), chat.general)
+    sent = await chat.send(chat.alice, "vanishing")
+    assert sent["expires_at"] is not None
+    expired = await chat.event("message.expired", message_id=sent["id"])
+    assert expired.data["channel_id"] == chat.general
+    assert_problem(await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.alice)), 404)
+
+
+async def test_a_send_survives_a_broker_outage(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = chat.org.runtime("message")
+    real = runtime.events.publish
+
+    async def broken(topic: str, event: Event) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(runtime.events, "publish", broken)
+    sent = await chat.send(chat.alice, "kept")
+    monkeypatch.setattr(runtime.events, "publish", real)
+    monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(0))
+    assert await timers.republish(runtime) == 1
+    event = await chat.event("message.created", message_id=sent["id"])
+    assert event.id == f"{sent['id']}.created"
+    assert await timers.republish(runtime) == 0
