@@ -1,0 +1,282 @@
+"""What the bookmark service does: saved messages per user, and channel header links."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.bookmark.access import Membership, may_manage, membership, visible_message
+from quckchat.bookmark.models import ChannelBookmark, SavedMessage
+from quckchat.bookmark.schemas import (
+    BookmarkCreate,
+    BookmarkUpdate,
+    ChannelBookmarkPublic,
+    SavedPublic,
+)
+from quckchat.core.errors import Problem, conflict, forbidden, not_found
+from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import is_unique_violation
+from quckchat.core.tokens import Principal
+
+MAX_CHANNEL_BOOKMARKS = 100
+
+
+def saved_view(row: SavedMessage) -> SavedPublic:
+    return SavedPublic(
+        message_id=row.message_id,
+        channel_id=row.channel_id,
+        workspace_id=row.workspace_id,
+        note=row.note,
+        saved_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def bookmark_view(row: ChannelBookmark) -> ChannelBookmarkPublic:
+    return ChannelBookmarkPublic.model_validate(row, from_attributes=True)
+
+
+# Saved messages
+
+
+async def save(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    message_id: str,
+    note: str | None,
+    note_sent: bool,
+) -> tuple[SavedPublic, bool]:
+    """Save a message the caller can see (True), or change the note of a saved one (False)."""
+    me = principal.user_id
+    message, member = await visible_message(runtime, user_id=me, message_id=message_id)
+    row = await session.get(SavedMessage, (me, message_id))
+    if row is not None:
+        if note_sent and row.note != (note or None):
+            row.note = note or None
+            await session.flush()
+        return saved_view(row), False
+    row = SavedMessage(
+        user_id=me,
+        message_id=message_id,
+        workspace_id=member.workspace_id,
+        channel_id=message["channel_id"],
+        note=note or None,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # A concurrent save of the same message won: a locking read sees its row even under
+        # MySQL's REPEATABLE READ.
+        query = (
+            select(SavedMessage)
+            .where(SavedMessage.user_id == me, SavedMessage.message_id == message_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return saved_view((await session.execute(query)).scalar_one()), False
+    await _emit_saved(runtime, principal, row, "bookmark.saved")
+    return saved_view(row), True
+
+
+async def unsave(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, message_id: str
+) -> None:
+    row = await session.get(SavedMessage, (principal.user_id, message_id))
+    if row is None:
+        raise not_found("saved message")
+    await session.delete(row)
+    await session.flush()
+    await _emit_saved(runtime, principal, row, "bookmark.unsaved")
+
+
+async def _emit_saved(
+    runtime: Runtime, principal: Principal, row: SavedMessage, type_: str
+) -> None:
+    """For the saver's other devices only: the channel does not learn who saved what."""
+    await runtime.emit(
+        type_,
+        key=row.user_id,
+        data={
+            "workspace_id": row.workspace_id,
+            "channel_id": row.channel_id,
+            "message_id": row.message_id,
+            "user_id": row.user_id,
+            "actor": principal.user_id,
+            "audience": {"users": [row.user_id]},
+        },
+        tenant=principal.tenant,
+    )
+
+
+async def list_saved(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    workspace_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[SavedPublic]:
+    """The caller's saved messages, newest first (of one workspace when named)."""
+    query = select(SavedMessage).where(SavedMessage.user_id == principal.user_id)
+    if workspace_id is not None:
+        query = query.where(SavedMessage.workspace_id == workspace_id)
+    query = keyset(
+        cast(Select[Any], query),
+        SavedMessage.created_at,
+        SavedMessage.message_id,
+        cursor=cursor,
+        limit=limit,
+        parse=parse_datetime,
+    )
+    rows, next_cursor = page(
+        list((await session.scalars(query)).all()),
+        limit,
+        key=lambda row: (row.created_at, row.message_id),
+    )
+    return Page[SavedPublic](items=[saved_view(r) for r in rows], next_cursor=next_cursor)
+
+
+# Channel bookmarks
+
+
+async def list_channel(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, channel_id: str
+) -> list[ChannelBookmarkPublic]:
+    """A channel's header links, oldest first, for its members."""
+    await membership(runtime, channel_id, principal.user_id)
+    query = (
+        select(ChannelBookmark)
+        .where(ChannelBookmark.channel_id == channel_id)
+        .order_by(ChannelBookmark.created_at, ChannelBookmark.id)
+        .limit(MAX_CHANNEL_BOOKMARKS)
+    )
+    return [bookmark_view(row) for row in (await session.scalars(query)).all()]
+
+
+async def add_to_channel(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    channel_id: str,
+    body: BookmarkCreate,
+) -> ChannelBookmarkPublic:
+    """Any member adds a link while the channel is active and has room for it."""
+    member = await membership(runtime, channel_id, principal.user_id)
+    _require_active(member)
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ChannelBookmark)
+        .where(ChannelBookmark.channel_id == channel_id)
+    )
+    if int(count or 0) >= MAX_CHANNEL_BOOKMARKS:
+        raise Problem(
+            409,
+            f"a channel has at most {MAX_CHANNEL_BOOKMARKS} bookmarks",
+            slug="quota-exceeded",
+            quota="channel_bookmarks",
+        )
+    row = ChannelBookmark(
+        channel_id=channel_id,
+        workspace_id=member.workspace_id,
+        tenant=principal.tenant,
+        title=body.title,
+        url=str(body.url),
+        emoji=body.emoji,
+        created_by=principal.user_id,
+    )
+    session.add(row)
+    await session.flush()
+    await _emit_channel(runtime, principal, row, "bookmark.channel.added")
+    return bookmark_view(row)
+
+
+async def _changeable(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    channel_id: str,
+    bookmark_id: str,
+) -> tuple[ChannelBookmark, Membership]:
+    """The bookmark, if the caller added it or manages the channel (404 outside it, else 403)."""
+    member = await membership(runtime, channel_id, principal.user_id)
+    row = await session.get(ChannelBookmark, bookmark_id)
+    if row is None or row.channel_id != channel_id:
+        raise not_found("bookmark")
+    if row.created_by != principal.user_id and not await may_manage(runtime, member):
+        raise forbidden("only its author or a channel admin changes a bookmark")
+    return row, member
+
+
+async def update_in_channel(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    channel_id: str,
+    bookmark_id: str,
+    body: BookmarkUpdate,
+) -> ChannelBookmarkPublic:
+    row, member = await _changeable(
+        session, runtime, principal=principal, channel_id=channel_id, bookmark_id=bookmark_id
+    )
+    _require_active(member)
+    changed = False
+    for name, value in body.changes().items():
+        value = str(value) if name == "url" else value
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        await session.flush()
+        await _emit_channel(runtime, principal, row, "bookmark.channel.updated")
+    return bookmark_view(row)
+
+
+async def remove_from_channel(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    channel_id: str,
+    bookmark_id: str,
+) -> None:
+    row, _ = await _changeable(
+        session, runtime, principal=principal, channel_id=channel_id, bookmark_id=bookmark_id
+    )
+    await session.delete(row)
+    await session.flush()
+    await _emit_channel(runtime, principal, row, "bookmark.channel.removed")
+
+
+def _require_active(member: Membership) -> None:
+    if member.archived:
+        raise conflict("the channel is archived", slug="channel-archived")
+
+
+async def _emit_channel(
+    runtime: Runtime, principal: Principal, row: ChannelBookmark, type_: str
+) -> None:
+    """For the channel's members (realtime's default audience of an event with a channel)."""
+    await runtime.emit(
+        type_,
+        key=row.channel_id,
+        data={
+            "workspace_id": row.workspace_id,
+            "channel_id": row.channel_id,
+            "bookmark_id": row.id,
+            "bookmark": bookmark_view(row).model_dump(mode="json"),
+            "actor": principal.user_id,
+        },
+        tenant=principal.tenant,
+    )

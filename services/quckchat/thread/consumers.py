@@ -1,0 +1,252 @@
+"""Message and channel events: replies make and change threads, departures end follows.
+
+Delivery is at least once: each effect commits with its `first_delivery` record, so a
+redelivered event changes nothing. Counts are recomputed from the stored replies, never
+incremented. `thread.updated` goes out after the commit (never announcing what rolled back),
+under an id derived from the event's; a redelivery announces again under that same id, so an
+announcement lost after the commit is made good, and realtime drops the repeat otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core import logging as qlog
+from quckchat.core.events import Event, first_delivery
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import Database
+from quckchat.message.schemas import ID_PATTERN
+from quckchat.thread.access import fetch_message, members_among
+from quckchat.thread.models import Follower, Reply, Thread, processed_events
+from quckchat.thread.store import (
+    emit_updated,
+    followers_of,
+    get_or_add,
+    new_thread,
+    parse_time,
+    refresh_counts,
+)
+
+log = qlog.get("thread.consumers")
+_ID = re.compile(ID_PATTERN)
+# A reply naming more people follows the first ones only: each costs a membership check.
+MAX_MENTION_FOLLOWS = 50
+REMOVALS = frozenset({"message.deleted", "message.expired"})
+DEPARTURES = frozenset({"channel.member.left", "channel.member.removed"})
+
+
+@dataclass(frozen=True)
+class ReplyFields:
+    message_id: str
+    parent_id: str
+    channel_id: str
+    workspace_id: str
+    seq: int
+    sender_id: str
+    mentions: tuple[str, ...]
+    created_at: datetime
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def reply_fields(event: Event) -> ReplyFields | None:
+    """The reply a message.created event announces; None for a top-level or unusable one."""
+    data = event.data
+    message = data.get("message")
+    if not isinstance(message, dict) or message.get("parent_id") is None:
+        return None
+    ids = [
+        _id(v)
+        for v in (
+            message.get("id"),
+            message.get("parent_id"),
+            data.get("channel_id"),
+            data.get("workspace_id"),
+            message.get("sender_id"),
+        )
+    ]
+    seq, created_at = message.get("seq"), parse_time(message.get("created_at"))
+    if None in ids or not isinstance(seq, int) or isinstance(seq, bool) or created_at is None:
+        log.warning("event %s (message.created) is not a usable reply; ignored", event.id)
+        return None
+    message_id, parent_id, channel_id, workspace_id, sender_id = (str(i) for i in ids)
+    mentions = tuple(dict.fromkeys(m for m in message.get("mentions") or [] if _id(m)))
+    return ReplyFields(
+        message_id, parent_id, channel_id, workspace_id, seq, sender_id, mentions, created_at
+    )
+
+
+async def _open(
+    session: AsyncSession, runtime: Runtime, reply: ReplyFields, tenant: str | None
+) -> Thread:
+    found = await session.get(Thread, reply.parent_id)
+    if found is not None:
+        return found
+    parent = await fetch_message(runtime, reply.parent_id)
+    thread, _ = await get_or_add(
+        session,
+        Thread,
+        (reply.parent_id,),
+        lambda: new_thread(
+            parent,
+            parent_id=reply.parent_id,
+            channel_id=reply.channel_id,
+            workspace_id=reply.workspace_id,
+            tenant=tenant,
+        ),
+    )
+    return thread
+
+
+async def _follow(session: AsyncSession, thread: Thread, user_id: str, *, read_to: int) -> Follower:
+    follower, created = await get_or_add(
+        session,
+        Follower,
+        (thread.parent_id, user_id),
+        lambda: Follower(
+            parent_id=thread.parent_id,
+            user_id=user_id,
+            workspace_id=thread.workspace_id,
+            channel_id=thread.channel_id,
+            following=True,
+            last_read_seq=read_to,
+        ),
+    )
+    if not created:
+        follower.following = True
+    return follower
+
+
+async def _follow_replier(session: AsyncSession, thread: Thread, reply: ReplyFields) -> None:
+    """The sender follows (again, even after unfollowing) and has read up to their reply."""
+    follower = await _follow(session, thread, reply.sender_id, read_to=reply.seq)
+    follower.last_read_seq = max(follower.last_read_seq, reply.seq)
+
+
+async def _follow_invited(
+    session: AsyncSession, runtime: Runtime, thread: Thread, reply: ReplyFields, start: int
+) -> None:
+    """Mentioned members follow; the parent's author too unless they chose not to."""
+    author = thread.parent_sender_id
+    candidates = set(reply.mentions[:MAX_MENTION_FOLLOWS]) | ({author} if author else set())
+    candidates.discard(reply.sender_id)
+    if not candidates:
+        return
+    query = select(Follower).where(
+        Follower.parent_id == thread.parent_id, Follower.user_id.in_(candidates)
+    )
+    rows = {f.user_id: f for f in (await session.scalars(query)).all()}
+    wanted = {
+        u
+        for u in reply.mentions
+        if u in candidates and not getattr(rows.get(u), "following", False)
+    }
+    if author in candidates and author not in rows:
+        wanted.add(author)
+    for user in sorted(await members_among(runtime, thread.channel_id, wanted)):
+        read_to = thread.parent_seq if user == author else start
+        await _follow(session, thread, user, read_to=read_to)
+
+
+async def apply_reply_created(
+    session: AsyncSession, runtime: Runtime, *, event: Event, reply: ReplyFields
+) -> bool:
+    """Count the reply, update the followers, announce the thread; False if seen before."""
+    if not await first_delivery(session, processed_events, event):
+        return False
+    thread = await _open(session, runtime, reply, event.tenant)
+    before = thread.last_seq
+    if await session.get(Reply, reply.message_id) is None:
+        session.add(
+            Reply(
+                message_id=reply.message_id,
+                parent_id=reply.parent_id,
+                seq=reply.seq,
+                sender_id=reply.sender_id,
+                created_at=reply.created_at,
+            )
+        )
+    await refresh_counts(session, thread)
+    thread.activity_at = max(thread.activity_at, reply.created_at)
+    await _follow_replier(session, thread, reply)
+    await _follow_invited(session, runtime, thread, reply, start=before)
+    await session.flush()
+    return True
+
+
+async def apply_reply_removed(
+    session: AsyncSession, *, event: Event, message_id: str
+) -> str | None:
+    """A reply deleted or expired: recount. The thread to announce, None for no known reply."""
+    reply = await session.get(Reply, message_id)
+    if reply is None:
+        message = event.data.get("message")
+        return _id(message.get("parent_id")) if isinstance(message, dict) else None
+    if not await first_delivery(session, processed_events, event):
+        return reply.parent_id
+    await session.delete(reply)
+    await session.flush()
+    thread = await session.get(Thread, reply.parent_id)
+    if thread is not None:
+        await refresh_counts(session, thread)
+    return reply.parent_id
+
+
+async def announce(runtime: Runtime, db: Database, *, parent_id: str, event: Event) -> None:
+    """Tell the followers the thread's state now, under an id derived from the event's."""
+    async with db.session() as session:
+        thread = await session.get(Thread, parent_id)
+        followers = await followers_of(session, parent_id) if thread else []
+    if thread is not None:
+        actor = event.data.get("actor")
+        await emit_updated(runtime, thread, followers, actor=actor, event_id=f"{event.id}.thread")
+
+
+async def apply_channel_event(session: AsyncSession, *, event: Event) -> bool:
+    """A member who left stops following the channel's threads; a deleted channel's go."""
+    channel_id = _id(event.data.get("channel_id"))
+    user_id = _id(event.data.get("user_id"))
+    if channel_id is None or (event.type in DEPARTURES and user_id is None):
+        return False
+    if event.type not in DEPARTURES and event.type != "channel.deleted":
+        return False
+    if not await first_delivery(session, processed_events, event):
+        return False
+    if event.type in DEPARTURES:
+        await session.execute(
+            delete(Follower).where(Follower.channel_id == channel_id, Follower.user_id == user_id)
+        )
+        return True
+    threads = select(Thread.parent_id).where(Thread.channel_id == channel_id)
+    await session.execute(delete(Reply).where(Reply.parent_id.in_(threads)))
+    await session.execute(delete(Follower).where(Follower.channel_id == channel_id))
+    await session.execute(delete(Thread).where(Thread.channel_id == channel_id))
+    return True
+
+
+async def on_event(runtime: Runtime, event: Event) -> None:
+    """Consumer of the message and channel topics."""
+    db = runtime.db
+    if db is None:
+        raise RuntimeError("the thread service needs its database")
+    parent_id: str | None = None
+    if event.type in DEPARTURES or event.type == "channel.deleted":
+        async with db.session() as session:
+            await apply_channel_event(session, event=event)
+    elif event.type == "message.created" and (reply := reply_fields(event)) is not None:
+        async with db.session() as session:
+            await apply_reply_created(session, runtime, event=event, reply=reply)
+        parent_id = reply.parent_id
+    elif event.type in REMOVALS and (message_id := _id(event.data.get("message_id"))):
+        async with db.session() as session:
+            parent_id = await apply_reply_removed(session, event=event, message_id=message_id)
+    if parent_id is not None:
+        await announce(runtime, db, parent_id=parent_id, event=event)

@@ -1,0 +1,88 @@
+"""The thread service's HTTP API: thin routes over `logic`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, status
+
+from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
+from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.message.schemas import ID_PATTERN
+from quckchat.thread import logic
+from quckchat.thread.schemas import ReadMark, ThreadPublic
+
+# At the root: the gateway serves this under /api/v1/threads.
+router = APIRouter(tags=["threads"])
+
+
+ONE = "/{parent_id}"
+
+ParentId = Annotated[str, Path(pattern=ID_PATTERN, description="the thread's parent message")]
+WorkspaceId = Annotated[str, Query(pattern=ID_PATTERN)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "the cursor is not one this API issued",
+        401: "no valid access token",
+        404: "no such thread or message, or not a member of its channel",
+        422: "a field is not valid",
+    }
+    return {
+        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
+        for code in (401, 422, *codes)
+    }
+
+
+@router.get("/", response_model=Page[ThreadPublic], responses=_problems(400))
+async def followed(
+    workspace_id: WorkspaceId,
+    session: SessionDep,
+    user: CurrentUser,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ThreadPublic]:
+    """The threads the caller follows in a workspace, newest activity first, with unread."""
+    return await logic.followed(
+        session, principal=user, workspace_id=workspace_id, cursor=cursor, limit=limit
+    )
+
+
+@router.get(ONE, response_model=ThreadPublic, responses=_problems(404))
+async def get_thread(
+    parent_id: ParentId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ThreadPublic:
+    return await logic.get_thread(session, runtime, principal=user, parent_id=parent_id)
+
+
+@router.put(ONE + "/follow", response_model=ThreadPublic, responses=_problems(404))
+async def follow(
+    parent_id: ParentId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> ThreadPublic:
+    """Follow a thread, or a message before its first reply."""
+    return await logic.follow(session, runtime, principal=user, parent_id=parent_id)
+
+
+@router.delete(ONE + "/follow", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(404))
+async def unfollow(
+    parent_id: ParentId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> None:
+    await logic.unfollow(session, runtime, principal=user, parent_id=parent_id)
+
+
+@router.post(ONE + "/read", response_model=ThreadPublic, responses=_problems(404))
+async def mark_read(
+    parent_id: ParentId,
+    body: ReadMark,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> ThreadPublic:
+    """Mark the thread read up to a reply seq (forward only)."""
+    return await logic.mark_read(
+        session, runtime, principal=user, parent_id=parent_id, seq=body.seq
+    )

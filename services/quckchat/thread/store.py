@@ -1,0 +1,152 @@
+"""Rows of the thread service: race-safe inserts, counts recomputed from replies, views."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import is_unique_violation, utcnow
+from quckchat.thread.models import Follower, Reply, Thread
+from quckchat.thread.schemas import ThreadPublic
+
+T = TypeVar("T")
+
+
+async def get_or_add(
+    session: AsyncSession, cls: type[T], key: tuple[str, ...], fresh: Callable[[], T]
+) -> tuple[T, bool]:
+    """The row with primary key `key`, inserted from `fresh()` if missing; True if inserted.
+
+    A concurrent insert of the same key (the consumer and a request) is not an error.
+    """
+    found = await session.get(cls, key)
+    if found is not None:
+        return found, False
+    row = fresh()
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        columns = inspect(cls).primary_key
+        # A locking read sees the winner's row even under MySQL's REPEATABLE READ.
+        query = (
+            select(cls)
+            .where(*(column == value for column, value in zip(columns, key, strict=True)))
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await session.execute(query)).scalar_one(), False
+    return row, True
+
+
+async def refresh_counts(session: AsyncSession, thread: Thread) -> None:
+    """Set the reply count and the last reply from the live replies."""
+    in_thread = Reply.parent_id == thread.parent_id
+    count = await session.scalar(select(func.count()).select_from(Reply).where(in_thread))
+    last = await session.scalar(select(Reply).where(in_thread).order_by(Reply.seq.desc()).limit(1))
+    thread.reply_count = int(count or 0)
+    thread.last_reply_id = last.message_id if last else None
+    thread.last_reply_at = last.created_at if last else None
+    thread.last_seq = last.seq if last else thread.parent_seq
+    await session.flush()
+
+
+async def followers_of(session: AsyncSession, parent_id: str) -> list[str]:
+    query = (
+        select(Follower.user_id)
+        .where(Follower.parent_id == parent_id, Follower.following.is_(True))
+        .order_by(Follower.user_id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def unread_count(session: AsyncSession, parent_id: str, after_seq: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Reply)
+        .where(Reply.parent_id == parent_id, Reply.seq > after_seq)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+def view(thread: Thread, follower: Follower | None, unread: int) -> ThreadPublic:
+    """The thread as one user sees it; without a follower row they have nothing unread."""
+    return ThreadPublic(
+        parent_id=thread.parent_id,
+        channel_id=thread.channel_id,
+        workspace_id=thread.workspace_id,
+        reply_count=thread.reply_count,
+        last_reply_at=thread.last_reply_at,
+        last_reply_id=thread.last_reply_id,
+        last_seq=thread.last_seq,
+        following=bool(follower and follower.following),
+        last_read_seq=follower.last_read_seq if follower else thread.last_seq,
+        unread=unread if follower else 0,
+    )
+
+
+async def emit_updated(
+    runtime: Runtime, thread: Thread, followers: list[str], *, actor: Any, event_id: str
+) -> None:
+    """Tell the followers (realtime's audience for thread events) the thread changed."""
+    await runtime.emit(
+        "thread.updated",
+        key=thread.parent_id,
+        data={
+            "workspace_id": thread.workspace_id,
+            "channel_id": thread.channel_id,
+            "parent_id": thread.parent_id,
+            "reply_count": thread.reply_count,
+            "last_reply_at": thread.last_reply_at.isoformat() if thread.last_reply_at else None,
+            "last_reply_id": thread.last_reply_id,
+            "last_seq": thread.last_seq,
+            "followers": followers,
+            "actor": actor,
+        },
+        tenant=thread.tenant,
+        event_id=event_id,
+    )
+
+
+def new_thread(
+    parent: dict[str, Any] | None,
+    *,
+    parent_id: str,
+    channel_id: str,
+    workspace_id: str,
+    tenant: str | None,
+) -> Thread:
+    """A thread row for a parent message (as the message service answered it, if it did)."""
+    parent = parent or {}
+    seq = parent.get("seq")
+    seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
+    sender = parent.get("sender_id")
+    return Thread(
+        parent_id=parent_id,
+        channel_id=channel_id,
+        workspace_id=workspace_id,
+        tenant=tenant,
+        parent_sender_id=sender if isinstance(sender, str) else None,
+        parent_seq=seq,
+        reply_count=0,
+        last_seq=seq,
+        activity_at=parse_time(parent.get("created_at")) or utcnow(),
+        created_at=utcnow(),
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO timestamp with its offset from an event, or None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -1,0 +1,146 @@
+"""The thread API: threads I follow with unread, one thread, follow, unfollow, read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.thread.world import Chat, assert_problem
+
+
+async def thread_with_reply(chat: Chat, replier: str, text: str = "q") -> dict[str, Any]:
+    parent = await chat.post(chat.owner, text)
+    reply = await chat.post(replier, "a", parent_id=parent["id"])
+    await chat.observers["thread"].wait_for("thread.updated", last_reply_id=reply["id"])
+    return parent
+
+
+async def test_threads_i_follow_newest_activity_first_with_unread(chat: Chat) -> None:
+    bob = await chat.member()
+    older = await thread_with_reply(chat, bob, "older")
+    newer = await thread_with_reply(chat, bob, "newer")
+    again = await chat.post(bob, "more", parent_id=older["id"])
+    await chat.observers["thread"].wait_for("thread.updated", last_reply_id=again["id"])
+
+    params = {"workspace_id": chat.workspace_id, "limit": 1}
+    first = await chat.client.get("/", params=params, headers=chat.auth(chat.owner))
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [t["parent_id"] for t in page["items"]] == [older["id"]]
+    assert page["items"][0]["reply_count"] == 2 and page["items"][0]["unread"] == 2
+    assert page["items"][0]["following"] is True
+    second = await chat.client.get(
+        "/", params={**params, "cursor": page["next_cursor"]}, headers=chat.auth(chat.owner)
+    )
+    assert [t["parent_id"] for t in second.json()["items"]] == [newer["id"]]
+    assert second.json()["next_cursor"] is None
+
+    # Bob replied last in both: nothing unread for him.
+    mine = await chat.client.get(
+        "/", params={"workspace_id": chat.workspace_id}, headers=chat.auth(bob)
+    )
+    assert [t["unread"] for t in mine.json()["items"]] == [0, 0]
+    elsewhere = await chat.client.get(
+        "/", params={"workspace_id": "another"}, headers=chat.auth(chat.owner)
+    )
+    assert elsewhere.json() == {"items": [], "next_cursor": None}
+
+
+async def test_reading_moves_forward_only_and_tells_the_readers_devices(chat: Chat) -> None:
+    bob = await chat.member()
+    parent = await thread_with_reply(chat, bob)
+    path = f"/{parent['id']}"
+    thread = (await chat.client.get(path, headers=chat.auth(chat.owner))).json()
+    assert thread["unread"] == 1
+
+    read = await chat.client.post(
+        path + "/read", json={"seq": 10**9}, headers=chat.auth(chat.owner)
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["unread"] == 0
+    assert read.json()["last_read_seq"] == thread["last_seq"]  # never past the last reply
+    event = await chat.observers["thread"].wait_for("thread.read", parent_id=parent["id"])
+    assert event.data["user_id"] == chat.owner and event.data["seq"] == thread["last_seq"]
+
+    back = await chat.client.post(path + "/read", json={"seq": 0}, headers=chat.auth(chat.owner))
+    assert back.json()["last_read_seq"] == thread["last_seq"]
+    assert [e.type for e in chat.observers["thread"].drain()] == []
+
+
+async def test_follow_a_message_before_its_first_reply_and_unfollow(chat: Chat) -> None:
+    bob = await chat.member()
+    parent = await chat.post(chat.owner, "new idea")
+    path = f"/{parent['id']}"
+    followed = await chat.client.put(path + "/follow", headers=chat.auth(bob))
+    assert followed.status_code == 200, followed.text
+    body = followed.json()
+    assert body["following"] is True and body["reply_count"] == 0
+    assert body["last_seq"] == parent["seq"] and body["unread"] == 0
+    again = await chat.client.put(path + "/follow", headers=chat.auth(bob))
+    assert again.json() == body
+
+    carol = await chat.member()
+    reply = await chat.post(carol, "+1", parent_id=parent["id"])
+    updated = await chat.observers["thread"].wait_for("thread.updated", last_reply_id=reply["id"])
+    assert updated.data["followers"] == sorted([bob, carol, chat.owner])
+    assert (await chat.client.get(path, headers=chat.auth(bob))).json()["unread"] == 1
+
+    gone = await chat.client.delete(path + "/follow", headers=chat.auth(bob))
+    assert gone.status_code == 204
+    state = (await chat.client.get(path, headers=chat.auth(bob))).json()
+    assert state["following"] is False
+    listed = await chat.client.get(
+        "/", params={"workspace_id": chat.workspace_id}, headers=chat.auth(bob)
+    )
+    assert listed.json()["items"] == []
+
+
+async def test_outsiders_and_unknown_threads_are_not_found(chat: Chat) -> None:
+    bob = await chat.member()
+    secret_channel = await chat.channel("secret", chat.owner, kind="private")
+    secret = await chat.post(chat.owner, "private", channel_id=secret_channel)
+    reply = await chat.post(chat.owner, "more", channel_id=secret_channel, parent_id=secret["id"])
+    await chat.observers["thread"].wait_for("thread.updated", last_reply_id=reply["id"])
+
+    for method, suffix, body in (
+        ("GET", "", None),
+        ("PUT", "/follow", None),
+        ("DELETE", "/follow", None),
+        ("POST", "/read", {"seq": 1}),
+    ):
+        answer = await chat.client.request(
+            method, f"/{secret['id']}{suffix}", json=body, headers=chat.auth(bob)
+        )
+        assert_problem(answer, 404)
+    assert_problem(await chat.client.get("/0123abcd", headers=chat.auth(bob)), 404)
+    assert_problem(await chat.client.put("/0123abcd/follow", headers=chat.auth(bob)), 404)
+    # A reply has no thread of its own.
+    assert_problem(
+        await chat.client.put(f"/{reply['id']}/follow", headers=chat.auth(chat.owner)),
+        422,
+        "not-a-parent",
+    )
+
+
+async def test_bad_input_is_a_problem_not_an_error(chat: Chat) -> None:
+    me = chat.auth(chat.owner)
+    assert_problem(await chat.client.get("/"), 401)
+    assert_problem(await chat.client.get("/", headers=me), 422)
+    assert_problem(await chat.client.get("/", params={"workspace_id": "a/b"}, headers=me), 422)
+    params = {"workspace_id": chat.workspace_id}
+    assert_problem(
+        await chat.client.get("/", params={**params, "cursor": "garbage"}, headers=me),
+        400,
+        "bad-cursor",
+    )
+    assert_problem(
+        await chat.client.get("/", params={**params, "cursor": "WzEsMl0"}, headers=me),
+        400,
+        "bad-cursor",
+    )
+    assert_problem(await chat.client.get("/" + "x" * 65, headers=me), 422)
+    parent = await chat.post(chat.owner, "p")
+    await chat.client.put(f"/{parent['id']}/follow", headers=me)
+    for body in ({"seq": -1}, {"seq": "x"}, {}, {"seq": 1, "extra": True}, {"seq": 2**63}):
+        assert_problem(await chat.client.post(f"/{parent['id']}/read", json=body, headers=me), 422)
+    health = await chat.client.get("/health")
+    assert health.status_code == 200

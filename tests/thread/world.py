@@ -1,0 +1,175 @@
+"""A small chat world on the real services: permission, channel, workspace and message, plus
+the one under test, in one in-process mesh. Also used by the bookmark and reminder suites.
+
+Everything is made as a client makes it: a workspace (with its #general), members who join by
+invite, channels, messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from quckchat.core.events import Event, InProcessBus
+from quckchat.core.settings import Settings
+from tests.mesh import Mesh, mesh_settings, running_services
+from tests.support import TestKeys
+
+PROBLEM_JSON = "application/problem+json"
+SUPPORT = ["permission", "channel", "workspace", "message"]
+POLL = 0.02
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM_JSON)
+    body = response.json()
+    assert body["status"] == status
+    if slug is not None:
+        assert body["type"].endswith("/" + slug), body
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], *, until: Any, within: float = 10.0
+) -> Any:
+    """Ask `probe` until it answers `until` (a consumer works in the background); its answer."""
+    for _ in range(int(within / POLL)):
+        if (answer := await probe()) == until:
+            return answer
+        await asyncio.sleep(POLL)
+    return await probe()
+
+
+@dataclass
+class Observer:
+    """The events of some topics published since the last look (the bus routes at once)."""
+
+    queue: asyncio.Queue[Event]
+    seen: list[Event] = field(default_factory=list)
+
+    def drain(self) -> list[Event]:
+        while not self.queue.empty():
+            self.seen.append(self.queue.get_nowait())
+        taken, self.seen = self.seen, []
+        return taken
+
+    async def wait_for(self, type_: str, within: float = 10.0, **data: Any) -> Event:
+        """The next event of that type whose data has the given values (others stay queued)."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            for event in self.seen:
+                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
+                    self.seen.remove(event)
+                    return event
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no {type_} {data} within {within}s; saw {self.seen}")
+            try:
+                self.seen.append(await asyncio.wait_for(self.queue.get(), remaining))
+            except TimeoutError:
+                continue
+
+
+@dataclass
+class Chat:
+    mesh: Mesh
+    keys: TestKeys
+    service: str
+    workspace_id: str
+    general: str
+    owner: str
+    observers: dict[str, Observer]
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.mesh.client(self.service)
+
+    def auth(self, user: str) -> dict[str, str]:
+        return self.keys.header(user)
+
+    async def call(
+        self, service: str, method: str, path: str, user: str, **kw: Any
+    ) -> dict[str, Any]:
+        """A client's call to another service of the mesh, which must succeed."""
+        response = await self.mesh.client(service).request(
+            method, path, headers=self.auth(user), **kw
+        )
+        assert response.status_code < 300, response.text
+        body: dict[str, Any] = response.json() if response.content else {}
+        return body
+
+    async def member(self, role: str = "member") -> str:
+        """A new user who joined the workspace by invite (and so is in #general)."""
+        user = new_id()
+        invite = await self.call(
+            "workspace",
+            "POST",
+            f"/{self.workspace_id}/invites",
+            self.owner,
+            json={"role": "member"},
+        )
+        await self.call("workspace", "POST", "/join", user, json={"token": invite["token"]})
+        if role != "member":
+            path = f"/{self.workspace_id}/members/{user}/role"
+            await self.call("workspace", "PUT", path, self.owner, json={"role": role})
+        return user
+
+    async def channel(self, name: str, created_by: str, *members: str, kind: str = "public") -> str:
+        """A channel of the workspace; its creator is its channel admin."""
+        body = {"workspace_id": self.workspace_id, "name": name, "kind": kind, "members": members}
+        return str((await self.call("channel", "POST", "/", created_by, json=body))["id"])
+
+    async def post(
+        self, user: str, text: str, *, channel_id: str | None = None, parent_id: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"channel_id": channel_id or self.general, "text": text}
+        if parent_id is not None:
+            body["parent_id"] = parent_id
+        response = await self.mesh.client("message").post("/", json=body, headers=self.auth(user))
+        assert response.status_code == 201, response.text
+        message: dict[str, Any] = response.json()
+        return message
+
+
+def _observe(bus: InProcessBus, topics: list[str]) -> Observer:
+    queue = bus.hub.attach(f"observer-{new_id()}", tuple(bus.prefix + t for t in topics))
+    return Observer(queue)
+
+
+@asynccontextmanager
+async def chat_world(
+    service: str, sql_url: str, tmp_path: Path, keys: TestKeys, *, observe: list[str]
+) -> AsyncIterator[Chat]:
+    """The service under test on `sql_url` (its neighbours on SQLite) with a fresh workspace."""
+    base = mesh_settings(data_dir=tmp_path)
+
+    def settings_for(name: str, shared: Settings) -> Settings:
+        return shared.model_copy(update={"database_url": sql_url}) if name == service else shared
+
+    async with running_services([*SUPPORT, service], base, keys, settings_for) as mesh:
+        bus = mesh.runtime(service).events
+        assert isinstance(bus, InProcessBus)
+        observers = {topic: _observe(bus, [f"quckchat.{topic}"]) for topic in observe}
+        try:
+            chat = Chat(mesh, keys, service, "", "", new_id(), observers)
+            made = await chat.call("workspace", "POST", "/", chat.owner, json={"name": "Acme"})
+            chat.workspace_id = made["id"]
+            mine = await chat.call(
+                "channel", "GET", "/", chat.owner, params={"workspace_id": made["id"]}
+            )
+            chat.general = next(c["id"] for c in mine["items"] if c["name"] == "general")
+            yield chat
+        finally:
+            for observer in observers.values():
+                bus.hub.detach(observer.queue)
