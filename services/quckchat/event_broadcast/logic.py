@@ -1,0 +1,116 @@
+"""Announcements, system notices and the history of a workspace's broadcasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import DESCENDING
+
+from quckchat.core import logging as qlog
+from quckchat.core.errors import Problem
+from quckchat.core.pagination import decode_cursor, page, parse_datetime
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import new_id
+from quckchat.core.tokens import Principal
+from quckchat.event_broadcast import access, publish, store
+from quckchat.event_broadcast.rules import Audience
+from quckchat.event_broadcast.schemas import AnnouncementCreate, BroadcastPublic, Kind
+
+log = qlog.get("event_broadcast.logic")
+
+
+async def _store_and_publish(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
+    await store.insert(runtime, doc)
+    try:
+        await publish.publish(runtime, doc)
+    except Exception:  # stored: the outbox publishes it shortly, the caller need not retry
+        log.warning("broadcast %s not published yet", doc["_id"], exc_info=True)
+    return doc
+
+
+async def announce(
+    runtime: Runtime, principal: Principal, body: AnnouncementCreate
+) -> dict[str, Any]:
+    """An announcement to every member of the workspace, by one of its admins or owners."""
+    await access.require_announcer(runtime, body.workspace_id, principal.user_id)
+    doc = store.document(
+        new_id(),
+        kind=Kind.ANNOUNCEMENT.value,
+        type_=Kind.ANNOUNCEMENT.value,
+        workspace_id=body.workspace_id,
+        audience=Audience(workspace_id=body.workspace_id),
+        everyone=True,
+        tenant=principal.tenant,
+        actor=principal.user_id,
+        text=body.text,
+    )
+    return await _store_and_publish(runtime, doc)
+
+
+async def notify_all(runtime: Runtime, principal: Principal, text: str) -> dict[str, Any]:
+    """A platform administrator's notice to every workspace there is."""
+    doc = store.document(
+        new_id(),
+        kind=Kind.NOTICE.value,
+        type_=publish.SYSTEM,
+        workspace_id=None,
+        workspace_ids=await store.live_workspaces(runtime),
+        audience=Audience(),
+        everyone=True,
+        tenant=principal.tenant,
+        actor=principal.user_id,
+        text=text,
+    )
+    return await _store_and_publish(runtime, doc)
+
+
+def _after(cursor: str) -> dict[str, Any]:
+    """The query part for the entries after a cursor's (created_at, id), newest first."""
+    moment, ident = decode_cursor(cursor)
+    at = parse_datetime(moment)
+    if not isinstance(ident, str):
+        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+    return {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": ident}}]}
+
+
+async def history(
+    runtime: Runtime, principal: Principal, workspace_id: str, cursor: str | None, limit: int
+) -> tuple[list[BroadcastPublic], str | None]:
+    """The workspace's broadcasts the caller may see, newest first."""
+    me = principal.user_id
+    await access.require_member(runtime, workspace_id, me)
+    channels = await access.channels_of(runtime, me)
+    visible = {
+        "workspace_ids": workspace_id,
+        "$or": [
+            {"everyone": True},
+            {"audience.users": me},
+            {"audience.channel_id": {"$in": channels}},
+        ],
+    }
+    query = {"$and": [visible, _after(cursor)]} if cursor else visible
+    found = (
+        await store.db(runtime)[store.BROADCASTS]
+        .find(query)
+        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+        .limit(limit + 1)
+        .to_list(None)
+    )
+    rows, next_cursor = page(found, limit, lambda d: (d["created_at"], d["_id"]))
+    return [view(doc, workspace_id) for doc in rows], next_cursor
+
+
+def view(doc: dict[str, Any], workspace_id: str | None = None) -> BroadcastPublic:
+    return BroadcastPublic(
+        id=doc["_id"],
+        kind=Kind(doc["kind"]),
+        type=doc["type"],
+        workspace_id=doc["workspace_id"] or workspace_id,
+        channel_id=doc["channel_id"],
+        user_id=doc["user_id"],
+        role=doc["role"],
+        text=doc["text"],
+        details=doc["details"],
+        actor=doc["actor"],
+        created_at=doc["created_at"],
+    )

@@ -1,0 +1,125 @@
+"""The event-broadcast service's collections: broadcasts (the history) and known workspaces.
+
+A broadcast is stored before its event goes out and marked published after; one made from a
+consumed event has that event's id as its own, so a redelivery finds it instead of making a
+second. System notices go to the workspaces this service has seen created and not deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from quckchat.core.errors import Problem
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import utcnow
+from quckchat.event_broadcast.rules import Audience
+
+BROADCASTS = "broadcasts"
+WORKSPACES = "workspaces"
+
+
+def db(runtime: Runtime) -> Any:
+    if runtime.documents is None:
+        raise Problem(503, "the broadcast store is not configured")
+    return runtime.documents.db
+
+
+async def ensure_indexes(runtime: Runtime) -> None:
+    """Create the indexes once at startup (an existing index is a no-op)."""
+    database = db(runtime)
+    await database[BROADCASTS].create_index(
+        [("workspace_ids", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+    )
+    await database[BROADCASTS].create_index([("published", ASCENDING), ("created_at", ASCENDING)])
+    await database[WORKSPACES].create_index([("deleted", ASCENDING)])
+
+
+def document(
+    broadcast_id: str,
+    *,
+    kind: str,
+    type_: str,
+    workspace_id: str | None,
+    audience: Audience,
+    everyone: bool,
+    tenant: str | None,
+    actor: str | None,
+    workspace_ids: list[str] | None = None,
+    channel_id: str | None = None,
+    user_id: str | None = None,
+    role: str | None = None,
+    text: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A broadcast as stored: in the history of `workspace_ids` (default: its workspace's), for
+    every member with `everyone`, else for the audience's users and its channel's members."""
+    if workspace_ids is None:
+        workspace_ids = [workspace_id] if workspace_id else []
+    return {
+        "_id": broadcast_id,
+        "kind": kind,
+        "type": type_,
+        "workspace_id": workspace_id,
+        "workspace_ids": workspace_ids,
+        "audience": audience.as_dict(),
+        "everyone": everyone,
+        "channel_id": channel_id or audience.channel_id,
+        "user_id": user_id,
+        "role": role,
+        "text": text,
+        "details": details or {},
+        "actor": actor,
+        "tenant": tenant,
+        "created_at": _millis(utcnow()),
+        "published": False,
+    }
+
+
+def _millis(moment: datetime) -> datetime:
+    """The time as BSON keeps it, so what a write answers equals what a read finds."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+async def insert(runtime: Runtime, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Store a broadcast once; (the stored one, whether this call stored it)."""
+    try:
+        await db(runtime)[BROADCASTS].insert_one(dict(doc))
+    except DuplicateKeyError:
+        found: dict[str, Any] = await db(runtime)[BROADCASTS].find_one({"_id": doc["_id"]})
+        return found, False
+    return doc, True
+
+
+async def mark_published(runtime: Runtime, broadcast_id: str) -> None:
+    await db(runtime)[BROADCASTS].update_one({"_id": broadcast_id}, {"$set": {"published": True}})
+
+
+async def unpublished(runtime: Runtime, before: Any, limit: int) -> list[dict[str, Any]]:
+    query = {"published": False, "created_at": {"$lte": before}}
+    cursor = db(runtime)[BROADCASTS].find(query).sort("created_at", ASCENDING).limit(limit)
+    found: list[dict[str, Any]] = await cursor.to_list(None)
+    return found
+
+
+async def saw_workspace(runtime: Runtime, workspace_id: str, tenant: str | None) -> None:
+    """Remember a workspace (a later event about it changes nothing)."""
+    await db(runtime)[WORKSPACES].update_one(
+        {"_id": workspace_id},
+        {"$setOnInsert": {"tenant": tenant, "deleted": False, "seen_at": utcnow()}},
+        upsert=True,
+    )
+
+
+async def forget_workspace(runtime: Runtime, workspace_id: str) -> None:
+    await db(runtime)[WORKSPACES].update_one(
+        {"_id": workspace_id}, {"$set": {"deleted": True}}, upsert=True
+    )
+
+
+async def live_workspaces(runtime: Runtime) -> list[str]:
+    cursor = db(runtime)[WORKSPACES].find({"deleted": False}, {"_id": 1}).sort("_id", ASCENDING)
+    return [doc["_id"] for doc in await cursor.to_list(None)]

@@ -1,0 +1,65 @@
+"""The presence sweeper, run by every replica: silent users go offline, do-not-disturb ends,
+and changes whose event did not go out are announced.
+
+Replicas may pick the same user; each change takes the document's next version by a unique
+insert (store.py), so exactly one of them makes it and announces it. The sweeper also forgets
+versions older than `store.KEEP_VERSIONS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from quckchat.core import logging as qlog
+from quckchat.core.runtime import Runtime
+from quckchat.core.sql import utcnow
+from quckchat.presence import announce, devices, state, store
+from quckchat.presence.schemas import Status
+
+log = qlog.get("presence.sweeper")
+
+TICK_SECONDS = 2.0
+PUBLISH_GRACE = timedelta(seconds=5)  # let the try under way, first the request's, finish
+BATCH = 200
+
+
+async def silence(runtime: Runtime) -> int:
+    """Turn users offline whose every device stopped beating; how many were looked at."""
+    cutoff = utcnow() - timedelta(seconds=devices.DEVICE_TTL)
+    query = {"effective": {"$ne": Status.OFFLINE.value}, "beat_at": {"$lte": cutoff}}
+    stale = await store.due(runtime, query, BATCH)
+    for doc in stale:
+        if not await devices.alive(runtime.cache, doc["_id"]):
+            await state.apply(runtime, doc["_id"], doc["tenant"], state.went_silent)
+    return len(stale)
+
+
+async def end_dnd(runtime: Runtime) -> int:
+    query = {"status": Status.DND.value, "dnd_until": {"$lte": utcnow()}}
+    due = await store.due(runtime, query, BATCH)
+    for doc in due:
+        await state.apply(runtime, doc["_id"], doc["tenant"], state.dnd_ended)
+    return len(due)
+
+
+async def republish(runtime: Runtime) -> int:
+    """Announce the changes still pending `PUBLISH_GRACE` after their last try; how many
+    were looked at."""
+    tried_before = utcnow() - PUBLISH_GRACE
+    query = {"pending": True, "tried_at": {"$lte": tried_before}}
+    waiting = await store.due(runtime, query, BATCH)
+    for doc in waiting:
+        await announce.retry(runtime, doc, tried_before)
+    return len(waiting)
+
+
+async def run(runtime: Runtime) -> None:
+    """Every tick, each sweep in turn; a failing one waits for the next tick."""
+    while True:
+        for sweep in (silence, end_dnd, republish, store.forget_versions):
+            try:
+                await sweep(runtime)
+            except Exception:  # a store hiccup must not end the loop; the next tick retries
+                log.exception("presence sweep %s failed", sweep.__name__)
+        await asyncio.sleep(TICK_SECONDS)

@@ -1,0 +1,91 @@
+"""The event-broadcast service with the real workspace, channel and permission services.
+
+Alice owns a workspace with Bob as a member; Eve has a workspace of her own. Broadcasts live
+in the embedded document store, then on the real MongoDB-protocol server; the SQL services
+run on SQLite. Their events reach event-broadcast through the mesh's shared bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from quckchat.core.events import Event, InProcessBus
+from quckchat.core.runtime import Runtime
+from tests.support import TestKeys
+from tests.workspace.harness import Org, new_user, running_org
+
+SERVICES = ["permission", "channel", "workspace", "event-broadcast"]
+INTERNAL = {"X-QuckChat-Caller": "test"}
+
+
+@dataclass
+class Town:
+    org: Org
+    alice: str
+    bob: str
+    eve: str
+    workspace_id: str
+    eve_workspace_id: str
+    queue: asyncio.Queue[Event]
+
+    @property
+    def broadcasts(self) -> httpx.AsyncClient:
+        return self.org.mesh.client("event-broadcast")
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.org.runtime("event-broadcast")
+
+    def auth(self, user: str) -> dict[str, str]:
+        return self.org.auth(user)
+
+    async def event(self, type_: str, **data: Any) -> Event:
+        """The next broadcast event of the type whose data holds `data` (others are dropped)."""
+        async with asyncio.timeout(5):
+            while True:
+                event = await self.queue.get()
+                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
+                    return event
+
+    def drain(self) -> list[Event]:
+        found = []
+        while not self.queue.empty():
+            found.append(self.queue.get_nowait())
+        return found
+
+    async def history(self, user: str, workspace_id: str | None = None, **params: Any) -> Any:
+        params = {"workspace_id": workspace_id or self.workspace_id, **params}
+        response = await self.broadcasts.get("/", params=params, headers=self.auth(user))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def settle(self) -> None:
+        """Let the consumer handle what the other services just published."""
+        await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def town(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Town]:
+    async with running_org(
+        "sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url
+    ) as org:
+        bus = org.runtime("event-broadcast").events
+        assert isinstance(bus, InProcessBus)
+        queue = bus.hub.attach("broadcast-test", (bus.prefix + "quckchat.event-broadcast",))
+        try:
+            alice, bob, eve = new_user(), new_user(), new_user()
+            workspace = await org.create_workspace(alice)
+            await org.add(workspace["id"], alice, bob)
+            other = await org.create_workspace(eve)
+            town = Town(org, alice, bob, eve, workspace["id"], other["id"], queue)
+            await town.settle()
+            yield town
+        finally:
+            bus.hub.detach(queue)
