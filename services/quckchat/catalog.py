@@ -54,6 +54,8 @@ class ServiceSpec:
     stores: tuple[Store, ...]
     purpose: str
     depends_on: tuple[str, ...] = ()
+    # Services it also calls but need not start after (calls back into a dependant).
+    calls: tuple[str, ...] = ()
     # Events travel on one topic per producing service ("quckchat.<name>").
     produces: bool = True
     consumes: tuple[str, ...] = ()
@@ -80,6 +82,7 @@ class ServiceSpec:
         data["group"] = str(self.group)
         data["stores"] = [str(s) for s in self.stores]
         data["depends_on"] = list(self.depends_on)
+        data["calls"] = list(self.calls)
         data["consumes"] = list(self.consumes)
         data["tags"] = list(self.tags)
         data["topic"] = self.topic if self.produces else None
@@ -182,8 +185,18 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4000,
         (_RD,),
         "WebSocket gateway delivering events to connected clients",
-        depends_on=("auth", "channel", "presence"),
-        consumes=("message", "presence", "event-broadcast"),
+        depends_on=("auth", "channel", "workspace"),
+        consumes=(
+            "message",
+            "channel",
+            "workspace",
+            "thread",
+            "presence",
+            "reminder",
+            "event-broadcast",
+        ),
+        public_prefix="realtime",
+        implemented=True,
     ),
     _s(
         "notification",
@@ -201,7 +214,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4001,
         (_MG, _RD),
         "Online, away, do-not-disturb, last seen and typing",
-        depends_on=("user",),
+        depends_on=("user", "workspace", "channel"),
+        public_prefix="presence",
+        implemented=True,
     ),
     _s(
         "call",
@@ -217,7 +232,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4003,
         (_MG,),
         "Messages: send, edit, delete, reactions, receipts",
-        depends_on=("channel", "permission"),
+        depends_on=("channel",),
+        consumes=("channel",),
+        public_prefix="messages",
+        implemented=True,
     ),
     _s(
         "notification-orchestrator",
@@ -242,7 +260,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4006,
         (_MG,),
         "Routes platform-wide events to their audiences",
+        depends_on=("workspace", "channel"),
         consumes=("workspace", "channel", "permission"),
+        public_prefix="broadcasts",
+        implemented=True,
     ),
     # organization
     _s(
@@ -251,7 +272,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5004,
         (_MY,),
         "Workspaces (tenants): members, invites, quotas, settings",
-        depends_on=("permission", "channel"),
+        depends_on=("auth", "permission", "channel"),
+        public_prefix="workspaces",
+        implemented=True,
     ),
     _s(
         "channel",
@@ -260,7 +283,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MY,),
         "Conversations: channels, direct and group messages",
         depends_on=("permission",),
-        consumes=("message",),
+        calls=("workspace",),
+        consumes=("message", "workspace"),
+        public_prefix="channels",
+        implemented=True,
     ),
     _s(
         "search",
@@ -278,7 +304,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MY,),
         "Threads: replies, followers, unread per thread",
         depends_on=("message",),
-        consumes=("message",),
+        consumes=("message", "channel"),
+        public_prefix="threads",
+        implemented=True,
     ),
     _s(
         "bookmark",
@@ -287,6 +315,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MY,),
         "Saved messages and channel bookmarks",
         depends_on=("message",),
+        consumes=("message", "channel"),
+        public_prefix="bookmarks",
+        implemented=True,
     ),
     _s(
         "reminder",
@@ -295,6 +326,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MY,),
         "Reminders about messages, once or repeating",
         depends_on=("message",),
+        consumes=("channel",),
+        public_prefix="reminders",
+        implemented=True,
     ),
     # storage
     _s(

@@ -99,8 +99,9 @@ def _store_egress(cluster: Cluster, store: Store) -> dict[str, Any]:
 
 
 def calls(service: ServiceSpec) -> list[str]:
-    """Whom a service calls: its dependencies, and for the gateway every route it forwards."""
-    called = list(service.depends_on)
+    """Whom a service calls: its dependencies and calls, and for the gateway every route it
+    forwards."""
+    called = [*service.depends_on, *service.calls]
     if service.name == GATEWAY:
         called += [s.name for s in catalog.SERVICES if s.public_prefix and s.name not in called]
     return called
