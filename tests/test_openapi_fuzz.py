@@ -25,7 +25,7 @@ from quckchat.core.settings import Settings
 from quckchat.runner import ServiceHost
 
 PORT_OFFSET = 11000
-IDENTITY = [s.name for s in catalog.implemented()]
+IMPLEMENTED = [s.name for s in catalog.implemented()]
 EXAMPLES = 20
 
 
@@ -79,7 +79,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
         yield platform
 
 
-@pytest.mark.parametrize("name", IDENTITY)
+@pytest.mark.parametrize("name", IMPLEMENTED)
 def test_no_server_errors_and_responses_match_the_schema(live: LivePlatform, name: str) -> None:
     url = live.settings.service_url(name)
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
