@@ -45,6 +45,7 @@ LABEL_COMPONENT = "app.kubernetes.io/component"
 LABEL_PART_OF = "app.kubernetes.io/part-of"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 LABEL_GROUP = f"{API_GROUP}/group"
+LABEL_WORKSPACE = f"{API_GROUP}/workspace"
 CONFIG_HASH_ANNOTATION = f"{API_GROUP}/config-hash"
 
 
@@ -142,6 +143,28 @@ def policy_name(cluster: str, purpose: str) -> str:
 
 def ingress_name(cluster: str) -> str:
     return fit(cluster)
+
+
+# Workspaces.
+def workspace_slug(namespace: str, name: str) -> str:
+    """The workspace service's slug of a Workspace: unique per namespace and name, the same on
+    every retry. A name with dots (allowed in metadata.name, not in a slug) gets a hash."""
+    plain = f"{namespace}-{name}"
+    if len(plain) <= MAX_NAME and _DNS_LABEL.match(plain):
+        return plain
+    digest = hashlib.sha256(plain.encode()).hexdigest()[:HASH_LENGTH]
+    cleaned = re.sub(r"[^a-z0-9-]", "-", plain.lower())
+    return f"{cleaned[: MAX_NAME - HASH_LENGTH - 1].strip('-')}-{digest}"
+
+
+def owner_invite_name(workspace: str) -> str:
+    """The Secret holding the owner's join link until they joined."""
+    return fit(f"{workspace}-owner-invite")
+
+
+def export_name(workspace: str) -> str:
+    """The Secret holding a deleted workspace's export (not owned: it outlives the Workspace)."""
+    return fit(f"{workspace}-export")
 
 
 # Labels and selectors.

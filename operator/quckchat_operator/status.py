@@ -1,4 +1,4 @@
-"""What a QuckChatCluster's and a ServiceGroup's status say, computed from live objects.
+"""What a QuckChatCluster's, a ServiceGroup's and a Workspace's status say, from what was seen.
 
 Pure functions: the handlers read the live Deployments, StatefulSets and the migration Job,
 describe here what the cluster looks like, and write the result only where it differs from the
@@ -22,6 +22,8 @@ from quckchat_operator.models import (
     QuckChatClusterStatus,
     ReadyCount,
     ServiceGroupStatus,
+    WorkspacePhase,
+    WorkspaceStatus,
 )
 from quckchat_operator.render.meta import Manifest
 
@@ -246,31 +248,44 @@ def _conditions(observed: Observation, phase: Phase) -> list[tuple[str, str, str
     ]
 
 
-def cluster_status(
-    observed: Observation, previous: Mapping[str, Any] | None, now: datetime
-) -> dict[str, Any]:
-    """The status to store, as JSON; equal to `previous` when nothing changed."""
-    before = QuckChatClusterStatus.model_validate(previous or {})
-    phase = phase_of(observed, before.current_version)
-    earlier = {c.type: c for c in before.conditions}
+def conditions(
+    earlier: Sequence[Condition],
+    wanted: Sequence[tuple[str, str, str, str]],
+    generation: int,
+    now: datetime,
+) -> list[Condition]:
+    """The `wanted` (type, status, reason, message) conditions; each keeps its
+    lastTransitionTime from `earlier` while its status stays the same."""
+    by_type = {c.type: c for c in earlier}
     now = now.astimezone(UTC).replace(microsecond=0)
-    conditions = []
-    for kind, state, reason, message in _conditions(observed, phase):
-        old = earlier.get(kind)
+    result = []
+    for kind, state, reason, message in wanted:
+        old = by_type.get(kind)
         since = old.last_transition_time if old and old.status == state else None
-        conditions.append(
+        result.append(
             Condition(
                 type=kind,
                 status=ConditionStatus(state),
                 reason=reason,
                 message=message,
                 last_transition_time=since or now,
-                observed_generation=observed.generation,
+                observed_generation=generation,
             )
         )
+    return result
+
+
+def cluster_status(
+    observed: Observation, previous: Mapping[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """The status to store, as JSON; equal to `previous` when nothing changed."""
+    before = QuckChatClusterStatus.model_validate(previous or {})
+    phase = phase_of(observed, before.current_version)
     status = QuckChatClusterStatus(
         phase=phase,
-        conditions=conditions,
+        conditions=conditions(
+            before.conditions, _conditions(observed, phase), observed.generation, now
+        ),
         observed_generation=observed.generation,
         current_version=observed.version if phase == Phase.READY else before.current_version,
         target_version=observed.version,
@@ -296,13 +311,13 @@ def _counts(rollouts: Mapping[str, Rollout]) -> dict[str, ReadyCount]:
     return {k: ReadyCount(ready=r.ready, desired=r.desired) for k, r in rollouts.items()}
 
 
-def dump(status: QuckChatClusterStatus | ServiceGroupStatus) -> dict[str, Any]:
+def dump(status: QuckChatClusterStatus | ServiceGroupStatus | WorkspaceStatus) -> dict[str, Any]:
     result: dict[str, Any] = status.model_dump(mode="json", by_alias=True, exclude_none=True)
     return result
 
 
 def normalized(
-    model: type[QuckChatClusterStatus | ServiceGroupStatus], status: Any
+    model: type[QuckChatClusterStatus | ServiceGroupStatus | WorkspaceStatus], status: Any
 ) -> dict[str, Any]:
     """A stored status as this operator would have written it (unknown fields dropped)."""
     return dump(model.model_validate(status or {}))
@@ -345,5 +360,50 @@ def service_group_status(
             selector=selector,
             observed_generation=group["metadata"].get("generation"),
             conditions=[],
+        )
+    )
+
+
+# Workspaces.
+OWNER_JOINED = "OwnerJoined"
+
+
+@dataclass(frozen=True)
+class WorkspaceObservation:
+    """What one pass over a Workspace found: its phase and why, and what the service said.
+
+    `owner` is the OwnerJoined condition's (status, reason, message), None when not learnt this
+    time; `workspace_id` and `url` are None when the service was not asked (they are kept).
+    """
+
+    phase: WorkspacePhase
+    reason: str
+    message: str
+    generation: int
+    workspace_id: str | None = None
+    url: str | None = None
+    owner: tuple[str, str, str] | None = None
+
+
+def workspace_status(
+    observed: WorkspaceObservation, previous: Mapping[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """The Workspace's status to store, as JSON; equal to `previous` when nothing changed."""
+    before = WorkspaceStatus.model_validate(previous or {})
+    ready = "True" if observed.phase == WorkspacePhase.READY else "False"
+    wanted = [(str(ConditionType.READY), ready, observed.reason, observed.message)]
+    if observed.owner is not None:
+        wanted.append((OWNER_JOINED, *observed.owner))
+    kept = [c for c in before.conditions if c.type not in {w[0] for w in wanted}]
+    return dump(
+        WorkspaceStatus(
+            workspace_id=observed.workspace_id or before.workspace_id,
+            url=observed.url or before.url,
+            phase=observed.phase,
+            observed_generation=observed.generation,
+            conditions=[
+                *conditions(before.conditions, wanted, observed.generation, now),
+                *kept,
+            ],
         )
     )

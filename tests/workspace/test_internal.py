@@ -174,6 +174,11 @@ async def test_get_patch_export_and_delete_by_slug(org: Org) -> None:
         "/join", json={"token": invite.json()["token"]}, headers=org.auth(bob, "acme")
     )
     assert joined.status_code == 201
+    below = await org.workspace.patch(path, json={"quotas": {"max_members": 1}}, headers=INTERNAL)
+    assert_problem(below, 409)
+    assert below.json()["type"].endswith("/quota-below-usage")
+    kept = (await org.workspace.get(path, headers=INTERNAL)).json()
+    assert kept["quotas"]["max_members"] == 10
     exported = (await org.workspace.post(path + "/export", headers=INTERNAL)).json()
     assert exported["workspace"]["id"] == ws["id"]
     assert [(m["user_id"], m["role"]) for m in exported["members"]] == [

@@ -4,6 +4,6 @@ Handlers stay thin: they hand the object to `reconcile`, which reads, renders an
 write back only the status that changed.
 """
 
-from quckchat_operator.handlers import cluster, runtime, servicegroup
+from quckchat_operator.handlers import cluster, runtime, servicegroup, workspace
 
-__all__ = ["cluster", "runtime", "servicegroup"]
+__all__ = ["cluster", "runtime", "servicegroup", "workspace"]

@@ -21,6 +21,12 @@ from quckchat_operator.render.migrations import MIGRATION_NAME
 
 PUBLIC_SERVICES = frozenset({GATEWAY, REALTIME})
 ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
+# The operator provisions Workspaces through this service, from wherever the chart runs it.
+OPERATOR_CALLS = "workspace"
+OPERATOR_PODS = {
+    "namespaceSelector": {},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "quckchat-operator"}},
+}
 DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 
@@ -118,6 +124,8 @@ def _service_policy(cluster: Cluster, service: ServiceSpec) -> Manifest:
         ingress = [{"from": [_pods(cluster, c.name) for c in callers], "ports": _tcp(service.port)}]
     else:
         ingress = []
+    if service.name == OPERATOR_CALLS:
+        ingress.append({"from": [OPERATOR_PODS], "ports": _tcp(service.port)})
     # One rule per peer, so a peer's port is open to that peer only.
     egress = [
         {"to": [_pods(cluster, peer)], "ports": _tcp(catalog.get(peer).port)}

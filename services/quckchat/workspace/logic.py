@@ -241,6 +241,15 @@ async def apply_changes(
     changed = sorted(k for k, v in flat.items() if getattr(workspace, k) != v)
     if not changed:
         return
+    if "max_members" in changed and flat["max_members"] < workspace.member_count:
+        raise Problem(
+            409,
+            f"the workspace has {workspace.member_count} members, more than a quota of "
+            f"{flat['max_members']}; remove members first",
+            slug="quota-below-usage",
+            quota="max_members",
+            limit=flat["max_members"],
+        )
     for name in changed:
         setattr(workspace, name, flat[name])
     await session.flush()

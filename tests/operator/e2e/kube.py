@@ -96,7 +96,7 @@ def release_volumes(namespace: str) -> None:
 def drop_namespace(namespace: str) -> None:
     """Delete a test namespace and its volumes, even with the operator already stopped."""
     # Anything the operator could no longer finalize must not block the deletion.
-    for kind in ("quckchatclusters", "servicegroups"):
+    for kind in ("quckchatclusters", "servicegroups", "workspaces"):
         for item in kubectl_json("get", kind, "-n", namespace)["items"]:
             if item["metadata"].get("finalizers"):
                 kubectl(

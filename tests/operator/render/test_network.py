@@ -55,10 +55,24 @@ def test_each_call_in_the_catalog_is_open_at_both_ends_and_nothing_else() -> Non
         store_names = {str(s) for s in service.stores if s in STORE_KINDS}
         assert peers(spec["egress"], "to") - store_names == set(calls(service))
         callers = {s.name for s in catalog.SERVICES if service.name in calls(s)}
+        if service.name == "workspace":
+            callers.add("quckchat-operator")  # provisions Workspaces
         if service.name in ("backend-gateway", "realtime"):
             assert spec["ingress"] == [{"ports": [{"protocol": "TCP", "port": service.port}]}]
         else:
             assert peers(spec["ingress"], "from") == callers
+
+
+def test_the_operator_reaches_the_workspace_service_from_its_own_namespace() -> None:
+    ingress = policy(render(), "qc-workspace")["ingress"]
+    (rule,) = [r for r in ingress if any("namespaceSelector" in p for p in r["from"])]
+    assert rule["from"] == [
+        {
+            "namespaceSelector": {},
+            "podSelector": {"matchLabels": {naming.LABEL_NAME: "quckchat-operator"}},
+        }
+    ]
+    assert rule["ports"] == [{"protocol": "TCP", "port": catalog.get("workspace").port}]
 
 
 def test_the_gateway_reaches_every_service_it_routes_to() -> None:
