@@ -294,8 +294,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5006,
         (_MY, _ES),
         "Full-text message search scoped to what the asker can read",
-        depends_on=("channel",),
+        depends_on=("channel", "workspace"),
+        calls=("message",),  # only to rebuild its index
         consumes=("message",),
+        public_prefix="search",
+        implemented=True,
     ),
     _s(
         "thread",

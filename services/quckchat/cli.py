@@ -63,6 +63,14 @@ def _cmd_makemigrations(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search_reindex(args: argparse.Namespace) -> int:
+    from quckchat.search.reindex import run
+
+    for workspace_id, count in asyncio.run(run(args.workspace)).items():
+        print(f"{workspace_id}: {count} messages indexed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="quckchat", description="QuckChat platform runtime")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", choices=catalog.names())
     p.add_argument("-m", "--message", required=True)
     p.set_defaults(func=_cmd_makemigrations)
+
+    p = sub.add_parser("search", help="the search service's maintenance")
+    search = p.add_subparsers(dest="search_command", required=True)
+    p = search.add_parser("reindex", help="rebuild the index from the message service")
+    p.add_argument(
+        "--workspace",
+        action="append",
+        help="only this workspace, in place (repeatable); default: every indexed one, anew",
+    )
+    p.set_defaults(func=_cmd_search_reindex)
     return parser
 
 

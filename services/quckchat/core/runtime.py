@@ -37,6 +37,8 @@ class Runtime:
     stopping: bool = False
     # Service-specific singletons (a policy enforcer, a key ring) set by startup hooks.
     state: dict[str, Any] = field(default_factory=dict)
+    # Health of stores a service opens itself (search's Elasticsearch), by dependency name.
+    extra_checks: dict[str, Check] = field(default_factory=dict)
 
     def health_checks(self) -> dict[str, Check]:
         checks: dict[str, Check] = {}
@@ -46,6 +48,7 @@ class Runtime:
             checks["documents" if self.db is not None else "database"] = self.documents.ping
         checks["redis"] = lambda: cache_mod.ping(self.cache)
         checks["kafka"] = self.events.ping
+        checks.update(self.extra_checks)
         return checks
 
     async def emit(

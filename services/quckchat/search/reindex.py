@@ -1,0 +1,90 @@
+"""`quckchat search reindex`: rebuild the index from the message service's stored messages.
+
+The whole index is rebuilt into a new generation (on Elasticsearch a new index, which the
+alias moves to in one step), so searches keep answering from the old one meanwhile. Changes
+that reached the old index during the fill are then made good by a second pass against the
+message service: what is live is indexed again (a newer copy is never replaced by an older
+one), what is indexed but no longer live goes. Named workspaces are rebuilt in place that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from quckchat.core import migrations
+from quckchat.core.http import ServiceClient
+from quckchat.core.search import SearchBackend, backend_for
+from quckchat.core.settings import Settings
+from quckchat.core.sql import Database
+from quckchat.search.documents import document
+from quckchat.search.models import messages
+from quckchat.search.store import removed_among
+
+BATCH = 200
+
+
+async def scan(http: ServiceClient, workspace_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """The workspace's live messages, a batch at a time, in id order."""
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"workspace_id": workspace_id, "limit": BATCH}
+        if after is not None:
+            params["after_id"] = after
+        body = await http.json("message", "GET", "/internal/messages", params=params)
+        yield body["items"]
+        after = body["next_after_id"]
+        if after is None:
+            return
+
+
+async def fill(
+    backend: SearchBackend,
+    db: Database,
+    http: ServiceClient,
+    workspace_id: str,
+    *,
+    generation: str | None = None,
+) -> int:
+    """Index the workspace's live messages, remove what else it has indexed; how many live."""
+    live: set[str] = set()
+    async for batch in scan(http, workspace_id):
+        docs = [d for d in (document(m) for m in batch) if d is not None]
+        gone = await removed_among(db, (d.id for d in docs))
+        docs = [d for d in docs if d.id not in gone]
+        await backend.index(docs, generation=generation)
+        live.update(d.id for d in docs)
+    stale = await backend.indexed_ids(workspace_id, generation=generation) - live
+    await backend.remove(sorted(stale), generation=generation)
+    return len(live)
+
+
+async def reindex(
+    backend: SearchBackend, db: Database, http: ServiceClient, workspaces: list[str] | None
+) -> dict[str, int]:
+    """Rebuild the named workspaces in place, or (none named) every indexed one anew."""
+    targets = sorted(set(workspaces)) if workspaces else await backend.workspaces()
+    generation = None if workspaces else await backend.begin_rebuild()
+    if generation is not None:
+        for workspace_id in targets:
+            await fill(backend, db, http, workspace_id, generation=generation)
+        await backend.finish_rebuild(generation)
+    return {w: await fill(backend, db, http, w) for w in targets}
+
+
+async def run(workspaces: list[str] | None) -> dict[str, int]:
+    """The command: the search service's own settings, database and backend."""
+    settings = Settings(service="search")
+    db = Database(settings.effective_database_url())
+    http = ServiceClient(settings, caller="search")
+    backend = backend_for(
+        settings.elasticsearch_url, db=db, table=messages, prefix=settings.kafka_topic_prefix
+    )
+    try:
+        await migrations.upgrade(db, "search")
+        await backend.start()
+        return await reindex(backend, db, http, workspaces)
+    finally:
+        await backend.close()
+        await http.close()
+        await db.close()

@@ -1,0 +1,43 @@
+"""The search service's HTTP API: one query endpoint at the root."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from quckchat.core.deps import CurrentUser, RuntimeDep
+from quckchat.core.errors import PROBLEM_JSON
+from quckchat.message.schemas import ID_PATTERN
+from quckchat.search import logic
+from quckchat.search.schemas import MAX_PAGE, SearchPage
+
+# At the root: the gateway serves this under /api/v1/search.
+router = APIRouter(tags=["search"])
+
+MAX_QUERY = 1_000
+RESPONSES = {
+    code: {"description": described, "content": {PROBLEM_JSON: {}}}
+    for code, described in {
+        400: "the cursor is not one this API issued",
+        401: "no valid access token",
+        404: "not a member of the workspace",
+        422: "the query or a field is not valid",
+    }.items()
+}
+
+
+@router.get("/", response_model=SearchPage, responses=RESPONSES)  # type: ignore[arg-type]
+async def search(
+    workspace_id: Annotated[str, Query(pattern=ID_PATTERN)],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
+) -> SearchPage:
+    """Messages matching `q` (words, "phrases", from: in: has:link has:file is:thread
+    before: after: on:) in the channels the caller may read, newest first."""
+    return await logic.search(
+        runtime, principal=user, workspace_id=workspace_id, q=q, cursor=cursor, limit=limit
+    )

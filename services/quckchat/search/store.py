@@ -1,0 +1,62 @@
+"""The search service's backend (chosen at startup) and its record of removed messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from quckchat.core.runtime import Runtime
+from quckchat.core.search import ElasticsearchBackend, SearchBackend, backend_for
+from quckchat.core.sql import Database, is_unique_violation, utcnow
+from quckchat.search.models import messages, removed
+
+STATE_KEY = "search.backend"
+
+
+def backend(runtime: Runtime) -> SearchBackend:
+    found: SearchBackend = runtime.state[STATE_KEY]
+    return found
+
+
+async def open_backend(runtime: Runtime) -> None:
+    """Elasticsearch when `elasticsearch_url` is set, else the service's own database."""
+    settings = runtime.settings
+    chosen = backend_for(
+        settings.elasticsearch_url,
+        db=runtime.db,
+        table=messages,
+        # The deployment's prefix keeps platforms sharing one cluster apart, as on Kafka.
+        prefix=settings.kafka_topic_prefix,
+    )
+    await chosen.start()
+    runtime.state[STATE_KEY] = chosen
+    if isinstance(chosen, ElasticsearchBackend):
+        runtime.extra_checks["elasticsearch"] = chosen.ping
+
+
+async def close_backend(runtime: Runtime) -> None:
+    found = runtime.state.pop(STATE_KEY, None)
+    if found is not None:
+        await found.close()
+
+
+async def mark_removed(db: Database, message_id: str) -> None:
+    try:
+        async with db.session() as session:
+            await session.execute(
+                insert(removed).values(message_id=message_id, removed_at=utcnow())
+            )
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+
+
+async def removed_among(db: Database, ids: Iterable[str]) -> set[str]:
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    async with db.session() as session:
+        query = select(removed.c.message_id).where(removed.c.message_id.in_(wanted))
+        return set((await session.scalars(query)).all())
