@@ -55,7 +55,6 @@ class ServiceHost:
                 log_config=None,
                 access_log=False,
                 lifespan="on",
-                ws="none",
             )
             server = _SharedLoopServer(config)
             task = asyncio.create_task(server.serve())

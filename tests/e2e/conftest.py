@@ -1,4 +1,4 @@
-"""The identity services and the gateway on their own ports, on the real servers."""
+"""Every implemented service and the gateway on their own ports, on the real servers."""
 
 from __future__ import annotations
 
@@ -16,11 +16,15 @@ from quckchat import catalog
 from quckchat.catalog import ServiceSpec, Store
 from quckchat.core.settings import Settings
 from quckchat.runner import ServiceHost
-from tests.support import OtpOutbox, fresh_database, server
+from tests.mesh import serving
+from tests.support import OtpOutbox, fresh_database, running_app, server
 
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.
 PORT_OFFSET = 10000
+# A second realtime replica beside the platform's own, on the same Redis and Kafka (the
+# gateway proxies HTTP only, so clients connect to a realtime replica's own port).
+EXTRA_REALTIME_REPLICAS = 1
 
 
 @dataclass
@@ -28,6 +32,12 @@ class Platform:
     gateway: httpx.AsyncClient
     settings: Settings
     outbox: OtpOutbox
+    realtime_ports: list[int]
+
+    def websocket_url(self, replica: int, token: str, last_event_id: str | None = None) -> str:
+        """The WebSocket address of one realtime replica, signed in with `token`."""
+        url = f"ws://127.0.0.1:{self.realtime_ports[replica]}/ws?token={token}"
+        return url + (f"&last_event_id={last_event_id}" if last_event_id else "")
 
     def internal(self, service: str) -> httpx.AsyncClient:
         """A client as another service would be (the operator's bootstrap calls use it)."""
@@ -71,7 +81,14 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
         host = ServiceHost(settings_for, "127.0.0.1")
         await host.start(specs)
         stack.push_async_callback(host.stop)
+        realtime_ports = [settings_for(catalog.get("realtime")).port_for(catalog.get("realtime"))]
+        for _ in range(EXTRA_REALTIME_REPLICAS):
+            # Its own runtime, hub, stream reader and Kafka consumer, on the platform's stores.
+            app, _, _ = await stack.enter_async_context(
+                running_app("realtime", settings_for(catalog.get("realtime")))
+            )
+            realtime_ports.append(await stack.enter_async_context(serving(app)))
         gateway = await stack.enter_async_context(
             httpx.AsyncClient(base_url=base.service_url("backend-gateway") + "/api/v1", timeout=15)
         )
-        yield Platform(gateway, base, outbox)
+        yield Platform(gateway, base, outbox, realtime_ports)

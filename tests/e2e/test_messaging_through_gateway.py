@@ -1,0 +1,263 @@
+"""Messaging end to end: REST through the gateway only, events over the realtime WebSocket.
+
+The gateway proxies HTTP only, so the sockets connect to the realtime replicas' own ports (the
+realtime gateway is a public service of its own). Alice and Bob share a workspace, Eve has her
+own. One story, in order: a channel is created and joined; a message reaches Bob on the other
+replica and never Eve; a thread reply, a reaction, an edit and a delete arrive in order on both
+replicas; a read receipt and typing; a presence change; a bookmark; a reminder fires; a
+disappearing message disappears; a dropped connection resumes without gap or duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from quckchat.realtime.stream import position
+from tests.e2e.conftest import Platform
+from tests.e2e.test_identity_through_gateway import bearer, eventually, otp_sign_in, phone_number
+
+pytestmark = pytest.mark.e2e
+
+Frame = dict[str, Any]
+WAIT_SECONDS = 30.0
+
+
+class Listener:
+    """One signed-in WebSocket whose frames are read in the background and kept, in order."""
+
+    def __init__(self, socket: ClientConnection, hello: Frame) -> None:
+        self.socket, self.hello = socket, hello
+        self.frames: list[Frame] = []
+        self.reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, url: str) -> Listener:
+        socket = await websockets.connect(url)
+        hello = json.loads(await socket.recv())
+        assert hello["type"] == "hello", hello
+        return cls(socket, hello)
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for text in self.socket:
+                self.frames.append(json.loads(text))
+
+    @property
+    def events(self) -> list[Frame]:
+        """Event frames (those with a stream id), control frames left out."""
+        return [f for f in self.frames if "id" in f]
+
+    async def until(self, match: Callable[[Frame], bool], within: float = WAIT_SECONDS) -> Frame:
+        """The first event frame that matches, waiting for it up to a deadline."""
+        deadline = time.monotonic() + within
+        while True:
+            found = next((f for f in self.events if match(f)), None)
+            if found is not None:
+                return found
+            if self.reader.done() or time.monotonic() > deadline:
+                seen = [(f["type"], f.get("channel_id")) for f in self.events]
+                raise AssertionError(f"no matching frame within {within}s; saw {seen}")
+            await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        await self.socket.close()
+        await self.reader
+
+
+def of_type(kind: str, **data: Any) -> Callable[[Frame], bool]:
+    def match(frame: Frame) -> bool:
+        return frame["type"] == kind and all(frame["data"].get(k) == v for k, v in data.items())
+
+    return match
+
+
+def created(message_id: str) -> Callable[[Frame], bool]:
+    return lambda f: f["type"] == "message.created" and f["data"]["message"]["id"] == message_id
+
+
+def message_events(listener: Listener, channel_id: str) -> list[Frame]:
+    return [
+        f
+        for f in listener.events
+        if f["channel_id"] == channel_id and f["type"].startswith("message.")
+    ]
+
+
+async def test_messaging_story(platform: Platform) -> None:
+    gw = platform.gateway
+
+    async def call(method: str, path: str, who: dict[str, Any], **kw: Any) -> Any:
+        response = await gw.request(method, path, headers=bearer(who), **kw)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+    async def send(who: dict[str, Any], channel_id: str, text: str, **body: Any) -> Any:
+        return await call(
+            "POST", "/messages", who, json={"channel_id": channel_id, "text": text, **body}
+        )
+
+    alice = await otp_sign_in(platform, phone_number())
+    bob = await otp_sign_in(platform, phone_number())
+    eve = await otp_sign_in(platform, phone_number())
+    workspace = await call(
+        "POST", "/workspaces", alice, json={"name": "Acme " + uuid.uuid4().hex[:6]}
+    )
+    invite = await call("POST", f"/workspaces/{workspace['id']}/invites", alice, json={})
+    await call("POST", "/workspaces/join", bob, json={"token": invite["token"]})
+    await call("POST", "/workspaces", eve, json={"name": "Elsewhere " + uuid.uuid4().hex[:6]})
+
+    # Alice and Eve on one replica, Bob on the other: a sender on one, a receiver on the other.
+    a = await Listener.open(platform.websocket_url(0, alice["access_token"]))
+    b = await Listener.open(platform.websocket_url(1, bob["access_token"]))
+    e = await Listener.open(platform.websocket_url(0, eve["access_token"]))
+
+    # Channel creation and join: both members' open sockets follow the new channel.
+    channel = await call(
+        "POST",
+        "/channels",
+        alice,
+        json={
+            "workspace_id": workspace["id"],
+            "kind": "public",
+            "name": "e2e-" + uuid.uuid4().hex[:6],
+        },
+    )
+    cid = channel["id"]
+    joined = await gw.post(f"/channels/{cid}/join", headers=bearer(bob))
+    assert joined.status_code == 201, joined.text
+    await a.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
+    await b.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
+
+    # A message, a thread reply, a reaction, an edit and a delete, each awaited before the next.
+    first = await send(alice, cid, "hello bob")
+    await b.until(created(first["id"]))
+    reply = await send(bob, cid, "hi alice", parent_id=first["id"])
+    await call("PUT", f"/messages/{first['id']}/reactions/:wave:", bob)
+    await call("PATCH", f"/messages/{first['id']}", alice, json={"text": "hello, bob"})
+    deleted = await gw.delete(f"/messages/{reply['id']}", headers=bearer(bob))
+    assert deleted.status_code == 204, deleted.text
+    expected = [
+        ("message.created", first["id"]),
+        ("message.created", reply["id"]),
+        ("message.reaction.added", first["id"]),
+        ("message.edited", first["id"]),
+        ("message.deleted", reply["id"]),
+    ]
+    for listener in (a, b):
+        await listener.until(of_type("message.deleted", channel_id=cid))
+        got = message_events(listener, cid)
+        assert [(f["type"], f["data"]["message"]["id"]) for f in got] == expected
+        assert [f["id"] for f in got] == sorted({f["id"] for f in got}, key=position)
+    assert [f["id"] for f in message_events(a, cid)] == [f["id"] for f in message_events(b, cid)]
+    edited = message_events(b, cid)[3]["data"]["message"]
+    assert edited["text"] == "hello, bob" and edited["edited_at"] is not None
+    # The thread's followers (its author and the replier) hear of the reply.
+    await a.until(of_type("thread.updated", parent_id=first["id"]))
+    thread = await call("GET", f"/threads/{first['id']}", alice)
+    assert thread["following"] is True
+
+    # A read receipt reaches the channel; typing (a WebSocket frame) reaches the others.
+    await call("POST", "/messages/read", bob, json={"channel_id": cid, "seq": first["seq"]})
+    await a.until(of_type("message.read", channel_id=cid, user_id=bob["user_id"]))
+    receipts = await call("GET", f"/messages/{first['id']}/receipts", alice)
+    assert [r["user_id"] for r in receipts["read_by"]] == [bob["user_id"]]
+    await b.socket.send(json.dumps({"type": "typing", "channel_id": cid}))
+    typing = await a.until(of_type("presence.typing", channel_id=cid))
+    assert typing["data"]["user_id"] == bob["user_id"]
+
+    # Presence: Bob's device comes online, then he steps away; his workspace hears both.
+    await call("POST", "/presence/heartbeat", bob, json={"device_id": "bob-phone"})
+    await a.until(of_type("presence.changed", user_id=bob["user_id"], status="online"))
+    await call("PUT", "/presence/me", bob, json={"status": "away"})
+    changed = await a.until(of_type("presence.changed", user_id=bob["user_id"], status="away"))
+    assert changed["data"]["workspace_id"] == workspace["id"]
+    seen = await call("GET", f"/presence/{bob['user_id']}", alice)
+    assert seen["status"] == "away"
+
+    # A saved message and a channel bookmark.
+    saved = await gw.put(
+        f"/bookmarks/messages/{first['id']}", headers=bearer(bob), json={"note": "reply later"}
+    )
+    assert saved.status_code == 201, saved.text
+    mine = await call("GET", "/bookmarks", bob)
+    assert [(s["message_id"], s["note"]) for s in mine["items"]] == [(first["id"], "reply later")]
+    await call(
+        "POST",
+        f"/bookmarks/channels/{cid}",
+        alice,
+        json={"title": "Docs", "url": "https://example.com/docs"},
+    )
+    links = await call("GET", f"/bookmarks/channels/{cid}", bob)
+    assert [link["title"] for link in links] == ["Docs"]
+
+    # A personal reminder fires on Bob's socket, and on no one else's.
+    reminder = await call(
+        "POST",
+        "/reminders",
+        bob,
+        json={"message_id": first["id"], "text": "answer", "after_seconds": 1},
+    )
+    fired = await b.until(of_type("reminder.fired", reminder_id=reminder["id"]))
+    assert fired["data"]["occurrence"] == 1
+
+    async def reminder_fired() -> bool:
+        found = await call("GET", f"/reminders/{reminder['id']}", bob)
+        return bool(found["occurrence"] == 1 and found["fired_at"] is not None)
+
+    assert await eventually(reminder_fired)
+
+    # A disappearing message: the timer is set before the channel's first message.
+    vanish = await call(
+        "POST",
+        "/channels",
+        alice,
+        json={
+            "workspace_id": workspace["id"],
+            "kind": "public",
+            "name": "tmp-" + uuid.uuid4().hex[:6],
+        },
+    )
+    await call("PATCH", f"/channels/{vanish['id']}", alice, json={"disappearing_seconds": 2})
+    await call("POST", f"/channels/{vanish['id']}/join", bob)
+    await b.until(of_type("channel.member.joined", channel_id=vanish["id"], user_id=bob["user_id"]))
+    fleeting = await send(alice, vanish["id"], "gone soon")
+    assert fleeting["expires_at"] is not None
+    await b.until(created(fleeting["id"]))
+    await b.until(of_type("message.expired", message_id=fleeting["id"]), within=WAIT_SECONDS + 5)
+    assert (await gw.get(f"/messages/{fleeting['id']}", headers=bearer(bob))).status_code == 404
+    history = await call("GET", "/messages", bob, params={"channel_id": vanish["id"]})
+    assert history["items"] == []
+
+    # A dropped connection resumes on the other replica after the last id it saw.
+    last_seen = b.events[-1]["id"]
+    await b.close()
+    missed = [await send(alice, cid, text) for text in ("two", "three")]
+    b = await Listener.open(platform.websocket_url(0, bob["access_token"], last_seen))
+    after = await send(alice, cid, "four")
+    await b.until(created(after["id"]))
+    resumed = [f["data"]["message"]["id"] for f in b.events if f["type"] == "message.created"]
+    assert resumed == [m["id"] for m in (*missed, after)]
+    assert all(position(f["id"]) > position(last_seen) for f in b.events)
+
+    # Eve, outside the workspace, saw nothing of it.
+    ours = {cid, vanish["id"]}
+    leaked = [
+        f
+        for f in e.events
+        if f.get("channel_id") in ours or f["data"].get("workspace_id") == workspace["id"]
+    ]
+    assert leaked == []
+    for listener in (a, b, e):
+        await listener.close()
