@@ -4,7 +4,7 @@ The gateway proxies HTTP only, so the sockets connect to the realtime replicas' 
 realtime gateway is a public service of its own). Alice and Bob share a workspace, Eve has her
 own. One story, in order: a channel is created and joined; a message reaches Bob on the other
 replica and never Eve; a thread reply, a reaction, an edit and a delete arrive in order on both
-replicas; a read receipt and typing; a presence change; a bookmark; a reminder fires; a
+replicas; a read receipt and typing; a presence change; search; a bookmark; a reminder fires; a
 disappearing message disappears; a dropped connection resumes without gap or duplicate.
 """
 
@@ -185,6 +185,22 @@ async def test_messaging_story(platform: Platform) -> None:
     assert changed["data"]["workspace_id"] == workspace["id"]
     seen = await call("GET", f"/presence/{bob['user_id']}", alice)
     assert seen["status"] == "away"
+
+    # Search finds the edited message for the members, through the gateway; Eve, outside the
+    # workspace, is told it does not exist.
+    async def hits(who: dict[str, Any], q: str) -> list[str]:
+        found = await call("GET", "/search", who, params={"workspace_id": workspace["id"], "q": q})
+        return [h["message_id"] for h in found["items"]]
+
+    async def indexed() -> bool:
+        return await hits(bob, '"hello, bob"') == [first["id"]]
+
+    assert await eventually(indexed), "search never indexed the edit"
+    assert await hits(alice, f"hello in:{cid} from:{alice['user_id']}") == [first["id"]]
+    outsider = await gw.get(
+        "/search", headers=bearer(eve), params={"workspace_id": workspace["id"], "q": "hello"}
+    )
+    assert outsider.status_code == 404, outsider.text
 
     # A saved message and a channel bookmark.
     saved = await gw.put(
