@@ -170,7 +170,7 @@ async def _fan_out(
     figure(f"{name}: send-to-receive p99", percentile(ms, 99), "ms")
 
 
-async def fan_out_small_channels(rate: float = 100.0, seconds: float = 20.0) -> None:
+async def fan_out_small_channels(rate: float = 1000.0, seconds: float = 10.0) -> None:
     """(a) N clients in channels of 20, one replica."""
     members = {f"u{i}": [f"c{i // CHANNEL_SIZE}"] for i in range(CLIENTS)}
     await _fan_out(f"(a) channels of {CHANNEL_SIZE}", members, rate, seconds, CHANNEL_SIZE)
