@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.bookmark.access import Membership, may_manage, membership, visible_message
@@ -19,7 +18,7 @@ from quckchat.bookmark.schemas import (
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import is_unique_violation
+from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
 
 MAX_CHANNEL_BOOKMARKS = 100
@@ -55,34 +54,23 @@ async def save(
     """Save a message the caller can see (True), or change the note of a saved one (False)."""
     me = principal.user_id
     message, member = await visible_message(runtime, user_id=me, message_id=message_id)
-    row = await session.get(SavedMessage, (me, message_id))
-    if row is not None:
+    row, created = await get_or_add(
+        session,
+        SavedMessage,
+        (me, message_id),
+        lambda: SavedMessage(
+            user_id=me,
+            message_id=message_id,
+            workspace_id=member.workspace_id,
+            channel_id=message["channel_id"],
+            note=note or None,
+        ),
+    )
+    if not created:
         if note_sent and row.note != (note or None):
             row.note = note or None
             await session.flush()
         return saved_view(row), False
-    row = SavedMessage(
-        user_id=me,
-        message_id=message_id,
-        workspace_id=member.workspace_id,
-        channel_id=message["channel_id"],
-        note=note or None,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        # A concurrent save of the same message won: a locking read sees its row even under
-        # MySQL's REPEATABLE READ.
-        query = (
-            select(SavedMessage)
-            .where(SavedMessage.user_id == me, SavedMessage.message_id == message_id)
-            .with_for_update(read=True)
-            .execution_options(populate_existing=True)
-        )
-        return saved_view((await session.execute(query)).scalar_one()), False
     await _emit_saved(runtime, principal, row, "bookmark.saved")
     return saved_view(row), True
 

@@ -15,7 +15,7 @@ from quckchat.bookmark.schemas import (
     SaveRequest,
 )
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.message.schemas import ID_PATTERN
 
@@ -27,19 +27,18 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "the cursor is not one this API issued",
-        401: "no valid access token",
-        403: "only the bookmark's author or a channel admin may do this",
-        404: "no such message, channel or bookmark, or not a member of its channel",
-        409: "the channel is archived or has no room for more bookmarks",
-        422: "a field is not valid",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    400: "the cursor is not one this API issued",
+    401: "no valid access token",
+    403: "only the bookmark's author or a channel admin may do this",
+    404: "no such message, channel or bookmark, or not a member of its channel",
+    409: "the channel is archived or has no room for more bookmarks",
+    422: "a field is not valid",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 @router.get("/", response_model=Page[SavedPublic], responses=_problems(400))

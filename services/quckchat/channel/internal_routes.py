@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -16,7 +16,7 @@ from quckchat.channel.schemas import (
     ReadableQuery,
 )
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.permission.schemas import UserId
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -25,18 +25,11 @@ EntityPath = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
 UserPath = Annotated[UserId, Path()]
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *statuses)
-    }
-
-
 @router.post(
     "/channels",
     response_model=ChannelPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "the channel of that name"}, **_problems(409)},
+    responses={200: {"description": "the channel of that name"}, **problem_docs(409)},
 )
 async def create_channel(
     body: InternalChannelCreate,
@@ -55,7 +48,7 @@ async def create_channel(
 @router.post(
     "/workspaces/{workspace_id}/default-members",
     response_model=list[str],
-    responses=_problems(409),
+    responses=problem_docs(409),
 )
 async def add_default_member(
     workspace_id: EntityPath,
@@ -73,7 +66,7 @@ async def add_default_member(
 @router.get(
     "/workspaces/{workspace_id}/channels",
     response_model=list[ChannelPublic],
-    responses=_problems(),
+    responses=problem_docs(),
 )
 async def workspace_channels(
     workspace_id: EntityPath, session: SessionDep, _caller: InternalCaller
@@ -85,7 +78,7 @@ async def workspace_channels(
 @router.get(
     "/channels/{channel_id}/members/{user_id}",
     response_model=MembershipInternal,
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def membership(
     channel_id: EntityPath, user_id: UserPath, session: SessionDep, _caller: InternalCaller
@@ -94,21 +87,23 @@ async def membership(
     return await internal.membership(session, channel_id=channel_id, user_id=user_id)
 
 
-@router.get("/channels/{channel_id}", response_model=ChannelPublic, responses=_problems(404))
+@router.get("/channels/{channel_id}", response_model=ChannelPublic, responses=problem_docs(404))
 async def get_channel(
     channel_id: EntityPath, session: SessionDep, _caller: InternalCaller
 ) -> ChannelPublic:
     return await internal.channel(session, channel_id=channel_id)
 
 
-@router.get("/channels/{channel_id}/member-ids", response_model=list[str], responses=_problems(404))
+@router.get(
+    "/channels/{channel_id}/member-ids", response_model=list[str], responses=problem_docs(404)
+)
 async def member_ids(
     channel_id: EntityPath, session: SessionDep, _caller: InternalCaller
 ) -> list[str]:
     return await internal.member_ids(session, channel_id=channel_id)
 
 
-@router.get("/users/{user_id}/channels", response_model=list[str], responses=_problems())
+@router.get("/users/{user_id}/channels", response_model=list[str], responses=problem_docs())
 async def user_channels(
     user_id: UserPath, session: SessionDep, _caller: InternalCaller
 ) -> list[str]:
@@ -116,7 +111,9 @@ async def user_channels(
     return await internal.user_channels(session, user_id=user_id)
 
 
-@router.get("/users/{user_id}/readable-channels", response_model=list[str], responses=_problems())
+@router.get(
+    "/users/{user_id}/readable-channels", response_model=list[str], responses=problem_docs()
+)
 async def readable_channels(
     user_id: UserPath,
     query: Annotated[ReadableQuery, Query()],

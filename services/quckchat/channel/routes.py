@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -22,7 +22,7 @@ from quckchat.channel.schemas import (
     WorkspaceQuery,
 )
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
 from quckchat.permission.schemas import UserId
 
@@ -36,14 +36,6 @@ Paging = Annotated[PageQuery, Query()]
 ONE = "/{channel_id}"
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route gives."""
-    return {
-        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *statuses)
-    }
-
-
 def _created(response: Response, created: bool) -> None:
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
@@ -54,7 +46,7 @@ def _created(response: Response, created: bool) -> None:
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"description": "the existing direct conversation"},
-        **_problems(403, 404, 409),
+        **problem_docs(403, 404, 409),
     },
 )
 async def create_channel(
@@ -70,7 +62,7 @@ async def create_channel(
     return channel
 
 
-@router.get("/", response_model=Page[ChannelPublic], responses=_problems(400, 404))
+@router.get("/", response_model=Page[ChannelPublic], responses=problem_docs(400, 404))
 async def list_channels(
     query: Annotated[WorkspaceQuery, Query()],
     session: SessionDep,
@@ -88,7 +80,7 @@ async def list_channels(
     )
 
 
-@router.get("/browse", response_model=Page[ChannelPublic], responses=_problems(400, 403, 404))
+@router.get("/browse", response_model=Page[ChannelPublic], responses=problem_docs(400, 403, 404))
 async def browse_channels(
     query: Annotated[WorkspaceQuery, Query()],
     session: SessionDep,
@@ -106,14 +98,14 @@ async def browse_channels(
     )
 
 
-@router.get(ONE, response_model=ChannelPublic, responses=_problems(404))
+@router.get(ONE, response_model=ChannelPublic, responses=problem_docs(404))
 async def get_channel(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ChannelPublic:
     return await logic.get(session, runtime, principal=user, channel_id=channel_id)
 
 
-@router.patch(ONE, response_model=ChannelPublic, responses=_problems(403, 404, 409))
+@router.patch(ONE, response_model=ChannelPublic, responses=problem_docs(403, 404, 409))
 async def update_channel(
     channel_id: ChannelId,
     body: ChannelUpdate,
@@ -125,7 +117,7 @@ async def update_channel(
     return await logic.update(session, runtime, principal=user, channel_id=channel_id, body=body)
 
 
-@router.post(ONE + "/archive", response_model=ChannelPublic, responses=_problems(403, 404, 409))
+@router.post(ONE + "/archive", response_model=ChannelPublic, responses=problem_docs(403, 404, 409))
 async def archive_channel(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ChannelPublic:
@@ -134,7 +126,9 @@ async def archive_channel(
     )
 
 
-@router.post(ONE + "/unarchive", response_model=ChannelPublic, responses=_problems(403, 404, 409))
+@router.post(
+    ONE + "/unarchive", response_model=ChannelPublic, responses=problem_docs(403, 404, 409)
+)
 async def unarchive_channel(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ChannelPublic:
@@ -147,7 +141,7 @@ async def unarchive_channel(
     ONE + "/join",
     response_model=ChannelPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "already a member"}, **_problems(403, 404, 409)},
+    responses={200: {"description": "already a member"}, **problem_docs(403, 404, 409)},
 )
 async def join_channel(
     channel_id: ChannelId,
@@ -162,14 +156,16 @@ async def join_channel(
     return channel
 
 
-@router.post(ONE + "/leave", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(404, 409))
+@router.post(
+    ONE + "/leave", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(404, 409)
+)
 async def leave_channel(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> None:
     await members.leave(session, runtime, principal=user, channel_id=channel_id)
 
 
-@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=_problems(400, 404))
+@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=problem_docs(400, 404))
 async def list_members(
     channel_id: ChannelId,
     query: Paging,
@@ -191,7 +187,7 @@ async def list_members(
     ONE + "/members/{user_id}",
     response_model=MemberPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "already a member"}, **_problems(403, 404, 409)},
+    responses={200: {"description": "already a member"}, **problem_docs(403, 404, 409)},
 )
 async def add_member(
     channel_id: ChannelId,
@@ -212,7 +208,7 @@ async def add_member(
 @router.delete(
     ONE + "/members/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def remove_member(
     channel_id: ChannelId,
@@ -228,7 +224,7 @@ async def remove_member(
 @router.put(
     ONE + "/members/{user_id}/role",
     response_model=MemberPublic,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def set_member_role(
     channel_id: ChannelId,
@@ -243,7 +239,7 @@ async def set_member_role(
     )
 
 
-@router.post(ONE + "/read", response_model=ReadState, responses=_problems(403, 404))
+@router.post(ONE + "/read", response_model=ReadState, responses=problem_docs(403, 404))
 async def mark_read(
     channel_id: ChannelId,
     body: ReadUpdate,
@@ -257,7 +253,7 @@ async def mark_read(
     )
 
 
-@router.put(ONE + "/mute", response_model=ChannelPublic, responses=_problems(403, 404))
+@router.put(ONE + "/mute", response_model=ChannelPublic, responses=problem_docs(403, 404))
 async def mute(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ChannelPublic:
@@ -266,7 +262,7 @@ async def mute(
     )
 
 
-@router.delete(ONE + "/mute", response_model=ChannelPublic, responses=_problems(403, 404))
+@router.delete(ONE + "/mute", response_model=ChannelPublic, responses=problem_docs(403, 404))
 async def unmute(
     channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ChannelPublic:
@@ -275,7 +271,7 @@ async def unmute(
     )
 
 
-@router.get(ONE + "/pins", response_model=Page[PinPublic], responses=_problems(400, 404))
+@router.get(ONE + "/pins", response_model=Page[PinPublic], responses=problem_docs(400, 404))
 async def list_pins(
     channel_id: ChannelId,
     query: Paging,
@@ -293,7 +289,7 @@ async def list_pins(
     )
 
 
-@router.get(ONE + "/pins/{message_id}", response_model=PinPublic, responses=_problems(404))
+@router.get(ONE + "/pins/{message_id}", response_model=PinPublic, responses=problem_docs(404))
 async def get_pin(
     channel_id: ChannelId,
     message_id: PinId,
@@ -310,7 +306,7 @@ async def get_pin(
     ONE + "/pins/{message_id}",
     response_model=PinPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "pinned already"}, **_problems(403, 404, 409)},
+    responses={200: {"description": "pinned already"}, **problem_docs(403, 404, 409)},
 )
 async def pin_message(
     channel_id: ChannelId,
@@ -330,7 +326,7 @@ async def pin_message(
 @router.delete(
     ONE + "/pins/{message_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def unpin_message(
     channel_id: ChannelId,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -90,6 +91,15 @@ class Problem(Exception):
             data["request_id"] = rid
         data.update(self.extra)
         return data
+
+
+def problem_docs(*codes: int, described: Mapping[int, str] | None = None) -> dict[int | str, Any]:
+    """OpenAPI `responses` for the problem+json answers a route gives (401 and 422 always)."""
+    said = described or {}
+    return {
+        code: {"description": said.get(code, "problem"), "content": {PROBLEM_JSON: {}}}
+        for code in (401, 422, *codes)
+    }
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:

@@ -7,13 +7,13 @@ schema changes go through Alembic (`quckchat.core.migrations`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, text
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, inspect, select, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
@@ -147,3 +147,36 @@ def _sqlite_begin_before_savepoint(conn: Connection, _name: str) -> None:
     driver = conn.connection.driver_connection
     if driver is not None and not driver.in_transaction:
         conn.exec_driver_sql("BEGIN")
+
+
+T = TypeVar("T")
+
+
+async def get_or_add(
+    session: AsyncSession, cls: type[T], key: tuple[str, ...], fresh: Callable[[], T]
+) -> tuple[T, bool]:
+    """The row with primary key `key`, inserted from `fresh()` if missing; True if inserted.
+
+    Safe against a concurrent request inserting the same key first: that row is returned.
+    """
+    found = await session.get(cls, key)
+    if found is not None:
+        return found, False
+    row = fresh()
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        columns = inspect(cls).primary_key
+        # A locking read sees the other transaction's row even under MySQL's REPEATABLE READ;
+        # a shared one, as losers of the same race all hold shared locks (exclusive deadlocks).
+        query = (
+            select(cls)
+            .where(*(column == value for column, value in zip(columns, key, strict=True)))
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await session.execute(query)).scalar_one(), False
+    return row, True

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from quckchat.core.authz import PlatformAdmin
 from quckchat.core.deps import CurrentUser, RuntimeDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.event_broadcast import logic
 from quckchat.event_broadcast.schemas import (
@@ -21,18 +21,17 @@ from quckchat.event_broadcast.schemas import (
 router = APIRouter(tags=["broadcasts"])
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "the cursor is not one this API issued",
-        401: "no valid access token",
-        403: "not allowed to broadcast here",
-        404: "no such workspace, or not a member",
-        422: "a field is not valid",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    400: "the cursor is not one this API issued",
+    401: "no valid access token",
+    403: "not allowed to broadcast here",
+    404: "no such workspace, or not a member",
+    422: "a field is not valid",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 @router.post(

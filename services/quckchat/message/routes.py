@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep
-from quckchat.core.errors import PROBLEM_JSON, not_found
+from quckchat.core.errors import not_found, problem_docs
 from quckchat.message import logic, receipts, store, timers
 from quckchat.message.schemas import (
     EMOJI_PATTERN,
@@ -35,19 +35,18 @@ EmojiPath = Annotated[str, Path(pattern=EMOJI_PATTERN)]
 OptionalId = Annotated[str | None, Query(pattern=ID_PATTERN)]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "the request cannot be read",
-        401: "no valid access token",
-        403: "not allowed in this channel",
-        404: "no such message or channel, or not a member",
-        409: "the message or channel does not allow it now",
-        422: "a field is not valid",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    400: "the request cannot be read",
+    401: "no valid access token",
+    403: "not allowed in this channel",
+    404: "no such message or channel, or not a member",
+    409: "the message or channel does not allow it now",
+    422: "a field is not valid",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 def _public(doc: dict[str, Any]) -> MessagePublic:

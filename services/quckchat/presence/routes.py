@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.presence import indicators, logic
 from quckchat.presence.schemas import (
     ID_PATTERN,
@@ -30,18 +30,17 @@ UserPath = Annotated[str, Path(pattern=ID_PATTERN)]
 ChannelQuery = Annotated[str, Query(pattern=ID_PATTERN)]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "no valid access token",
-        404: "no such channel, or not a member",
-        409: "the presence changed at the same moment; try again",
-        422: "a field is not valid",
-        503: "a service it depends on is unreachable",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    401: "no valid access token",
+    404: "no such channel, or not a member",
+    409: "the presence changed at the same moment; try again",
+    422: "a field is not valid",
+    503: "a service it depends on is unreachable",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 @router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(409))

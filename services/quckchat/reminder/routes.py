@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.message.schemas import ID_PATTERN
 from quckchat.reminder import logic
@@ -24,19 +24,18 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "the cursor is not one this API issued",
-        401: "no valid access token",
-        403: "you may not post in that channel",
-        404: "no such reminder, message or channel, or not a member of it",
-        409: "the reminder or channel does not allow it now",
-        422: "a field is not valid",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    400: "the cursor is not one this API issued",
+    401: "no valid access token",
+    403: "you may not post in that channel",
+    404: "no such reminder, message or channel, or not a member of it",
+    409: "the reminder or channel does not allow it now",
+    422: "a field is not valid",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from quckchat.core.deps import CurrentUser, RuntimeDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.message.schemas import ID_PATTERN
 from quckchat.search import logic
 from quckchat.search.schemas import MAX_PAGE, SearchPage
@@ -16,18 +16,19 @@ from quckchat.search.schemas import MAX_PAGE, SearchPage
 router = APIRouter(tags=["search"])
 
 MAX_QUERY = 1_000
-RESPONSES = {
-    code: {"description": described, "content": {PROBLEM_JSON: {}}}
-    for code, described in {
+RESPONSES = problem_docs(
+    400,
+    404,
+    described={
         400: "the cursor is not one this API issued",
         401: "no valid access token",
         404: "not a member of the workspace",
         422: "the query or a field is not valid",
-    }.items()
-}
+    },
+)
 
 
-@router.get("/", response_model=SearchPage, responses=RESPONSES)  # type: ignore[arg-type]
+@router.get("/", response_model=SearchPage, responses=RESPONSES)
 async def search(
     workspace_id: Annotated[str, Query(pattern=ID_PATTERN)],
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],

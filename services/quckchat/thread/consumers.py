@@ -20,14 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import Database
+from quckchat.core.sql import Database, get_or_add
 from quckchat.message.schemas import ID_PATTERN
 from quckchat.thread.access import fetch_message, members_among
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
 from quckchat.thread.store import (
     emit_updated,
     followers_of,
-    get_or_add,
     new_thread,
     parse_time,
     refresh_counts,

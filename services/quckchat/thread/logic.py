@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
+from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
 from quckchat.thread.access import fetch_message, membership
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
-from quckchat.thread.store import get_or_add, new_thread, unread_count, view
+from quckchat.thread.store import new_thread, unread_count, view
 
 
 async def _visible(

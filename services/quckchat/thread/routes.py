@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.message.schemas import ID_PATTERN
 from quckchat.thread import logic
@@ -25,17 +25,16 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        400: "the cursor is not one this API issued",
-        401: "no valid access token",
-        404: "no such thread or message, or not a member of its channel",
-        422: "a field is not valid",
-    }
-    return {
-        code: {"description": described[code], "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *codes)
-    }
+PROBLEMS = {
+    400: "the cursor is not one this API issued",
+    401: "no valid access token",
+    404: "no such thread or message, or not a member of its channel",
+    422: "a field is not valid",
+}
+
+
+def _problems(*codes: int) -> dict[int | str, Any]:
+    return problem_docs(*codes, described=PROBLEMS)
 
 
 @router.get("/", response_model=Page[ThreadPublic], responses=_problems(400))

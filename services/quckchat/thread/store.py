@@ -2,49 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import func, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import is_unique_violation, utcnow
+from quckchat.core.sql import utcnow
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
-
-T = TypeVar("T")
-
-
-async def get_or_add(
-    session: AsyncSession, cls: type[T], key: tuple[str, ...], fresh: Callable[[], T]
-) -> tuple[T, bool]:
-    """The row with primary key `key`, inserted from `fresh()` if missing; True if inserted.
-
-    A concurrent insert of the same key (the consumer and a request) is not an error.
-    """
-    found = await session.get(cls, key)
-    if found is not None:
-        return found, False
-    row = fresh()
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        columns = inspect(cls).primary_key
-        # A locking read sees the winner's row even under MySQL's REPEATABLE READ.
-        query = (
-            select(cls)
-            .where(*(column == value for column, value in zip(columns, key, strict=True)))
-            .with_for_update(read=True)
-            .execution_options(populate_existing=True)
-        )
-        return (await session.execute(query)).scalar_one(), False
-    return row, True
 
 
 async def refresh_counts(session: AsyncSession, thread: Thread) -> None:

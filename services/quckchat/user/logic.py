@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
-from sqlalchemy import Select, func, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, conflict, not_found
 from quckchat.core.pagination import Page, decode_cursor, keyset, page
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import is_unique_violation
+from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
 from quckchat.user.models import Block, Contact, Device, Profile
 from quckchat.user.schemas import (
@@ -33,7 +31,6 @@ from quckchat.user.schemas import (
     Stats,
 )
 
-T = TypeVar("T")
 MAX_DEVICES = 50
 # Settings field -> profile column, for the fields whose names differ.
 _SETTINGS_COLUMNS = {"last_seen": "last_seen_visibility"}
@@ -45,36 +42,6 @@ _NOTIFICATION_COLUMNS = {
     "sound": "notify_sound",
     "email_digest": "email_digest",
 }
-
-
-async def _get_or_add(
-    session: AsyncSession, cls: type[T], key: tuple[str, ...], fresh: Callable[[], T]
-) -> tuple[T, bool]:
-    """The row with primary key `key`, inserted from `fresh()` if missing; True if inserted.
-
-    Safe against a concurrent request inserting the same key first: that row is returned.
-    """
-    found = await session.get(cls, key)
-    if found is not None:
-        return found, False
-    row = fresh()
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        columns = inspect(cls).primary_key
-        # A locking read sees the other transaction's row even under MySQL's REPEATABLE READ;
-        # a shared one, as losers of the same race all hold shared locks (exclusive deadlocks).
-        query = (
-            select(cls)
-            .where(*(column == value for column, value in zip(columns, key, strict=True)))
-            .with_for_update(read=True)
-            .execution_options(populate_existing=True)
-        )
-        return (await session.execute(query)).scalar_one(), False
-    return row, True
 
 
 def _cursor_time(value: Any) -> datetime:
@@ -106,7 +73,7 @@ def _visible(visibility: str, *, viewer_is_contact: bool) -> bool:
 
 async def ensure_profile(session: AsyncSession, *, user_id: str, tenant: str) -> Profile:
     """The user's profile, created with defaults the first time it is needed."""
-    profile, _ = await _get_or_add(
+    profile, _ = await get_or_add(
         session, Profile, (user_id,), lambda: Profile(user_id=user_id, tenant=tenant)
     )
     return profile
@@ -340,7 +307,7 @@ async def put_contact(
     peer = await _peer(session, principal=principal, user_id=user_id)
     if await _has_blocked(session, blocker=user_id, blocked=me):
         raise not_found("user")
-    contact, created = await _get_or_add(
+    contact, created = await get_or_add(
         session,
         Contact,
         (me, user_id),
@@ -459,7 +426,7 @@ async def block_user(
         raise Problem(422, "you cannot block yourself", slug="self-block")
     # Existence only: a user may block someone who already blocked them.
     await _peer(session, principal=principal, user_id=user_id)
-    block, created = await _get_or_add(
+    block, created = await get_or_add(
         session,
         Block,
         (me, user_id),
@@ -515,7 +482,7 @@ async def register_device(
         )
         if (count or 0) >= MAX_DEVICES:
             raise conflict(f"at most {MAX_DEVICES} devices per user", slug="too-many-devices")
-    device, created = await _get_or_add(
+    device, created = await get_or_add(
         session,
         Device,
         (me, device_id),

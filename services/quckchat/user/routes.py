@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.user import logic
 from quckchat.user.models import USER_ID_LENGTH
@@ -43,36 +43,28 @@ Cursor = Annotated[str | None, Query(max_length=512)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route gives."""
-    return {
-        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *statuses)
-    }
-
-
 # The caller's profile and settings. Declared before /{user_id} so "me" is never an id.
 
 
-@router.get("/me", response_model=ProfileMe, responses=_problems())
+@router.get("/me", response_model=ProfileMe, responses=problem_docs())
 async def get_me(session: SessionDep, user: CurrentUser) -> ProfileMe:
     """The caller's profile, created with defaults on first access."""
     return await logic.get_me(session, principal=user)
 
 
-@router.patch("/me", response_model=ProfileMe, responses=_problems())
+@router.patch("/me", response_model=ProfileMe, responses=problem_docs())
 async def update_me(
     body: ProfileUpdate, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> ProfileMe:
     return await logic.update_me(session, runtime, principal=user, update=body)
 
 
-@router.get("/me/settings", response_model=SettingsPublic, responses=_problems())
+@router.get("/me/settings", response_model=SettingsPublic, responses=problem_docs())
 async def get_settings(session: SessionDep, user: CurrentUser) -> SettingsPublic:
     return await logic.get_settings(session, principal=user)
 
 
-@router.patch("/me/settings", response_model=SettingsPublic, responses=_problems())
+@router.patch("/me/settings", response_model=SettingsPublic, responses=problem_docs())
 async def update_settings(
     body: SettingsUpdate, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> SettingsPublic:
@@ -86,7 +78,7 @@ async def update_settings(
     "/me/contacts",
     response_model=Page[ContactPublic],
     tags=["contacts"],
-    responses=_problems(400),
+    responses=problem_docs(400),
 )
 async def list_contacts(
     session: SessionDep, user: CurrentUser, cursor: Cursor = None, limit: Limit = 50
@@ -98,7 +90,7 @@ async def list_contacts(
     "/me/contacts/sync",
     response_model=list[ContactMatch],
     tags=["contacts"],
-    responses=_problems(),
+    responses=problem_docs(),
 )
 async def sync_contacts(
     body: ContactSyncRequest, session: SessionDep, user: CurrentUser
@@ -112,7 +104,7 @@ async def sync_contacts(
     response_model=ContactPublic,
     tags=["contacts"],
     status_code=status.HTTP_200_OK,
-    responses={201: {"description": "added", "model": ContactPublic}, **_problems(404)},
+    responses={201: {"description": "added", "model": ContactPublic}, **problem_docs(404)},
 )
 async def put_contact(
     user_id: UserId,
@@ -136,7 +128,7 @@ async def put_contact(
     "/me/contacts/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["contacts"],
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def remove_contact(
     user_id: UserId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
@@ -148,7 +140,7 @@ async def remove_contact(
 
 
 @router.get(
-    "/me/blocks", response_model=Page[BlockPublic], tags=["blocks"], responses=_problems(400)
+    "/me/blocks", response_model=Page[BlockPublic], tags=["blocks"], responses=problem_docs(400)
 )
 async def list_blocks(
     session: SessionDep, user: CurrentUser, cursor: Cursor = None, limit: Limit = 50
@@ -161,7 +153,7 @@ async def list_blocks(
     response_model=BlockPublic,
     tags=["blocks"],
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "already blocked", "model": BlockPublic}, **_problems(404)},
+    responses={200: {"description": "already blocked", "model": BlockPublic}, **problem_docs(404)},
 )
 async def block_user(
     user_id: UserId,
@@ -181,7 +173,7 @@ async def block_user(
     "/me/blocks/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["blocks"],
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def unblock_user(
     user_id: UserId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
@@ -193,7 +185,7 @@ async def unblock_user(
 
 
 @router.get(
-    "/me/devices", response_model=list[DevicePublic], tags=["devices"], responses=_problems()
+    "/me/devices", response_model=list[DevicePublic], tags=["devices"], responses=problem_docs()
 )
 async def list_devices(session: SessionDep, user: CurrentUser) -> list[DevicePublic]:
     devices = await logic.list_devices(session, user_id=user.user_id)
@@ -205,7 +197,7 @@ async def list_devices(session: SessionDep, user: CurrentUser) -> list[DevicePub
     response_model=DevicePublic,
     tags=["devices"],
     status_code=status.HTTP_200_OK,
-    responses={201: {"description": "registered", "model": DevicePublic}, **_problems(409)},
+    responses={201: {"description": "registered", "model": DevicePublic}, **problem_docs(409)},
 )
 async def register_device(
     device_id: DeviceId,
@@ -228,7 +220,7 @@ async def register_device(
     "/me/devices/{device_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["devices"],
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def remove_device(
     device_id: DeviceId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
@@ -243,7 +235,7 @@ async def remove_device(
     "/internal/users/{user_id}",
     response_model=ProfileInternal,
     tags=["internal"],
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def internal_profile(
     user_id: UserId, session: SessionDep, caller: InternalCaller
@@ -256,7 +248,7 @@ async def internal_profile(
     "/internal/users/{user_id}/devices",
     response_model=list[DeviceInternal],
     tags=["internal"],
-    responses=_problems(),
+    responses=problem_docs(),
 )
 async def internal_devices(
     user_id: UserId, session: SessionDep, caller: InternalCaller
@@ -270,7 +262,7 @@ async def internal_devices(
     "/internal/users/{user_id}/last-seen",
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["internal"],
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def record_last_seen(
     user_id: UserId, body: LastSeenUpdate, session: SessionDep, caller: InternalCaller
@@ -283,7 +275,7 @@ async def record_last_seen(
     "/internal/users/last-seen-visibility",
     response_model=LastSeenVisible,
     tags=["internal"],
-    responses=_problems(),
+    responses=problem_docs(),
 )
 async def last_seen_visibility(
     body: LastSeenQuery, session: SessionDep, caller: InternalCaller
@@ -293,12 +285,12 @@ async def last_seen_visibility(
     return LastSeenVisible(visible=visible)
 
 
-@router.get("/internal/stats", response_model=Stats, tags=["internal"], responses=_problems())
+@router.get("/internal/stats", response_model=Stats, tags=["internal"], responses=problem_docs())
 async def internal_stats(session: SessionDep, caller: InternalCaller) -> Stats:
     return await logic.stats(session)
 
 
-@router.get("/{user_id}", response_model=ProfilePublic, responses=_problems(404))
+@router.get("/{user_id}", response_model=ProfilePublic, responses=problem_docs(404))
 async def get_user(user_id: UserId, session: SessionDep, user: CurrentUser) -> ProfilePublic:
     """Another user's profile as their privacy settings allow; 404 if they blocked the caller."""
     return await logic.public_profile(session, principal=user, user_id=user_id)

@@ -3,12 +3,12 @@ for the operator (by slug, so a repeated request finds what the first one made).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.permission.schemas import UserId
 from quckchat.workspace import internal
 from quckchat.workspace.schemas import (
@@ -31,18 +31,11 @@ SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN)]
 UserPath = Annotated[UserId, Path()]
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *statuses)
-    }
-
-
 @router.post(
     "/workspaces",
     response_model=Provisioned,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "the workspace of that slug"}, **_problems(409)},
+    responses={200: {"description": "the workspace of that slug"}, **problem_docs(409)},
 )
 async def provision(
     body: ProvisionRequest,
@@ -59,7 +52,7 @@ async def provision(
 
 
 @router.get(
-    "/workspaces/by-slug/{slug}", response_model=WorkspaceInternal, responses=_problems(404)
+    "/workspaces/by-slug/{slug}", response_model=WorkspaceInternal, responses=problem_docs(404)
 )
 async def get_by_slug(
     slug: SlugPath, session: SessionDep, _caller: InternalCaller
@@ -68,7 +61,7 @@ async def get_by_slug(
 
 
 @router.patch(
-    "/workspaces/by-slug/{slug}", response_model=WorkspaceInternal, responses=_problems(404)
+    "/workspaces/by-slug/{slug}", response_model=WorkspaceInternal, responses=problem_docs(404)
 )
 async def update_by_slug(
     slug: SlugPath,
@@ -84,7 +77,7 @@ async def update_by_slug(
 @router.delete(
     "/workspaces/by-slug/{slug}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def delete_by_slug(
     slug: SlugPath, session: SessionDep, runtime: RuntimeDep, _caller: InternalCaller
@@ -92,7 +85,9 @@ async def delete_by_slug(
     await internal.delete_by_slug(session, runtime, slug=slug)
 
 
-@router.post("/workspaces/by-slug/{slug}/export", response_model=Export, responses=_problems(404))
+@router.post(
+    "/workspaces/by-slug/{slug}/export", response_model=Export, responses=problem_docs(404)
+)
 async def export(
     slug: SlugPath, session: SessionDep, runtime: RuntimeDep, _caller: InternalCaller
 ) -> Export:
@@ -103,7 +98,7 @@ async def export(
 @router.get(
     "/workspaces/{workspace_id}/members/{user_id}",
     response_model=MembershipInternal,
-    responses=_problems(404),
+    responses=problem_docs(404),
 )
 async def membership(
     workspace_id: WorkspaceId, user_id: UserPath, session: SessionDep, _caller: InternalCaller
@@ -113,7 +108,7 @@ async def membership(
 
 
 @router.get(
-    "/workspaces/{workspace_id}/quota", response_model=QuotaInternal, responses=_problems(404)
+    "/workspaces/{workspace_id}/quota", response_model=QuotaInternal, responses=problem_docs(404)
 )
 async def quota(
     workspace_id: WorkspaceId, session: SessionDep, _caller: InternalCaller
@@ -123,7 +118,7 @@ async def quota(
 
 
 @router.get(
-    "/users/{user_id}/workspaces", response_model=list[UserWorkspace], responses=_problems()
+    "/users/{user_id}/workspaces", response_model=list[UserWorkspace], responses=problem_docs()
 )
 async def user_workspaces(
     user_id: UserPath, session: SessionDep, _caller: InternalCaller

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
-from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
 from quckchat.permission.schemas import UserId
 from quckchat.workspace import invites, logic, members
@@ -35,19 +35,11 @@ Paging = Annotated[PageQuery, Query()]
 ONE = "/{workspace_id}"
 
 
-def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the problem+json answers a route gives."""
-    return {
-        code: {"description": "problem", "content": {PROBLEM_JSON: {}}}
-        for code in (401, 422, *statuses)
-    }
-
-
 @router.post(
     "/",
     response_model=WorkspacePublic,
     status_code=status.HTTP_201_CREATED,
-    responses=_problems(409),
+    responses=problem_docs(409),
 )
 async def create_workspace(
     body: WorkspaceCreate, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
@@ -56,7 +48,7 @@ async def create_workspace(
     return await logic.create(session, runtime, principal=user, body=body)
 
 
-@router.get("/", response_model=list[WorkspacePublic], responses=_problems())
+@router.get("/", response_model=list[WorkspacePublic], responses=problem_docs())
 async def list_workspaces(session: SessionDep, user: CurrentUser) -> list[WorkspacePublic]:
     """The caller's workspaces."""
     return await logic.list_mine(session, principal=user)
@@ -66,7 +58,7 @@ async def list_workspaces(session: SessionDep, user: CurrentUser) -> list[Worksp
     "/join",
     response_model=MemberPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "already a member"}, **_problems(404, 409, 410)},
+    responses={200: {"description": "already a member"}, **problem_docs(404, 409, 410)},
 )
 async def join_workspace(
     body: JoinRequest,
@@ -82,14 +74,14 @@ async def join_workspace(
     return member
 
 
-@router.get(ONE, response_model=WorkspacePublic, responses=_problems(404))
+@router.get(ONE, response_model=WorkspacePublic, responses=problem_docs(404))
 async def get_workspace(
     workspace_id: WorkspaceId, session: SessionDep, user: CurrentUser
 ) -> WorkspacePublic:
     return await logic.get(session, principal=user, workspace_id=workspace_id)
 
 
-@router.patch(ONE, response_model=WorkspacePublic, responses=_problems(403, 404))
+@router.patch(ONE, response_model=WorkspacePublic, responses=problem_docs(403, 404))
 async def update_workspace(
     workspace_id: WorkspaceId,
     body: WorkspaceUpdate,
@@ -103,7 +95,7 @@ async def update_workspace(
     )
 
 
-@router.delete(ONE, status_code=status.HTTP_204_NO_CONTENT, responses=_problems(403, 404))
+@router.delete(ONE, status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(403, 404))
 async def delete_workspace(
     workspace_id: WorkspaceId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> None:
@@ -111,7 +103,9 @@ async def delete_workspace(
     await logic.delete_workspace(session, runtime, principal=user, workspace_id=workspace_id)
 
 
-@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=_problems(400, 403, 404))
+@router.get(
+    ONE + "/members", response_model=Page[MemberPublic], responses=problem_docs(400, 403, 404)
+)
 async def list_members(
     workspace_id: WorkspaceId,
     query: Paging,
@@ -132,7 +126,7 @@ async def list_members(
 @router.delete(
     ONE + "/members/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def remove_member(
     workspace_id: WorkspaceId,
@@ -150,7 +144,7 @@ async def remove_member(
 @router.put(
     ONE + "/members/{user_id}/role",
     response_model=MemberPublic,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def set_member_role(
     workspace_id: WorkspaceId,
@@ -169,7 +163,7 @@ async def set_member_role(
     ONE + "/invites",
     response_model=InviteCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=_problems(403, 404, 409),
+    responses=problem_docs(403, 404, 409),
 )
 async def create_invite(
     workspace_id: WorkspaceId,
@@ -184,7 +178,9 @@ async def create_invite(
     )
 
 
-@router.get(ONE + "/invites", response_model=Page[InvitePublic], responses=_problems(400, 403, 404))
+@router.get(
+    ONE + "/invites", response_model=Page[InvitePublic], responses=problem_docs(400, 403, 404)
+)
 async def list_invites(
     workspace_id: WorkspaceId,
     query: Paging,
@@ -205,7 +201,7 @@ async def list_invites(
 @router.delete(
     ONE + "/invites/{invite_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=_problems(403, 404),
+    responses=problem_docs(403, 404),
 )
 async def revoke_invite(
     workspace_id: WorkspaceId,
