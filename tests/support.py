@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -183,3 +185,14 @@ class OtpOutbox(logging.Handler):
 
     def __exit__(self, *exc: object) -> None:
         logging.getLogger("quckchat.sms").removeHandler(self)
+
+
+def dev_tool(name: str) -> str:
+    """A linter from the venv (its PyPI wheel) or PATH; missing: fail under CI, else skip."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found:
+        return found
+    message = f"{name} not installed (pip install -e '.[dev]')"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Callable
 from functools import cache
@@ -29,7 +27,7 @@ from quckchat_operator.models import ImageSpec
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.security import PLATFORM_UID
 from tests.operator.support import load_example
-from tests.support import IN_CI
+from tests.support import dev_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM = ROOT / "images" / "platform.Dockerfile"
@@ -252,20 +250,9 @@ def test_the_build_context_leaves_out_local_state(path: str) -> None:
     assert not in_context(path)
 
 
-def tool(name: str) -> str:
-    """A linter from the venv (its PyPI wheel) or PATH; missing: fail under CI, else skip."""
-    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    if found:
-        return found
-    message = f"{name} not installed (pip install -e '.[dev]')"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def test_hadolint_finds_nothing_in_the_dockerfiles() -> None:
     done = subprocess.run(
-        [tool("hadolint"), "--no-color", *map(str, DOCKERFILES)],
+        [dev_tool("hadolint"), "--no-color", *map(str, DOCKERFILES)],
         capture_output=True,
         text=True,
         check=False,

@@ -13,7 +13,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from quckchat import cli as platform_cli
 from quckchat_operator import naming
 from quckchat_operator.render.meta import Cluster
 from tests.operator.e2e.conftest import SERVER_VARS
-from tests.support import IN_CI
+from tests.support import dev_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -298,15 +297,6 @@ def test_e2e_kind_brings_the_cluster_up_then_runs_the_operator_suite_against_it(
 
 
 # The hack scripts
-def tool(name: str) -> str:
-    """A linter from the venv (its PyPI wheel) or PATH; missing: fail under CI, else skip."""
-    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    if found:
-        return found
-    message = f"{name} not installed (pip install -e '.[dev]')"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -318,7 +308,7 @@ def test_each_hack_script_parses_and_is_executable(script: Path) -> None:
 
 def test_shellcheck_finds_nothing_in_the_hack_scripts() -> None:
     done = subprocess.run(
-        [tool("shellcheck"), *map(str, SCRIPTS)], capture_output=True, text=True, check=False
+        [dev_tool("shellcheck"), *map(str, SCRIPTS)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
