@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workspace",
         action="append",
-        help="only this workspace, in place (repeatable); default: every indexed one, anew",
+        help="only this workspace, in place (repeatable); default: every workspace, anew",
     )
     p.set_defaults(func=_cmd_search_reindex)
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,6 +205,30 @@ async def test_reindex_rebuilds_from_the_message_service(chat: Chat) -> None:
     counts = await reindex(index, runtime.db, runtime.http, [chat.workspace_id])
     assert counts == {chat.workspace_id: 3}
     await finds(chat, chat.owner, "rebuild", kept[::-1])
+
+
+async def test_a_full_reindex_covers_workspaces_the_index_never_held(chat: Chat) -> None:
+    """The workspace service names every workspace, not what the index happens to hold."""
+    runtime = chat.mesh.runtime("search")
+    index = backend(runtime)
+    assert runtime.db is not None
+    owner = new_id()
+    other = await chat.call("workspace", "POST", "/", owner, json={"name": "Beta"})
+    channels = await chat.call("channel", "GET", "/", owner, params={"workspace_id": other["id"]})
+    general = next(c["id"] for c in channels["items"] if c["name"] == "general")
+    sent = [await send(chat, owner, f"unseen {i}", channel_id=general) for i in range(2)]
+    elsewhere = replace(chat, workspace_id=other["id"], general=general)
+    await finds(elsewhere, owner, "unseen", sent[::-1])
+    # The index loses all of it, as one made before the workspace's messages would lack it.
+    await index.remove(sent)
+    if isinstance(index, ElasticsearchBackend):
+        await index.refresh()
+    assert await found(elsewhere, owner, "unseen") == []
+    assert other["id"] not in await index.workspaces()
+    empty = await chat.call("workspace", "POST", "/", new_id(), json={"name": "Empty"})
+    counts = await reindex(index, runtime.db, runtime.http, None)
+    assert counts == {chat.workspace_id: 0, other["id"]: 2, empty["id"]: 0}
+    await finds(elsewhere, owner, "unseen", sent[::-1])
 
 
 async def _indices(index: object) -> list[str]:

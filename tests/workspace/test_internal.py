@@ -61,6 +61,7 @@ async def test_membership_workspaces_and_quota_for_services(org: Org) -> None:
     quota = (await org.workspace.get(f"{base}/quota", headers=INTERNAL)).json()
     assert quota["member_count"] == 2 and quota["max_members"] == ws["quotas"]["max_members"]
     assert quota["max_storage_bytes"] == ws["quotas"]["max_storage_bytes"]
+    assert quota["storage_used_bytes"] == 0
     missing = await org.workspace.get(
         "/internal/workspaces/" + "0" * 32 + "/quota", headers=INTERNAL
     )
@@ -75,6 +76,7 @@ async def test_internal_routes_are_for_services_only(org: Org) -> None:
         f"/internal/workspaces/{ws['id']}/quota",
         f"/internal/users/{owner}/workspaces",
         f"/internal/workspaces/by-slug/{ws['slug']}",
+        "/internal/workspaces",
     ):
         assert_problem(await org.workspace.get(path, headers=org.auth(owner)), 401)
     response = await org.workspace.post("/internal/workspaces", json={}, headers=org.auth(owner))
@@ -194,3 +196,32 @@ async def test_get_patch_export_and_delete_by_slug(org: Org) -> None:
     await org.wait_for("channel.deleted", channel_id=general["id"])
     bad = await org.workspace.patch(path, json={"quotas": {"max_members": -1}}, headers=INTERNAL)
     assert_problem(bad, 422)
+
+
+async def test_every_workspace_is_listed_in_id_order_a_batch_at_a_time(org: Org) -> None:
+    made = [await org.create_workspace(new_user()) for _ in range(3)]
+    elsewhere = (await provision(org, provision_body({"user_id": new_user()})))["workspace"]
+    seen: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"after_id": after} if after else {})}
+        response = await org.workspace.get("/internal/workspaces", params=params, headers=INTERNAL)
+        assert response.status_code == 200, response.text
+        batch = response.json()
+        assert len(batch["items"]) <= 2
+        seen += batch["items"]
+        after = batch["next_after_id"]
+        if after is None:
+            break
+    ids = [w["id"] for w in seen]
+    assert ids == sorted(set(ids))
+    listed = {w["id"]: w for w in seen}
+    for ws in [*made, elsewhere]:
+        assert listed[ws["id"]] == {
+            "id": ws["id"],
+            "tenant": ws.get("tenant", "default"),
+            "slug": ws["slug"],
+        }
+    for params in ({"limit": 0}, {"limit": 201}, {"after_id": "not/an id"}):
+        response = await org.workspace.get("/internal/workspaces", params=params, headers=INTERNAL)
+        assert_problem(response, 422)

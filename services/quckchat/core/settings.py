@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # A MongoDB-protocol server; each service uses the database named after it there.
     mongodb_url: str | None = None
     elasticsearch_url: str | None = None
+    # Prefix of the search index's name; None: the Kafka topic prefix, as before it existed.
+    search_index_prefix: str | None = None
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
 

@@ -5,6 +5,7 @@ alias moves to in one step), so searches keep answering from the old one meanwhi
 that reached the old index during the fill are then made good by a second pass against the
 message service: what is live is indexed again (a newer copy is never replaced by an older
 one), what is indexed but no longer live goes. Named workspaces are rebuilt in place that way.
+A whole rebuild covers every workspace the workspace service lists, indexed before or not.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from typing import Any
 
 from quckchat.core import migrations
 from quckchat.core.http import ServiceClient
-from quckchat.core.search import SearchBackend, backend_for
+from quckchat.core.search import SearchBackend
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
 from quckchat.search.documents import document
-from quckchat.search.models import messages
-from quckchat.search.store import removed_among
+from quckchat.search.store import index_for, removed_among
 
 BATCH = 200
 
@@ -59,11 +59,30 @@ async def fill(
     return len(live)
 
 
+async def every_workspace(http: ServiceClient) -> set[str]:
+    """The id of every workspace the workspace service keeps, asked a batch at a time."""
+    found: set[str] = set()
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": BATCH}
+        if after is not None:
+            params["after_id"] = after
+        body = await http.json("workspace", "GET", "/internal/workspaces", params=params)
+        found.update(w["id"] for w in body["items"])
+        after = body["next_after_id"]
+        if after is None:
+            return found
+
+
 async def reindex(
     backend: SearchBackend, db: Database, http: ServiceClient, workspaces: list[str] | None
 ) -> dict[str, int]:
-    """Rebuild the named workspaces in place, or (none named) every indexed one anew."""
-    targets = sorted(set(workspaces)) if workspaces else await backend.workspaces()
+    """Rebuild the named workspaces in place, or (none named) every workspace anew: each the
+    workspace service lists, and any other the index still holds."""
+    if workspaces:
+        targets = sorted(set(workspaces))
+    else:
+        targets = sorted(await every_workspace(http) | set(await backend.workspaces()))
     generation = None if workspaces else await backend.begin_rebuild()
     if generation is not None:
         for workspace_id in targets:
@@ -77,9 +96,7 @@ async def run(workspaces: list[str] | None) -> dict[str, int]:
     settings = Settings(service="search")
     db = Database(settings.effective_database_url())
     http = ServiceClient(settings, caller="search")
-    backend = backend_for(
-        settings.elasticsearch_url, db=db, table=messages, prefix=settings.kafka_topic_prefix
-    )
+    backend = index_for(settings, db)
     try:
         await migrations.upgrade(db, "search")
         await backend.start()

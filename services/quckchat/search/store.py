@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quckchat.core.runtime import Runtime
 from quckchat.core.search import ElasticsearchBackend, SearchBackend, backend_for
+from quckchat.core.settings import Settings
 from quckchat.core.sql import Database, is_unique_violation, utcnow
 from quckchat.search.models import messages, removed
 
@@ -20,16 +21,24 @@ def backend(runtime: Runtime) -> SearchBackend:
     return found
 
 
-async def open_backend(runtime: Runtime) -> None:
+def index_prefix(settings: Settings) -> str:
+    """What keeps platforms sharing one cluster apart: `search_index_prefix`, else (as before
+    that setting) the Kafka topic prefix, so existing indexes keep their names."""
+    if settings.search_index_prefix is None:
+        return settings.kafka_topic_prefix
+    return settings.search_index_prefix
+
+
+def index_for(settings: Settings, db: Database | None) -> SearchBackend:
     """Elasticsearch when `elasticsearch_url` is set, else the service's own database."""
-    settings = runtime.settings
-    chosen = backend_for(
-        settings.elasticsearch_url,
-        db=runtime.db,
-        table=messages,
-        # The deployment's prefix keeps platforms sharing one cluster apart, as on Kafka.
-        prefix=settings.kafka_topic_prefix,
+    return backend_for(
+        settings.elasticsearch_url, db=db, table=messages, prefix=index_prefix(settings)
     )
+
+
+async def open_backend(runtime: Runtime) -> None:
+    """At startup: the index the settings name; Elasticsearch joins the health checks."""
+    chosen = index_for(runtime.settings, runtime.db)
     await chosen.start()
     runtime.state[STATE_KEY] = chosen
     if isinstance(chosen, ElasticsearchBackend):

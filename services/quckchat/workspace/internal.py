@@ -29,7 +29,9 @@ from quckchat.workspace.schemas import (
     ProvisionUpdate,
     QuotaInternal,
     UserWorkspace,
+    WorkspaceBatch,
     WorkspaceInternal,
+    WorkspaceRef,
 )
 
 
@@ -57,7 +59,20 @@ async def quota(session: AsyncSession, *, workspace_id: str) -> QuotaInternal:
         max_members=workspace.max_members,
         member_count=workspace.member_count,
         max_storage_bytes=workspace.max_storage_bytes,
+        storage_used_bytes=workspace.storage_used_bytes,
     )
+
+
+async def list_workspaces(
+    session: AsyncSession, *, after_id: str | None, limit: int
+) -> WorkspaceBatch:
+    """Every workspace of the installation in id order, a batch at a time (search reindexes)."""
+    query = select(Workspace.id, Workspace.tenant, Workspace.slug).order_by(Workspace.id)
+    if after_id is not None:
+        query = query.where(Workspace.id > after_id)
+    rows = (await session.execute(query.limit(limit))).all()
+    items = [WorkspaceRef(id=r.id, tenant=r.tenant, slug=r.slug) for r in rows]
+    return WorkspaceBatch(items=items, next_after_id=items[-1].id if len(items) == limit else None)
 
 
 async def _owner_ids(session: AsyncSession, workspace_id: str) -> list[str]:

@@ -1,17 +1,20 @@
-"""The workspace service's internal API: memberships and quotas for services, provisioning
-for the operator (by slug, so a repeated request finds what the first one made)."""
+"""The workspace service's internal API: memberships, quotas and storage use for services, the
+list of every workspace, provisioning for the operator (by slug, so a repeated request finds
+what the first one made)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
+from quckchat.core.pagination import MAX_LIMIT
 from quckchat.permission.schemas import UserId
-from quckchat.workspace import internal
+from quckchat.workspace import internal, storage
 from quckchat.workspace.schemas import (
+    CHANGE_ID_PATTERN,
     ENTITY_ID_PATTERN,
     SLUG_PATTERN,
     Export,
@@ -20,7 +23,10 @@ from quckchat.workspace.schemas import (
     ProvisionRequest,
     ProvisionUpdate,
     QuotaInternal,
+    StorageChangeRequest,
+    StorageUsage,
     UserWorkspace,
+    WorkspaceBatch,
     WorkspaceInternal,
 )
 
@@ -29,6 +35,10 @@ router = APIRouter(prefix="/internal", tags=["internal"])
 WorkspaceId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
 SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN)]
 UserPath = Annotated[UserId, Path()]
+ChangeId = Annotated[str, Path(pattern=CHANGE_ID_PATTERN)]
+AfterId = Annotated[str | None, Query(pattern=ENTITY_ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+STORAGE = "/workspaces/{workspace_id}/storage"
 
 
 @router.post(
@@ -49,6 +59,14 @@ async def provision(
     if not created:
         response.status_code = status.HTTP_200_OK
     return result
+
+
+@router.get("/workspaces", response_model=WorkspaceBatch, responses=problem_docs())
+async def list_workspaces(
+    session: SessionDep, _caller: InternalCaller, after_id: AfterId = None, limit: Limit = 200
+) -> WorkspaceBatch:
+    """Every workspace in id order, a batch at a time; the next starts after `next_after_id`."""
+    return await internal.list_workspaces(session, after_id=after_id, limit=limit)
 
 
 @router.get(
@@ -113,8 +131,56 @@ async def membership(
 async def quota(
     workspace_id: WorkspaceId, session: SessionDep, _caller: InternalCaller
 ) -> QuotaInternal:
-    """The workspace's quotas, for the services that enforce them (storage)."""
+    """The workspace's quotas and what is used of them."""
     return await internal.quota(session, workspace_id=workspace_id)
+
+
+@router.put(
+    STORAGE + "/reservations/{reservation_id}",
+    response_model=StorageUsage,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "made before: nothing changed"}, **problem_docs(404, 409)},
+)
+async def reserve_storage(
+    workspace_id: WorkspaceId,
+    reservation_id: ChangeId,
+    body: StorageChangeRequest,
+    session: SessionDep,
+    _caller: InternalCaller,
+    response: Response,
+) -> StorageUsage:
+    """Count the bytes in before keeping them; 409 `storage-quota-exceeded` when they do not
+    fit. The same reservation again changes nothing (200)."""
+    usage, first = await storage.reserve(
+        session, workspace_id=workspace_id, reservation_id=reservation_id, size=body.bytes
+    )
+    if not first:
+        response.status_code = status.HTTP_200_OK
+    return usage
+
+
+@router.put(
+    STORAGE + "/releases/{release_id}",
+    response_model=StorageUsage,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "made before: nothing changed"}, **problem_docs(404, 409)},
+)
+async def release_storage(
+    workspace_id: WorkspaceId,
+    release_id: ChangeId,
+    body: StorageChangeRequest,
+    session: SessionDep,
+    _caller: InternalCaller,
+    response: Response,
+) -> StorageUsage:
+    """Count the bytes out once they are gone (never below 0). The same release again changes
+    nothing (200)."""
+    usage, first = await storage.release(
+        session, workspace_id=workspace_id, release_id=release_id, size=body.bytes
+    )
+    if not first:
+        response.status_code = status.HTTP_200_OK
+    return usage
 
 
 @router.get(

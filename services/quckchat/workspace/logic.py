@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from quckchat.core.authz import is_allowed
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
@@ -22,7 +23,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.workspace import events, peers
-from quckchat.workspace.models import GUEST, OWNER, Invite, Member, Workspace
+from quckchat.workspace.models import GUEST, OWNER, Invite, Member, StorageChange, Workspace
 from quckchat.workspace.schemas import (
     Quotas,
     Settings,
@@ -55,6 +56,55 @@ def quota_exceeded(workspace: Workspace) -> Problem:
         quota="max_members",
         limit=workspace.max_members,
     )
+
+
+# Each quota and the usage it bounds.
+USAGE_OF = {"max_members": "member_count", "max_storage_bytes": "storage_used_bytes"}
+_REMEDY = {
+    "max_members": ("members", "remove members first"),
+    "max_storage_bytes": ("bytes stored", "delete files first"),
+}
+
+
+def quota_below_usage(quota: str, limit: int, used: int) -> Problem:
+    unit, remedy = _REMEDY[quota]
+    return Problem(
+        409,
+        f"the workspace has {used} {unit}, more than a quota of {limit}; {remedy}",
+        slug="quota-below-usage",
+        quota=quota,
+        limit=limit,
+        used=used,
+    )
+
+
+async def set_quotas(session: AsyncSession, workspace: Workspace, quotas: dict[str, int]) -> None:
+    """Write new quotas in one UPDATE that holds only while the usage fits under them, so a
+    join or a storage reservation racing with a lowered quota can not end above it."""
+    usage = [getattr(Workspace, USAGE_OF[q]) <= limit for q, limit in quotas.items()]
+    now = utcnow()
+    query = (
+        update_rows(Workspace)
+        .where(Workspace.id == workspace.id, *usage)
+        .values(**quotas, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Usage that fell between the refused UPDATE and the read is no reason to refuse: again.
+    while not getattr(await session.execute(query), "rowcount", 1):
+        columns = [getattr(Workspace, column) for column in USAGE_OF.values()]
+        current = (
+            await session.execute(
+                select(*columns).where(Workspace.id == workspace.id).with_for_update(read=True)
+            )
+        ).one_or_none()
+        if current is None:
+            raise not_found("workspace")
+        used = dict(zip(USAGE_OF.values(), current, strict=True))
+        for quota, limit in quotas.items():
+            if used[USAGE_OF[quota]] > limit:
+                raise quota_below_usage(quota, limit, used[USAGE_OF[quota]])
+    for name, value in {**quotas, "updated_at": now}.items():
+        set_committed_value(workspace, name, value)
 
 
 async def seats(session: AsyncSession, workspace: Workspace, change: int) -> None:
@@ -241,17 +291,12 @@ async def apply_changes(
     changed = sorted(k for k, v in flat.items() if getattr(workspace, k) != v)
     if not changed:
         return
-    if "max_members" in changed and flat["max_members"] < workspace.member_count:
-        raise Problem(
-            409,
-            f"the workspace has {workspace.member_count} members, more than a quota of "
-            f"{flat['max_members']}; remove members first",
-            slug="quota-below-usage",
-            quota="max_members",
-            limit=flat["max_members"],
-        )
+    quotas = {k: flat[k] for k in changed if k in USAGE_OF}
+    if quotas:
+        await set_quotas(session, workspace, quotas)
     for name in changed:
-        setattr(workspace, name, flat[name])
+        if name not in quotas:
+            setattr(workspace, name, flat[name])
     await session.flush()
     await events.emit(
         runtime,
@@ -286,11 +331,13 @@ async def update(
 async def remove(
     session: AsyncSession, runtime: Runtime, workspace: Workspace, *, actor: str | None
 ) -> None:
-    """Delete the workspace, its members and invites; end the roles; channels follow the event."""
+    """Delete the workspace, its members, invites and storage keys; end the roles; channels
+    follow the event."""
     members = list(
         (await session.scalars(select(Member).where(Member.workspace_id == workspace.id))).all()
     )
     await session.execute(delete(Invite).where(Invite.workspace_id == workspace.id))
+    await session.execute(delete(StorageChange).where(StorageChange.workspace_id == workspace.id))
     await session.execute(delete(Member).where(Member.workspace_id == workspace.id))
     await session.delete(workspace)
     await session.flush()

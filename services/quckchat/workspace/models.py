@@ -1,10 +1,11 @@
-"""The workspace service's tables: workspaces (with settings and quotas), members and invites."""
+"""The workspace service's tables: workspaces (with settings, quotas and storage use), members,
+invites, and the keys of storage changes already applied."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core.sql import UTCDateTime, new_id, new_metadata, utcnow
@@ -14,6 +15,7 @@ metadata = new_metadata()
 ID_LENGTH = 32
 USER_ID_LENGTH = 64
 SLUG_LENGTH = 63
+CHANGE_ID_LENGTH = 64
 
 OWNER, ADMIN, MEMBER, GUEST = "owner", "admin", "member", "guest"
 DEFAULT_MAX_MEMBERS = 1000
@@ -42,6 +44,8 @@ class Workspace(Base):
     max_storage_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_STORAGE_BYTES)
     # Changed only under this row's lock: a COUNT inside MySQL's REPEATABLE READ may be stale.
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bytes the file services hold; changed only by guarded UPDATEs (storage.py).
+    storage_used_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -80,4 +84,20 @@ class Invite(Base):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(USER_ID_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+RESERVE, RELEASE = "reserve", "release"
+
+
+class StorageChange(Base):
+    """A reservation or release already applied, by the caller's key, so a retry is not."""
+
+    __tablename__ = "storage_changes"
+
+    workspace_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    # reserve or release: a file's id may key both its upload and its deletion.
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    change_id: Mapped[str] = mapped_column(String(CHANGE_ID_LENGTH), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,8 @@ InviteRole = Literal["member", "guest"]
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
+# Lowercase: MySQL's default collation would take ids differing only in case for one key.
+CHANGE_ID_PATTERN = r"^[a-z0-9][a-z0-9_.:-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
 Slug = Annotated[
     str,
@@ -176,11 +178,34 @@ class UserWorkspace(BaseModel):
     role: Role
 
 
-class QuotaInternal(BaseModel):
+class StorageUsage(BaseModel):
     workspace_id: str
+    max_storage_bytes: int
+    storage_used_bytes: int
+
+
+class QuotaInternal(StorageUsage):
     max_members: int
     member_count: int
-    max_storage_bytes: int
+
+
+class StorageChangeRequest(BaseModel):
+    """Bytes a file service starts or stops keeping; the id in the path keys the change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bytes: int = Field(ge=1, le=2**53)
+
+
+class WorkspaceRef(BaseModel):
+    id: str
+    tenant: str
+    slug: str
+
+
+class WorkspaceBatch(BaseModel):
+    items: list[WorkspaceRef]
+    next_after_id: str | None = Field(None, description="where the next batch starts; null: done")
 
 
 class ProvisionOwner(BaseModel):
