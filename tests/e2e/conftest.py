@@ -1,23 +1,27 @@
-"""Every implemented service and the gateway on their own ports, on the real servers."""
+"""Every implemented service and the gateway on their own ports, on the real servers: SQL on
+MariaDB and PostgreSQL, documents on FerretDB, Redis, Kafka and Elasticsearch."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
+from pymongo import AsyncMongoClient
 
 from quckchat import catalog
-from quckchat.catalog import ServiceSpec, Store
+from quckchat.core.search import ElasticsearchBackend
 from quckchat.core.settings import Settings
+from quckchat.message.store import MESSAGES
 from quckchat.runner import ServiceHost
+from quckchat.search.store import index_prefix
 from tests.mesh import serving
-from tests.support import OtpOutbox, fresh_database, running_app, server
+from tests.real_platform import SettingsFor, real_platform_settings
+from tests.support import OtpOutbox, running_app
 
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.
@@ -33,11 +37,33 @@ class Platform:
     settings: Settings
     outbox: OtpOutbox
     realtime_ports: list[int]
+    settings_for: SettingsFor
 
     def websocket_url(self, replica: int, token: str, last_event_id: str | None = None) -> str:
         """The WebSocket address of one realtime replica, signed in with `token`."""
         url = f"ws://127.0.0.1:{self.realtime_ports[replica]}/ws?token={token}"
         return url + (f"&last_event_id={last_event_id}" if last_event_id else "")
+
+    async def stored_messages(self, channel_id: str) -> set[str]:
+        """The ids the message service keeps for the channel, read from its document database."""
+        url = self.settings_for(catalog.get("message")).mongodb_url
+        client: Any = AsyncMongoClient(url)
+        try:
+            found = client.get_default_database()[MESSAGES].find({"channel_id": channel_id})
+            return {doc["_id"] for doc in await found.to_list(None)}
+        finally:
+            await client.close()
+
+    async def indexed_messages(self, workspace_id: str) -> set[str]:
+        """The ids the search service has indexed for the workspace, read from Elasticsearch."""
+        settings = self.settings_for(catalog.get("search"))
+        index = ElasticsearchBackend(
+            settings.elasticsearch_url or "", prefix=index_prefix(settings)
+        )
+        try:
+            return await index.indexed_ids(workspace_id)
+        finally:
+            await index.close()
 
     def internal(self, service: str) -> httpx.AsyncClient:
         """A client as another service would be (the operator's bootstrap calls use it)."""
@@ -51,32 +77,14 @@ class Platform:
 @pytest.fixture(scope="module")
 async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
     tmp = Path(tmp_path_factory.mktemp("platform"))
-    base = Settings(
-        redis_url=server("redis").rsplit("/", 1)[0] + "/1",
-        kafka_bootstrap=server("kafka"),
-        kafka_topic_prefix=f"e2e{uuid.uuid4().hex[:8]}.",
-        port_offset=PORT_OFFSET,
-        data_dir=tmp,
-        rate_limit_per_ip=100_000,
-    )
-    specs = catalog.implemented()
-    # The platform's Redis database is this suite's alone: start it empty.
-    redis = Redis.from_url(base.redis_url or "")
-    await redis.flushdb()
-    await redis.aclose()
     async with AsyncExitStack() as stack:
-        urls: dict[str, str] = {}
-        for spec in specs:
-            store = spec.relational_store
-            if store is not None:
-                kind = "postgres" if store == Store.POSTGRESQL else "mysql"
-                urls[spec.name] = await stack.enter_async_context(fresh_database(kind, tmp))
-
-        def settings_for(spec: ServiceSpec) -> Settings:
-            return base.model_copy(
-                update={"service": spec.name, "database_url": urls.get(spec.name)}
+        settings_for = await stack.enter_async_context(
+            real_platform_settings(
+                tmp, label="e2e", port_offset=PORT_OFFSET, redis_db=1, rate_limit_per_ip=100_000
             )
-
+        )
+        specs = catalog.implemented()
+        base = settings_for(catalog.get("backend-gateway"))
         outbox = stack.enter_context(OtpOutbox())
         host = ServiceHost(settings_for, "127.0.0.1")
         await host.start(specs)
@@ -91,4 +99,4 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
         gateway = await stack.enter_async_context(
             httpx.AsyncClient(base_url=base.service_url("backend-gateway") + "/api/v1", timeout=15)
         )
-        yield Platform(gateway, base, outbox, realtime_ports)
+        yield Platform(gateway, base, outbox, realtime_ports, settings_for)

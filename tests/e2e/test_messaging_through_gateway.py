@@ -277,3 +277,9 @@ async def test_messaging_story(platform: Platform) -> None:
     assert leaked == []
     for listener in (a, b, e):
         await listener.close()
+
+    # All of it was kept on the real servers: the messages on FerretDB, the index on
+    # Elasticsearch.
+    stored = await platform.stored_messages(cid)
+    assert {first["id"], after["id"], *(m["id"] for m in missed)} <= stored
+    assert first["id"] in await platform.indexed_messages(workspace["id"])

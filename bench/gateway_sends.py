@@ -1,0 +1,219 @@
+"""Message sends through the gateway, stored and published, on the deployment's shape.
+
+Every implemented service runs as its own `quckchat serve` process (as each runs in its own
+pod), on the testbed's real servers: identity and the organization services on MariaDB, the
+gateway on PostgreSQL, messages on FerretDB, events on Kafka, Redis, Elasticsearch. Their
+databases are this run's own (tests/real_platform.py) and are dropped afterwards.
+
+One user sends to 20 channels of a workspace in turn, over HTTP/1.1 keep-alive connections to
+the gateway, which checks the token and the rate limit, then proxies to the message service; a
+201 means the message is stored (with its seq) and in the outbox. The channels' `last_seq`,
+moved by the `message.created` events the channel service consumes from Kafka, shows they were
+published.
+
+  (d) saturation: a fixed number of sends kept in flight, closed loop: messages/s and latency;
+  (e) a fixed offered rate, open loop (the issue's 1,000/s, or less where (d) shows that is
+      beyond the machine, which is then said): latency p50/p99.
+
+`python -m bench.gateway_sends [SENDS] [IN_FLIGHT] [RATE]`; 20 channels take the sends in turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from bench.stats import figure, percentile
+from quckchat import catalog
+from tests.real_platform import SettingsFor, real_platform_settings, settings_env
+from tests.support import load_testbed_env
+
+PORT_OFFSET = 14000
+REDIS_DB = 8
+READY_SECONDS = 90.0
+WARM_UP = 50
+
+
+@asynccontextmanager
+async def platform_processes(log_dir: Path) -> AsyncIterator[str]:
+    """Each implemented service as a process of its own, started in dependency order; the
+    gateway's API address. Their logs are kept in `log_dir` and named when one fails."""
+    async with real_platform_settings(
+        log_dir,
+        label="bench",
+        port_offset=PORT_OFFSET,
+        redis_db=REDIS_DB,
+        log_level="WARNING",
+        rate_limit_per_ip=10_000_000,
+        rate_limit_per_user=10_000_000,
+    ) as settings_for:
+        procs: list[Process] = []
+        try:
+            for spec in catalog.startup_order(catalog.implemented()):
+                procs.append(await _start(spec, settings_for, log_dir))
+            gateway = settings_for(catalog.get("backend-gateway"))
+            yield gateway.service_url("backend-gateway") + "/api/v1"
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    await asyncio.wait_for(proc.wait(), 30)
+                except TimeoutError:
+                    proc.kill()
+
+
+async def _start(spec: catalog.ServiceSpec, settings_for: SettingsFor, log_dir: Path) -> Process:
+    settings = settings_for(spec)
+    log = log_dir / f"{spec.name}.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "quckchat.cli", "serve", spec.name),
+            env={**os.environ, **settings_env(settings)},
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    ready = f"http://127.0.0.1:{settings.port_for(spec)}/health/ready"
+    deadline = time.monotonic() + READY_SECONDS
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline and proc.returncode is None:
+            try:
+                if (await client.get(ready)).status_code == 200:
+                    return proc
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{spec.name} did not become ready; its log is {log}")
+
+
+class Sender:
+    """One signed-in user who sends, round-robin, to the channels of their workspace."""
+
+    def __init__(self, client: httpx.AsyncClient, api: str) -> None:
+        self.client, self.api = client, api
+        self.auth: dict[str, str] = {}
+        self.channels: list[str] = []
+        self.sent = 0
+
+    async def sign_up(self, channels: int) -> None:
+        user = {"email": f"b-{uuid.uuid4().hex[:8]}@example.com", "password": "bench password"}
+        registered = await self.client.post(f"{self.api}/auth/register", json=user)
+        token = registered.raise_for_status().json()["access_token"]
+        self.auth = {"Authorization": f"Bearer {token}"}
+        made = await self.client.post(
+            f"{self.api}/workspaces", json={"name": "Bench"}, headers=self.auth
+        )
+        workspace_id = made.raise_for_status().json()["id"]
+        for i in range(channels):
+            body = {"workspace_id": workspace_id, "name": f"bench-{i}"}
+            made = await self.client.post(f"{self.api}/channels", json=body, headers=self.auth)
+            self.channels.append(made.raise_for_status().json()["id"])
+        for _ in range(WARM_UP):  # caches and pooled connections on every hop
+            _, ok = await self.send()
+            assert ok, "a warm-up send failed; see the services' logs"
+
+    async def send(self) -> tuple[float, bool]:
+        """One send's latency in ms, and whether it was stored (201)."""
+        channel_id = self.channels[self.sent % len(self.channels)]
+        self.sent += 1
+        body = {"channel_id": channel_id, "text": "x" * 64, "client_id": uuid.uuid4().hex}
+        begun = time.perf_counter()
+        try:
+            response = await self.client.post(f"{self.api}/messages", json=body, headers=self.auth)
+            ok = response.status_code == 201
+        except httpx.TransportError:
+            ok = False
+        return (time.perf_counter() - begun) * 1000, ok
+
+    async def published(self, stored: int, wait: float = 60.0) -> int:
+        """How many messages the channels' last seqs count, once they reach `stored` (or after
+        `wait` seconds)."""
+        deadline = time.monotonic() + wait
+        while True:
+            total = 0
+            for channel_id in self.channels:
+                found = await self.client.get(
+                    f"{self.api}/channels/{channel_id}", headers=self.auth
+                )
+                total += found.raise_for_status().json()["last_seq"]
+            if total >= stored or time.monotonic() > deadline:
+                return total
+            await asyncio.sleep(0.5)
+
+
+def _report(part: str, heading: str, results: list[tuple[float, bool]], elapsed: float) -> int:
+    """Print a part's figures; how many of its sends were stored."""
+    stored = sum(ok for _, ok in results)
+    ms = [latency for latency, _ in results]
+    print(f"{part} {heading}: {len(results)} sent, {stored} stored")
+    figure(f"{part} messages stored", stored / elapsed, "/s")
+    figure(f"{part} send p50", percentile(ms, 50), "ms")
+    figure(f"{part} send p99", percentile(ms, 99), "ms")
+    return stored
+
+
+async def saturation(sender: Sender, sends: int, in_flight: int) -> tuple[int, float]:
+    """(d) `sends` with `in_flight` outstanding at all times: how many were stored, how fast."""
+    queue = iter(range(sends))
+    results: list[tuple[float, bool]] = []
+
+    async def worker() -> None:
+        for _ in queue:
+            results.append(await sender.send())
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    elapsed = time.perf_counter() - started
+    heading = f"sends through the gateway, {in_flight} in flight"
+    stored = _report("(d)", heading, results, elapsed)
+    return stored, stored / elapsed
+
+
+async def offered_rate(sender: Sender, rate: float, seconds: float) -> int:
+    """(e) sends started at `rate` a second whatever the answers do (open loop)."""
+    started = time.perf_counter()
+    tasks = []
+    for i in range(int(rate * seconds)):
+        if (wait := started + i / rate - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(sender.send()))
+    results = await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    return _report("(e)", f"sends through the gateway at {rate:.0f}/s offered", results, elapsed)
+
+
+async def main(
+    sends: int = 3000, in_flight: int = 32, rate: float = 1000.0, channels: int = 20
+) -> None:
+    load_testbed_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with (
+            platform_processes(Path(tmp)) as api,
+            httpx.AsyncClient(timeout=30, transport=AiohttpTransport()) as client,
+        ):
+            sender = Sender(client, api)
+            await sender.sign_up(channels)
+            stored, reached = await saturation(sender, sends, in_flight)
+            if reached < rate:
+                print(f"(e) {rate:.0f}/s is beyond what (d) reached; offering 70% of it instead")
+                rate = round(reached * 0.7)
+            stored += await offered_rate(sender, rate, seconds=15) + WARM_UP
+            published = await sender.published(stored)
+            figure("(d+e) published (channels' last_seq)", published, "msgs", f"of {stored} stored")
+
+
+if __name__ == "__main__":
+    numbers = [int(a) for a in sys.argv[1:3]]
+    asyncio.run(main(*numbers, *(float(a) for a in sys.argv[3:4])))
