@@ -58,6 +58,14 @@ class Chat:
                     return event
 
 
+def drain_all(chat: Chat) -> list[Event]:
+    """The message events published so far, of any type (the queue is emptied)."""
+    found = []
+    while not chat.queue.empty():
+        found.append(chat.queue.get_nowait())
+    return found
+
+
 @asynccontextmanager
 async def _chat(org: Org) -> AsyncIterator[Chat]:
     alice, bob, eve = new_user(), new_user(), new_user()

@@ -10,18 +10,13 @@ from typing import Any
 import pytest
 
 from quckchat.core.events import Event
-from quckchat.message import store, timers
-from tests.message.conftest import Chat, Pair
+from quckchat.message import receipts, store, timers
+from tests.message.conftest import Chat, Pair, drain_all
 
 
 def drain(chat: Chat, type_: str) -> list[Event]:
     """The events of the type published so far (the queue is emptied of all)."""
-    found = []
-    while not chat.queue.empty():
-        event = chat.queue.get_nowait()
-        if event.type == type_:
-            found.append(event)
-    return found
+    return [event for event in drain_all(chat) if event.type == type_]
 
 
 async def collect(chat: Chat, type_: str, ids: set[str]) -> Counter[str]:
@@ -176,3 +171,142 @@ async def test_concurrent_expiry_sweeps_announce_once(pair: Pair) -> None:
     assert (await pair.chat.messages.get(f"/{message['id']}", headers=alice)).status_code == 404
     after = await send_through(pair, 1, "next")
     assert after["seq"] == message["seq"] + 1  # the expired message keeps its seq
+
+
+def reactions_announced(chat: Chat, message_id: str) -> dict[str, Counter[str]]:
+    """Per reaction event type (`added`, `removed`), how often each user was announced."""
+    found: dict[str, Counter[str]] = {"added": Counter(), "removed": Counter()}
+    for event in drain_all(chat):
+        if event.type.startswith("message.reaction.") and event.data["message_id"] == message_id:
+            found[event.type.rsplit(".", 1)[1]][event.data["actor"]] += 1
+    return found
+
+
+async def test_concurrent_reactions_are_announced_once_per_change(pair: Pair) -> None:
+    message = await send_through(pair, 0, "react to me")
+    path = f"/{message['id']}/reactions/:tada:"
+    users = (pair.chat.alice, pair.chat.bob)
+    alice = pair.chat.auth(pair.chat.alice)
+
+    async def react(n: int, method: str) -> dict[str, Any]:
+        """The n-th call goes to replica n % 2, from Alice or Bob in turn."""
+        client, _ = pair.replicas[n % 2]
+        response = await client.request(method, path, headers=pair.chat.auth(users[n // 2 % 2]))
+        assert response.status_code == 200, response.text
+        shown: dict[str, Any] = response.json()
+        return shown
+
+    async def reactions() -> dict[str, list[str]]:
+        shown = await pair.chat.messages.get(f"/{message['id']}", headers=alice)
+        found: dict[str, list[str]] = shown.json()["reactions"]
+        return found
+
+    drain_all(pair.chat)
+    added = await asyncio.gather(*(react(n, "PUT") for n in range(20)))
+    for n, shown in enumerate(added):
+        assert users[n // 2 % 2] in shown["reactions"][":tada:"]
+    once = {pair.chat.alice: 1, pair.chat.bob: 1}
+    assert reactions_announced(pair.chat, message["id"]) == {"added": once, "removed": {}}
+    assert sorted((await reactions())[":tada:"]) == sorted(users)
+
+    await asyncio.gather(*(react(n, "DELETE") for n in range(20)))
+    assert reactions_announced(pair.chat, message["id"]) == {"added": {}, "removed": once}
+    assert await reactions() == {}
+
+    # Added again, it is a new reaction: announced once more, and removable once more.
+    await asyncio.gather(*(react(n, "PUT") for n in range(0, 20, 4)))
+    alone = {pair.chat.alice: 1}
+    assert reactions_announced(pair.chat, message["id"]) == {"added": alone, "removed": {}}
+    assert await reactions() == {":tada:": [pair.chat.alice]}
+    await asyncio.gather(*(react(n, "DELETE") for n in range(0, 20, 4)))
+    assert reactions_announced(pair.chat, message["id"]) == {"added": {}, "removed": alone}
+
+
+async def test_racing_adds_and_removes_announce_each_reaction_once(pair: Pair) -> None:
+    message = await send_through(pair, 0, "flip")
+    bob = pair.chat.auth(pair.chat.bob)
+    path = f"/{message['id']}/reactions/:eyes:"
+    drain_all(pair.chat)
+    calls = [
+        pair.replicas[n % 2][0].request("DELETE" if n % 3 == 0 else "PUT", path, headers=bob)
+        for n in range(20)
+    ]
+    assert {r.status_code for r in await asyncio.gather(*calls)} == {200}
+    events = [e for e in drain_all(pair.chat) if e.type.startswith("message.reaction.")]
+    # An event id names the reaction (one per time it was added): added once, removed at most once.
+    added = Counter(e.id.removesuffix(".added") for e in events if e.type.endswith(".added"))
+    removed = Counter(e.id.removesuffix(".removed") for e in events if e.type.endswith(".removed"))
+    assert set(added.values()) == {1} and set(removed.values()) <= {1}
+    assert set(removed) <= set(added)
+    standing = set(added) - set(removed)
+    shown = (await pair.chat.messages.get(f"/{message['id']}", headers=bob)).json()
+    assert shown["reactions"] == ({":eyes:": [pair.chat.bob]} if standing else {})
+    runtime = pair.chat.org.runtime("message")
+    stored = (
+        await store.db(runtime)[store.REACTIONS].find({"message_id": message["id"]}).to_list(None)
+    )
+    assert {r["_id"] for r in stored} == standing
+
+
+async def test_a_deleted_message_shows_and_keeps_no_reactions(pair: Pair) -> None:
+    message = await send_through(pair, 0, "short")
+    bob = pair.chat.auth(pair.chat.bob)
+    await pair.chat.messages.put(f"/{message['id']}/reactions/:wave:", headers=bob)
+    alice = pair.chat.auth(pair.chat.alice)
+    assert (await pair.client.delete(f"/{message['id']}", headers=alice)).status_code == 204
+    shown = (await pair.chat.messages.get(f"/{message['id']}", headers=alice)).json()
+    assert shown["deleted"] is True and shown["reactions"] == {}
+    late = await pair.chat.messages.put(f"/{message['id']}/reactions/:wave:", headers=alice)
+    assert late.status_code == 409
+    runtime = pair.chat.org.runtime("message")
+    left = await store.db(runtime)[store.REACTIONS].count_documents({"message_id": message["id"]})
+    assert left == 0
+
+
+@pytest.mark.parametrize("kind", ["read", "delivered"])
+async def test_concurrent_marks_never_move_back_and_announce_a_seq_once(
+    pair: Pair, kind: str
+) -> None:
+    sent = [await send_through(pair, n, f"r{n}") for n in range(20)]
+    seqs = [m["seq"] for m in sent]
+    bob = pair.chat.auth(pair.chat.bob)
+    drain(pair.chat, f"message.{kind}")
+
+    async def mark(n: int, seq: int) -> int:
+        client, _ = pair.replicas[n % 2]
+        body = {"channel_id": pair.chat.general, "seq": seq}
+        response = await client.post(f"/{kind}", json=body, headers=bob)
+        assert response.status_code == 200, response.text
+        pointer: int = response.json()["seq"]
+        assert pointer >= seq  # the answer is never behind the caller's own mark
+        return pointer
+
+    # Every seq twice, from both replicas, in an order that goes back and forth.
+    order = [seqs[(n * 7) % 20] for n in range(20)] * 2
+    await asyncio.gather(*(mark(n, seq) for n, seq in enumerate(order)))
+    top = max(seqs)
+    assert await mark(0, seqs[0]) == top  # never moves back
+    events = [e for e in drain(pair.chat, f"message.{kind}") if e.data["user_id"] == pair.chat.bob]
+    announced = Counter(e.data["seq"] for e in events)
+    assert set(announced.values()) == {1} and announced[top] == 1
+    assert set(announced) <= set(seqs)
+
+    # Twenty marks of one new seq: one advance, one announcement.
+    newest = await send_through(pair, 0, "newest")
+    pointers = await asyncio.gather(*(mark(n, newest["seq"]) for n in range(20)))
+    assert set(pointers) == {newest["seq"]}
+    events = [e for e in drain(pair.chat, f"message.{kind}") if e.data["user_id"] == pair.chat.bob]
+    assert [e.data["seq"] for e in events] == [newest["seq"]]
+
+    runtime = pair.chat.org.runtime("message")
+    stored = store.db(runtime)[receipts.KINDS[kind]]
+    rows = await stored.find({"channel_id": pair.chat.general, "user_id": pair.chat.bob}).to_list(
+        None
+    )
+    assert [r["seq"] for r in rows] == [newest["seq"]]  # the lower ones were removed
+    # A lower one not removed yet (its remover died) is not listed twice.
+    await stored.insert_one({**rows[0], "_id": "left-behind", "seq": newest["seq"] - 1})
+    alice = pair.chat.auth(pair.chat.alice)
+    listed = (await pair.chat.messages.get(f"/{sent[0]['id']}/receipts", headers=alice)).json()
+    field = "read_by" if kind == "read" else "delivered_to"
+    assert [(r["user_id"], r["seq"]) for r in listed[field]] == [(pair.chat.bob, newest["seq"])]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from quckchat.core.events import Event
-from quckchat.message import timers
+from quckchat.core.runtime import Runtime
+from quckchat.message import store, timers
 from tests.message.conftest import Chat
 from tests.workspace.harness import assert_problem
 
@@ -139,6 +140,33 @@ async def test_reactions_are_idempotent(chat: Chat) -> None:
     assert ":thumbsup:" not in removed.json()["reactions"]
     bad = await chat.messages.put(f"/{sent['id']}/reactions/a.b$c", headers=bob)
     assert_problem(bad, 422)
+
+
+async def test_a_history_page_reads_its_reactions_at_once(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = [await chat.send(chat.alice, f"m{n}") for n in range(3)]
+    await chat.messages.put(f"/{sent[0]['id']}/reactions/:one:", headers=chat.auth(chat.bob))
+    await chat.messages.put(f"/{sent[0]['id']}/reactions/:one:", headers=chat.auth(chat.alice))
+    await chat.messages.put(f"/{sent[2]['id']}/reactions/🎉", headers=chat.auth(chat.bob))
+    reads: list[list[str]] = []
+    real = store.reactions_of
+
+    async def counted(runtime: Runtime, message_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+        reads.append(message_ids)
+        return await real(runtime, message_ids)
+
+    monkeypatch.setattr(store, "reactions_of", counted)
+    page = await chat.messages.get(
+        "/", params={"channel_id": chat.general}, headers=chat.auth(chat.alice)
+    )
+    shown = {m["id"]: m["reactions"] for m in page.json()["items"]}
+    assert [shown[m["id"]] for m in sent] == [
+        {":one:": [chat.bob, chat.alice]},  # in the order they were added
+        {},
+        {"🎉": [chat.bob]},
+    ]
+    assert len(reads) == 1 and set(reads[0]) >= {m["id"] for m in sent}
 
 
 async def test_threads_quotes_and_forwards(chat: Chat) -> None:

@@ -3,7 +3,8 @@
 A message is stored before its `message.created` event goes out and is marked published after;
 if the broker is down the send still succeeds and `timers.republish` sends the event later,
 under the same event id, so consumers apply it once. Whose change emits an event is decided by
-a claim (`store.take`), never by a conditional update: FerretDB lets several of those win.
+a claim (`store.take`) or an insert under a unique key, never by a conditional update: FerretDB
+lets several of those win.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from quckchat.core import logging as qlog
+from quckchat.core.documents import claim
 from quckchat.core.errors import Problem, forbidden, not_found
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
@@ -88,7 +90,6 @@ def _deletion(at: datetime) -> dict[str, Any]:
         "text": "",
         "attachments": [],
         "history": [],
-        "reactions": [],
         "quote": None,
     }
 
@@ -126,7 +127,7 @@ async def publish(runtime: Runtime, doc: dict[str, Any], tenant: str | None) -> 
         await runtime.emit(
             "message.created",
             key=doc["channel_id"],
-            data=store.event_data(doc, doc["sender_id"]),
+            data=store.event_data(doc, doc["sender_id"], {}),  # as created: no reactions yet
             tenant=tenant,
             event_id=f"{doc['_id']}.created",
         )
@@ -205,7 +206,6 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         "quote": quote,
         "forwarded": draft.forwarded,
         "attachments": [a.model_dump() for a in draft.attachments],
-        "reactions": [],
         "edited_at": None,
         "history": [],
         "deleted_at": None,
@@ -271,7 +271,7 @@ async def history(
     if after is not None:
         rows = await newer(await anchor_seq(after), limit + 1)
         more_after, rows = len(rows) > limit, rows[:limit]
-        return _page(rows, more_before=True, more_after=more_after)
+        return await _page(runtime, rows, more_before=True, more_after=more_after)
     if around is not None:
         seq = await anchor_seq(around)
         half = max(limit // 2, 1)
@@ -279,15 +279,17 @@ async def history(
         late = await newer(seq, limit - half + 1)
         more_before, early = len(early) > half, early[-half:]
         more_after, late = len(late) > limit - half, late[: limit - half]
-        return _page(early + late, more_before=more_before, more_after=more_after)
+        return await _page(runtime, early + late, more_before=more_before, more_after=more_after)
     start = await anchor_seq(before) if before is not None else None
     rows = await older(start, limit + 1)
     more_before, rows = len(rows) > limit, rows[-limit:]
-    return _page(rows, more_before=more_before, more_after=before is not None)
+    return await _page(runtime, rows, more_before=more_before, more_after=before is not None)
 
 
-def _page(rows: list[dict[str, Any]], *, more_before: bool, more_after: bool) -> MessagePage:
-    items = [MessagePublic.model_validate(store.public(r)) for r in rows]
+async def _page(
+    runtime: Runtime, rows: list[dict[str, Any]], *, more_before: bool, more_after: bool
+) -> MessagePage:
+    items = [MessagePublic.model_validate(shown) for shown in await store.shown(runtime, rows)]
     return MessagePage(items=items, has_more_before=more_before, has_more_after=more_after)
 
 
@@ -325,10 +327,11 @@ async def edit(
     await keep_deleted(runtime, message_id)
     if updated is None:
         raise Problem(409, "the message was deleted", slug="message-deleted")
+    reactions = await store.reactions_of(runtime, [message_id])
     await runtime.emit(
         "message.edited",
         key=updated["channel_id"],
-        data=store.event_data(updated, principal.user_id),
+        data=store.event_data(updated, principal.user_id, reactions.get(message_id, {})),
         tenant=principal.tenant,
         event_id=f"{message_id}.edited.{number}",
     )
@@ -364,13 +367,15 @@ async def delete(
         return  # deleted already, or being deleted by another request: once is enough
     await messages.update_one({"_id": message_id}, {"$set": _deletion(utcnow())})
     await keep_deleted(runtime, message_id)
+    # After deleted_at is set, so a reaction added meanwhile sees the delete and takes itself back.
+    await store.db(runtime)[store.REACTIONS].delete_many({"message_id": message_id})
     deleted: dict[str, Any] = await messages.find_one({"_id": message_id})
     if deleted.get("parent_id"):
         await recount_replies(runtime, deleted["parent_id"])
     await runtime.emit(
         "message.deleted",
         key=deleted["channel_id"],
-        data=store.event_data(deleted, principal.user_id),
+        data=store.event_data(deleted, principal.user_id, {}),
         tenant=principal.tenant,
         event_id=f"{message_id}.deleted",
     )
@@ -379,26 +384,58 @@ async def delete(
 async def react(
     runtime: Runtime, principal: Principal, message_id: str, emoji: str, *, add: bool
 ) -> dict[str, Any]:
-    """Add or remove the caller's reaction; doing it twice changes nothing the second time."""
+    """Add or remove the caller's reaction; doing it twice changes nothing the second time.
+
+    Each time a reaction is added it is a new document, unique by (message, emoji, user): the
+    one insert that stores it announces the add, and the one claim of `unreact:<its id>` the
+    removal, however many replicas race.
+    """
     doc, member = await get_for(runtime, principal, message_id)
     if doc.get("deleted_at") is not None:
         raise Problem(409, "the message was deleted", slug="message-deleted")
     if add and member.archived:
         raise Problem(409, "the channel is archived", slug="channel-archived")
-    pair = {"emoji": emoji, "user_id": principal.user_id}
-    change = {"$addToSet": {"reactions": pair}} if add else {"$pull": {"reactions": pair}}
-    messages = store.db(runtime)[store.MESSAGES]
-    result = await messages.update_one({"_id": message_id, "deleted_at": None}, change)
-    await keep_deleted(runtime, message_id)
-    updated: dict[str, Any] = await messages.find_one({"_id": message_id})
-    if result.modified_count:
+    reactions = store.db(runtime)[store.REACTIONS]
+    slot = store.reaction_slot(message_id, emoji, principal.user_id)
+    if add:
+        reaction_id = new_id()
+        changed = await claim(
+            reactions,
+            reaction_id,
+            slot=slot,
+            message_id=message_id,
+            emoji=emoji,
+            user_id=principal.user_id,
+            at=utcnow(),
+        )
+    else:
+        held = await reactions.find_one({"slot": slot}, {"_id": 1})
+        reaction_id = held["_id"] if held is not None else ""
+        changed = held is not None and await claim(
+            store.db(runtime)[store.CLAIMS], store.UNREACT + reaction_id, at=utcnow()
+        )
+        if held is not None:
+            # Every remover finishes the delete: the claimant may have died after its claim.
+            await reactions.delete_one({"_id": reaction_id})
+    current: dict[str, Any] = await store.db(runtime)[store.MESSAGES].find_one({"_id": message_id})
+    if current.get("deleted_at") is not None or current.get("expired"):
+        # Deleted or expired meanwhile: its reactions are gone with it, this one too.
+        if add and changed:
+            await reactions.delete_one({"_id": reaction_id})
+        raise Problem(409, "the message was deleted", slug="message-deleted")
+    if changed:
+        shown = await store.reactions_of(runtime, [message_id])
         await runtime.emit(
             "message.reaction.added" if add else "message.reaction.removed",
-            key=doc["channel_id"],
-            data={**store.event_data(updated, principal.user_id), "emoji": emoji},
+            key=current["channel_id"],
+            data={
+                **store.event_data(current, principal.user_id, shown.get(message_id, {})),
+                "emoji": emoji,
+            },
             tenant=principal.tenant,
+            event_id=f"{reaction_id}.{'added' if add else 'removed'}",
         )
-    return updated
+    return current
 
 
 async def forward(

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep
 from quckchat.core.errors import not_found, problem_docs
+from quckchat.core.runtime import Runtime
 from quckchat.message import logic, receipts, store, timers
 from quckchat.message.schemas import (
     EMOJI_PATTERN,
@@ -49,8 +50,10 @@ def _problems(*codes: int) -> dict[int | str, Any]:
     return problem_docs(*codes, described=PROBLEMS)
 
 
-def _public(doc: dict[str, Any]) -> MessagePublic:
-    return MessagePublic.model_validate(store.public(doc))
+async def _public(runtime: Runtime, doc: dict[str, Any]) -> MessagePublic:
+    """A stored message as the API shows it, with its reactions."""
+    (shown,) = await store.shown(runtime, [doc])
+    return MessagePublic.model_validate(shown)
 
 
 def _scheduled(doc: dict[str, Any]) -> ScheduledPublic:
@@ -86,9 +89,10 @@ async def send(
         quote_id=body.quote_id,
     )
     doc, created = await logic.post(runtime, user, draft)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return _public(doc)
+    if created:
+        return MessagePublic.model_validate(store.public(doc, {}))  # new: no reactions yet
+    response.status_code = status.HTTP_200_OK
+    return await _public(runtime, doc)
 
 
 @router.get("/", response_model=MessagePage, responses=_problems(404))
@@ -159,7 +163,7 @@ async def get_message(
     message_id: MessageId, runtime: RuntimeDep, user: CurrentUser
 ) -> MessagePublic:
     doc, _ = await logic.get_for(runtime, user, message_id)
-    return _public(doc)
+    return await _public(runtime, doc)
 
 
 @router.patch("/{message_id}", response_model=MessagePublic, responses=_problems(403, 404, 409))
@@ -167,7 +171,7 @@ async def edit(
     message_id: MessageId, body: MessageUpdate, runtime: RuntimeDep, user: CurrentUser
 ) -> MessagePublic:
     """Change the text (sender only); the previous text is kept in the message's history."""
-    return _public(await logic.edit(runtime, user, message_id, body.text))
+    return await _public(runtime, await logic.edit(runtime, user, message_id, body.text))
 
 
 @router.delete(
@@ -191,7 +195,7 @@ async def delete(
 async def add_reaction(
     message_id: MessageId, emoji: EmojiPath, runtime: RuntimeDep, user: CurrentUser
 ) -> MessagePublic:
-    return _public(await logic.react(runtime, user, message_id, emoji, add=True))
+    return await _public(runtime, await logic.react(runtime, user, message_id, emoji, add=True))
 
 
 @router.delete(
@@ -200,7 +204,7 @@ async def add_reaction(
 async def remove_reaction(
     message_id: MessageId, emoji: EmojiPath, runtime: RuntimeDep, user: CurrentUser
 ) -> MessagePublic:
-    return _public(await logic.react(runtime, user, message_id, emoji, add=False))
+    return await _public(runtime, await logic.react(runtime, user, message_id, emoji, add=False))
 
 
 @router.post(
@@ -213,7 +217,7 @@ async def forward(
     message_id: MessageId, body: Forward, runtime: RuntimeDep, user: CurrentUser
 ) -> MessagePublic:
     doc, _ = await logic.forward(runtime, user, message_id, body.channel_id, body.text)
-    return _public(doc)
+    return await _public(runtime, doc)
 
 
 @router.get(
@@ -242,7 +246,8 @@ async def internal_scan(
     """Every live message of a workspace in id order, a batch at a time (search reindexes)."""
     docs = await store.scan(runtime, workspace_id, after_id, limit)
     next_after = docs[-1]["_id"] if len(docs) == limit else None
-    return MessageBatch(items=[_public(d) for d in docs], next_after_id=next_after)
+    items = [MessagePublic.model_validate(shown) for shown in await store.shown(runtime, docs)]
+    return MessageBatch(items=items, next_after_id=next_after)
 
 
 @internal.get("/{message_id}", response_model=MessagePublic)
@@ -255,4 +260,4 @@ async def internal_get(
     )
     if doc is None:
         raise not_found("message")
-    return _public(doc)
+    return await _public(runtime, doc)

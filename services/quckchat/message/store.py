@@ -4,7 +4,9 @@ No transactions (FerretDB has none, and applies an update as read-then-write wit
 isolation): what must happen once is decided by an insert under a unique key. A send's
 idempotency record is keyed by sender, channel and client id; a message by its id and by
 (channel, seq), so a seq is taken by the insert that stores the message; who announces a
-delete, posts a scheduled message or expires a message by an insert into `claims`.
+delete, posts a scheduled message, expires a message or removes a reaction by an insert into
+`claims`. A reaction is stored anew, under a fresh id, each time it is added (unique by message,
+emoji and user); a receipt is a document per (channel, user, seq), the highest one the pointer.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ SENDS = "sends"
 READS = "reads"
 DELIVERIES = "deliveries"
 SCHEDULED = "scheduled"
+REACTIONS = "reactions"
+# The claim that removes a reaction: `unreact:<its id>`, one per time it was added.
+UNREACT = "unreact:"
 
 # A sender that loses this many races for a seq in a row is told to send again.
 SEQ_ATTEMPTS = 100
@@ -48,8 +53,16 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await database[MESSAGES].create_index([("expires_at", ASCENDING)])
     await database[MESSAGES].create_index([("published", ASCENDING), ("created_at", ASCENDING)])
     await database[MESSAGES].create_index([("workspace_id", ASCENDING), ("_id", ASCENDING)])
-    await database[READS].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
-    await database[DELIVERIES].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
+    for receipts in (READS, DELIVERIES):
+        await database[receipts].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
+        await database[receipts].create_index(
+            [("channel_id", ASCENDING), ("user_id", ASCENDING), ("seq", DESCENDING)]
+        )
+    # Not the `_id`: FerretDB deletes by `_id` after reading, so a removal of one incarnation
+    # would take a newer one stored under the same `_id`.
+    await database[REACTIONS].create_index([("slot", ASCENDING)], unique=True)
+    await database[REACTIONS].create_index([("message_id", ASCENDING), ("at", ASCENDING)])
+    await database[CLAIMS].create_index([("at", ASCENDING)])
     await database[SCHEDULED].create_index([("status", ASCENDING), ("due_at", ASCENDING)])
     await database[SCHEDULED].create_index([("sender_id", ASCENDING), ("due_at", ASCENDING)])
 
@@ -98,16 +111,35 @@ async def taken(runtime: Runtime, subject: str) -> dict[str, Any] | None:
     return found
 
 
-def reactions_view(pairs: list[dict[str, str]]) -> dict[str, list[str]]:
-    """Stored (emoji, user) pairs as {emoji: [users]} in the order they were added."""
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for pair in pairs:
-        grouped[pair["emoji"]].append(pair["user_id"])
-    return dict(grouped)
+def reaction_slot(message_id: str, emoji: str, user_id: str) -> str:
+    """What holds one reaction at a time: `|` is in neither an id nor an emoji, so slots of
+    different reactions never collide."""
+    return f"{message_id}|{emoji}|{user_id}"
 
 
-def public(doc: dict[str, Any]) -> dict[str, Any]:
-    """A stored message as MessagePublic's fields (what every member may see)."""
+async def reactions_of(runtime: Runtime, message_ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    """The reactions of these messages (one query), each as {emoji: [users]} in the order they
+    were added; a message without any is left out."""
+    if not message_ids:
+        return {}
+    cursor = db(runtime)[REACTIONS].find({"message_id": {"$in": message_ids}})
+    rows = await cursor.sort([("at", ASCENDING), ("_id", ASCENDING)]).to_list(None)
+    grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        grouped[row["message_id"]][row["emoji"]].append(row["user_id"])
+    return {message_id: dict(emojis) for message_id, emojis in grouped.items()}
+
+
+async def shown(runtime: Runtime, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored messages as MessagePublic's fields, with their reactions read in one query."""
+    live = [doc["_id"] for doc in docs if doc.get("deleted_at") is None]
+    reactions = await reactions_of(runtime, live)
+    return [public(doc, reactions.get(doc["_id"], {})) for doc in docs]
+
+
+def public(doc: dict[str, Any], reactions: dict[str, list[str]]) -> dict[str, Any]:
+    """A stored message with its reactions as MessagePublic's fields (what every member may
+    see)."""
     deleted = doc.get("deleted_at") is not None
     return {
         "id": doc["_id"],
@@ -124,7 +156,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         "quote": None if deleted else doc.get("quote"),
         "forwarded": None if deleted else doc.get("forwarded"),
         "attachments": [] if deleted else doc.get("attachments", []),
-        "reactions": {} if deleted else reactions_view(doc.get("reactions", [])),
+        "reactions": {} if deleted else reactions,
         "edited_at": doc.get("edited_at"),
         "deleted": deleted,
         "created_at": doc["created_at"],
@@ -132,9 +164,9 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def event_data(doc: dict[str, Any], actor: str) -> dict[str, Any]:
+def event_data(doc: dict[str, Any], actor: str, reactions: dict[str, list[str]]) -> dict[str, Any]:
     """What a message event carries: the public message, JSON-ready, and who acted."""
-    body = public(doc)
+    body = public(doc, reactions)
     for name, value in list(body.items()):
         if isinstance(value, datetime):
             body[name] = value.isoformat()

@@ -10,12 +10,17 @@ Each replica runs every timer; which one acts on an item is decided by a claim
   tombstone that keeps the seq (so it is never given to another message).
 - The outbox: messages whose `message.created` could not be published are claimed and
   published again under the same event id.
+- The claims' sweep, every few minutes: a claim long past its lease is removed once the work it
+  guarded is recorded where it was done (a job's status, a message's flags, a reaction gone), so
+  nothing looks at it again and its removal cannot make that work happen twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import re
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -37,6 +42,10 @@ CLAIM_LEASE = timedelta(seconds=60)  # a claim older than this was lost with its
 OUTBOX_GRACE = timedelta(seconds=5)  # let the request publish first
 OUTBOX_LEASE = timedelta(seconds=30)  # then retry a publish that did not go out
 BATCH = 200
+# Far beyond any lease: no holder of a claim this old is still at work.
+CLAIM_RETENTION = timedelta(days=1)
+SWEEP_SECONDS = 600.0
+SWEEP_PAGES = 10  # per run, so a backlog never holds up the other timers for long
 
 
 async def schedule(runtime: Runtime, principal: Principal, body: ScheduledCreate) -> dict[str, Any]:
@@ -137,7 +146,6 @@ TOMBSTONE: dict[str, Any] = {
     "quote": None,
     "forwarded": None,
     "attachments": [],
-    "reactions": [],
     "history": [],
 }
 
@@ -169,6 +177,7 @@ async def expire_due(runtime: Runtime) -> int:
             event_id=f"{doc['_id']}.expired",
         )
         await messages.update_one({"_id": doc["_id"]}, {"$set": TOMBSTONE})
+        await store.db(runtime)[store.REACTIONS].delete_many({"message_id": doc["_id"]})
         if doc.get("parent_id"):
             await recount_replies(runtime, doc["parent_id"])
     return handled
@@ -186,12 +195,117 @@ async def republish(runtime: Runtime) -> int:
     return handled
 
 
+# The subjects `store.take` claims (each key ends in `#<attempt>`), and what each guards.
+TAKEN = re.compile(
+    r"^(?:scheduled\.(?P<job>.+)"
+    r"|(?P<message>.+)\.(?:(?P<kind>outbox|expired|deleted)|edited\.(?P<edit>\d+)))#\d+$"
+)
+FINISHED_JOBS = ("sent", "failed", "cancelled")
+# What of each guarding record the sweep reads.
+RECORD_FIELDS = {
+    store.SCHEDULED: {"status": 1},
+    store.MESSAGES: {"published": 1, "expired": 1, "deleted_at": 1, "history": 1},
+    store.REACTIONS: {"_id": 1},
+}
+
+
+def _guarded_by(claim: dict[str, Any]) -> tuple[str, str] | None:
+    """The collection and id of the record that shows whether a claim's work is done; None
+    for a claim this sweep does not know, which it keeps (what it guards may still happen)."""
+    key: str = claim["_id"]
+    if key.startswith(store.UNREACT):
+        return store.REACTIONS, key.removeprefix(store.UNREACT)
+    match = TAKEN.match(key)
+    if match is None:
+        return None
+    if match["job"] is not None:
+        return store.SCHEDULED, match["job"]
+    return store.MESSAGES, match["message"]
+
+
+def _done(claim: dict[str, Any], record: dict[str, Any] | None) -> bool:
+    """Whether the record shows the claimed work done, so nothing will take the claim again."""
+    key: str = claim["_id"]
+    if key.startswith(store.UNREACT):
+        # Removed: no remover can read its id again (a new add gets a new id).
+        return record is None
+    if record is None:
+        return True  # jobs and messages are never removed: nothing could act on it again
+    match = TAKEN.match(key)
+    assert match is not None
+    if match["job"] is not None:
+        return record["status"] in FINISHED_JOBS
+    deleted = record.get("deleted_at") is not None
+    if match["kind"] == "outbox":
+        return bool(record.get("published"))
+    if match["kind"] == "expired":
+        return bool(record.get("expired"))
+    if match["kind"] == "deleted":
+        # Past its retention no write races the delete, so `keep_deleted` needs it no more.
+        return deleted
+    # An edit is in the history, or the message is deleted (and never edited again).
+    return deleted or len(record.get("history", [])) >= int(match["edit"])
+
+
+async def _settled(runtime: Runtime, claims: list[dict[str, Any]]) -> list[str]:
+    """The ids of the claims whose work is done, reading each kind of record in one query."""
+    wanted: dict[str, set[str]] = {}
+    for claim in claims:
+        guarded = _guarded_by(claim)
+        if guarded is not None:
+            wanted.setdefault(guarded[0], set()).add(guarded[1])
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, ids in wanted.items():
+        query = {"_id": {"$in": sorted(ids)}}
+        for row in await store.db(runtime)[name].find(query, RECORD_FIELDS[name]).to_list(None):
+            records[name, row["_id"]] = row
+    return [
+        claim["_id"]
+        for claim in claims
+        if (guarded := _guarded_by(claim)) is not None and _done(claim, records.get(guarded))
+    ]
+
+
+async def sweep_claims(
+    runtime: Runtime, *, after: str | None = None, now: datetime | None = None
+) -> tuple[int, str | None]:
+    """Remove the claims past CLAIM_RETENTION whose work is recorded elsewhere, up to
+    SWEEP_PAGES batches in claim id order after `after`; how many it removed, and the id to
+    go on from (None once it reached the end)."""
+    claims = store.db(runtime)[store.CLAIMS]
+    cutoff = (now or utcnow()) - CLAIM_RETENTION
+    removed = 0
+    for _ in range(SWEEP_PAGES):
+        query: dict[str, Any] = {"at": {"$lt": cutoff}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        page = await claims.find(query).sort("_id", ASCENDING).limit(BATCH).to_list(None)
+        settled = await _settled(runtime, page)
+        if settled:
+            result = await claims.delete_many({"_id": {"$in": settled}, "at": {"$lt": cutoff}})
+            removed += result.deleted_count
+        if len(page) < BATCH:
+            return removed, None
+        after = page[-1]["_id"]
+    return removed, after
+
+
 async def run(runtime: Runtime) -> None:
-    """The service's background loop: every tick, each timer in turn; an error waits a tick."""
+    """The service's background loop: every tick, each timer in turn; an error waits a tick.
+    Every SWEEP_SECONDS (and each tick while a sweep has more to do), the claims' sweep."""
+    sweep_at = time.monotonic()
+    resume: str | None = None
     while True:
         for timer in (post_due, expire_due, republish):
             try:
                 await timer(runtime)
             except Exception:  # a store hiccup must not end the loop; the next tick retries
                 log.exception("message timer %s failed", timer.__name__)
+        if time.monotonic() >= sweep_at:
+            try:
+                _, resume = await sweep_claims(runtime, after=resume)
+            except Exception:  # as above: the next sweep starts over
+                log.exception("message timer sweep_claims failed")
+                resume = None
+            sweep_at = time.monotonic() + (TICK_SECONDS if resume else SWEEP_SECONDS)
         await asyncio.sleep(TICK_SECONDS)
