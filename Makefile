@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/mypy services/quckchat operator/quckchat_operator
 
 bench: $(STAMP)
-	@hack/testbed up redis postgres elasticsearch kube || true
+	@hack/testbed up || true
 	$(BIN)/python -m bench
 
 # QuckChat on a kind cluster, from images built from this tree (needs docker, kind, helm, kubectl).

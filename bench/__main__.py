@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import identity, messaging, operator, search
+from bench import gateway_sends, identity, messaging, operator, search
 
 
 def main() -> None:
     asyncio.run(identity.main())
     asyncio.run(messaging.main())
+    asyncio.run(gateway_sends.main())
     asyncio.run(search.main())
     operator.main()
 

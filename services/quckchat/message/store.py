@@ -11,9 +11,11 @@ emoji and user); a receipt is a document per (channel, user, seq), the highest o
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections import OrderedDict, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
+from weakref import WeakValueDictionary
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
@@ -35,6 +37,7 @@ UNREACT = "unreact:"
 
 # A sender that loses this many races for a seq in a row is told to send again.
 SEQ_ATTEMPTS = 100
+SEQS_KEY = "message.seqs"
 
 
 def db(runtime: Runtime) -> Any:
@@ -67,6 +70,36 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await database[SCHEDULED].create_index([("sender_id", ASCENDING), ("due_at", ASCENDING)])
 
 
+class _Seqs:
+    """This replica's last stored seq per channel, and one lock per channel: its own sends to a
+    channel take seqs one at a time from there, with no query for the newest and no race among
+    them; only another replica can take the seq one tries, and then the newest is read again."""
+
+    KEPT = 50_000  # channels remembered; the least recently sent to is forgotten first
+
+    def __init__(self) -> None:
+        self.last: OrderedDict[str, int] = OrderedDict()
+        self.locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    def lock(self, channel_id: str) -> asyncio.Lock:
+        found = self.locks.get(channel_id)
+        if found is None:
+            found = self.locks[channel_id] = asyncio.Lock()
+        return found
+
+    def remember(self, channel_id: str, seq: int) -> None:
+        self.last[channel_id] = seq
+        self.last.move_to_end(channel_id)
+        if len(self.last) > self.KEPT:
+            self.last.popitem(last=False)
+
+
+async def _newest(messages: Any, channel_id: str) -> int:
+    cursor = messages.find({"channel_id": channel_id}, {"seq": 1})
+    newest = await cursor.sort("seq", DESCENDING).limit(1).to_list(None)
+    return int(newest[0]["seq"]) if newest else 0
+
+
 async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
     """Store a new message as its channel's next seq (set in `doc`); False when a message with
     its id is already stored (a concurrent retry of the same send stored it first).
@@ -75,17 +108,21 @@ async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
     (channel_id, seq) index makes seqs gapless and increasing in the order messages are stored.
     """
     messages = db(runtime)[MESSAGES]
-    for _ in range(SEQ_ATTEMPTS):
-        cursor = messages.find({"channel_id": doc["channel_id"]}, {"seq": 1})
-        newest = await cursor.sort("seq", DESCENDING).limit(1).to_list(None)
-        doc["seq"] = int(newest[0]["seq"]) + 1 if newest else 1
-        try:
-            await messages.insert_one(doc)
-        except DuplicateKeyError:
-            if await messages.find_one({"_id": doc["_id"]}, {"_id": 1}) is not None:
-                return False
-            continue  # another send took this seq: take the next one
-        return True
+    channel_id = doc["channel_id"]
+    seqs: _Seqs = runtime.state.setdefault(SEQS_KEY, _Seqs())
+    lock = seqs.lock(channel_id)
+    async with lock:
+        for _ in range(SEQ_ATTEMPTS):
+            last = seqs.last.pop(channel_id, None)
+            doc["seq"] = (last if last is not None else await _newest(messages, channel_id)) + 1
+            try:
+                await messages.insert_one(doc)
+            except DuplicateKeyError:
+                if await messages.find_one({"_id": doc["_id"]}, {"_id": 1}) is not None:
+                    return False
+                continue  # another replica's send took this seq: read the newest again
+            seqs.remember(channel_id, doc["seq"])
+            return True
     raise Problem(503, "the channel is busy; send the message again", slug="channel-busy")
 
 
