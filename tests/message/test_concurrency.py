@@ -160,9 +160,9 @@ async def test_concurrent_expiry_sweeps_announce_once(pair: Pair) -> None:
     message = await send_through(pair, 0, "short-lived")
     runtime = pair.chat.org.runtime("message")
     messages = store.db(runtime)[store.MESSAGES]
-    await messages.update_one(
-        {"_id": message["id"]}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}}
-    )
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await messages.update_one({"_id": message["id"]}, {"$set": {"expires_at": past}})
+    await store.will_expire(runtime, message["id"], past)
     expired = await asyncio.gather(*(timers.expire_due(r) for _, r in pair.replicas * 3))
     assert sum(expired) <= 1  # the replicas' own timers may have taken it first
     seen = await collect(pair.chat, "message.expired", {message["id"]})

@@ -263,6 +263,32 @@ async def test_a_disappearing_message_is_removed_and_announced(chat: Chat) -> No
     assert_problem(await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.alice)), 404)
 
 
+async def test_the_expiry_list_is_what_the_timer_reads(chat: Chat) -> None:
+    """Disappearing messages are found through `expiring`: one listed but never stored is
+    dropped after a grace, and ones stored before the list existed are listed at startup."""
+    runtime = chat.org.runtime("message")
+    database = store.db(runtime)
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await store.will_expire(runtime, "never-stored", past)
+    await timers.expire_due(runtime)
+    assert await database[store.EXPIRING].find_one({"_id": "never-stored"}) is not None
+    await database[store.EXPIRING].update_one(
+        {"_id": "never-stored"}, {"$set": {"at": past - timers.UNSTORED_GRACE}}
+    )
+    await timers.expire_due(runtime)
+    assert await database[store.EXPIRING].find_one({"_id": "never-stored"}) is None
+
+    older = await chat.send(chat.alice, "from before the list")
+    await database[store.MESSAGES].update_one({"_id": older["id"]}, {"$set": {"expires_at": past}})
+    await database[store.EXPIRING].delete_many({})
+    await store.ensure_indexes(runtime)  # what a replica does when it starts
+    assert await database[store.EXPIRING].find_one({"_id": older["id"]}) is not None
+    await timers.expire_due(runtime)  # or the replica's own timer did already
+    expired = await chat.event("message.expired", message_id=older["id"])
+    assert expired.data["channel_id"] == chat.general
+    assert await database[store.EXPIRING].find_one({"_id": older["id"]}) is None
+
+
 async def test_a_send_survives_a_broker_outage(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = chat.org.runtime("message")
     real = runtime.events.publish

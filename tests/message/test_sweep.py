@@ -47,6 +47,7 @@ async def test_the_sweep_removes_only_old_claims_of_finished_work(
     short = await chat.send(chat.alice, "short")
     past = datetime.now(UTC) - timedelta(seconds=1)
     await database[store.MESSAGES].update_one({"_id": short["id"]}, {"$set": {"expires_at": past}})
+    await store.will_expire(runtime, short["id"], past)
     await timers.expire_due(runtime)  # or the replica's own timer did already
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     scheduled = await chat.messages.post(

@@ -215,6 +215,9 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         "expires_at": now + timedelta(seconds=seconds) if seconds else None,
         "published": False,
     }
+    if doc["expires_at"] is not None:
+        # Listed first: a message stored but not listed would never disappear.
+        await store.will_expire(runtime, message_id, doc["expires_at"])
     if not await store.insert_next(runtime, doc):
         # A concurrent retry of the same client id stored it first.
         return await store.db(runtime)[store.MESSAGES].find_one({"_id": message_id}), False

@@ -12,6 +12,7 @@ emoji and user); a receipt is a document per (channel, user, seq), the highest o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import OrderedDict, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,9 @@ READS = "reads"
 DELIVERIES = "deliveries"
 SCHEDULED = "scheduled"
 REACTIONS = "reactions"
+# One document per disappearing message still to expire: the timer scans these, not every
+# message (FerretDB filters a range in its own process, after reading the whole collection).
+EXPIRING = "expiring"
 # The claim that removes a reaction: `unreact:<its id>`, one per time it was added.
 UNREACT = "unreact:"
 
@@ -47,8 +51,13 @@ def db(runtime: Runtime) -> Any:
 
 
 async def ensure_indexes(runtime: Runtime) -> None:
-    """Create the indexes once at startup (creating an existing index is a no-op)."""
+    """Create the indexes once at startup (creating an existing index is a no-op), and list the
+    disappearing messages stored before `expiring` was kept."""
     database = db(runtime)
+    if await database[EXPIRING].estimated_document_count() == 0:
+        due = {"expires_at": {"$ne": None}, "expired": {"$ne": True}}
+        async for doc in database[MESSAGES].find(due, {"expires_at": 1}):
+            await will_expire(runtime, doc["_id"], doc["expires_at"])
     await database[MESSAGES].create_index(
         [("channel_id", ASCENDING), ("seq", ASCENDING)], unique=True
     )
@@ -66,6 +75,7 @@ async def ensure_indexes(runtime: Runtime) -> None:
     await database[REACTIONS].create_index([("slot", ASCENDING)], unique=True)
     await database[REACTIONS].create_index([("message_id", ASCENDING), ("at", ASCENDING)])
     await database[CLAIMS].create_index([("at", ASCENDING)])
+    await database[EXPIRING].create_index([("expires_at", ASCENDING)])
     await database[SCHEDULED].create_index([("status", ASCENDING), ("due_at", ASCENDING)])
     await database[SCHEDULED].create_index([("sender_id", ASCENDING), ("due_at", ASCENDING)])
 
@@ -124,6 +134,14 @@ async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
             seqs.remember(channel_id, doc["seq"])
             return True
     raise Problem(503, "the channel is busy; send the message again", slug="channel-busy")
+
+
+async def will_expire(runtime: Runtime, message_id: str, expires_at: datetime) -> None:
+    """List the message to expire at `expires_at` (again: no change)."""
+    with contextlib.suppress(DuplicateKeyError):
+        await db(runtime)[EXPIRING].insert_one(
+            {"_id": message_id, "expires_at": expires_at, "at": utcnow()}
+        )
 
 
 async def take(runtime: Runtime, subject: str, lease: timedelta) -> bool:

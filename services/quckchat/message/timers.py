@@ -40,6 +40,7 @@ log = qlog.get("message.timers")
 TICK_SECONDS = 1.0
 CLAIM_LEASE = timedelta(seconds=60)  # a claim older than this was lost with its replica
 OUTBOX_GRACE = timedelta(seconds=5)  # let the request publish first
+UNSTORED_GRACE = timedelta(minutes=1)  # a send lists its expiry, then stores the message
 OUTBOX_LEASE = timedelta(seconds=30)  # then retry a publish that did not go out
 BATCH = 200
 # Far beyond any lease: no holder of a claim this old is still at work.
@@ -154,10 +155,17 @@ async def expire_due(runtime: Runtime) -> int:
     """Announce the disappearing messages whose time is up and empty them; how many this
     replica claimed."""
     messages = store.db(runtime)[store.MESSAGES]
-    query = {"expires_at": {"$ne": None, "$lte": utcnow()}, "expired": {"$ne": True}}
-    due = await messages.find(query).sort("expires_at", ASCENDING).limit(BATCH).to_list(None)
+    expiring = store.db(runtime)[store.EXPIRING]
+    now = utcnow()
+    listed = expiring.find({"expires_at": {"$lte": now}}).sort("expires_at", ASCENDING)
     handled = 0
-    for doc in due:
+    for entry in await listed.limit(BATCH).to_list(None):
+        doc = await messages.find_one({"_id": entry["_id"]})
+        if doc is None or doc.get("expired"):
+            # Expired already, or a send that failed after listing it (give it time to store).
+            if doc is not None or entry["at"] < now - UNSTORED_GRACE:
+                await expiring.delete_one({"_id": entry["_id"]})
+            continue
         # A replica that died after claiming is replaced once the lease runs out; it announces
         # under the same event id.
         if not await store.take(runtime, f"{doc['_id']}.expired", CLAIM_LEASE):
@@ -180,6 +188,7 @@ async def expire_due(runtime: Runtime) -> int:
         await store.db(runtime)[store.REACTIONS].delete_many({"message_id": doc["_id"]})
         if doc.get("parent_id"):
             await recount_replies(runtime, doc["parent_id"])
+        await expiring.delete_one({"_id": doc["_id"]})
     return handled
 
 
