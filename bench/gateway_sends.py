@@ -11,7 +11,8 @@ the gateway, which checks the token and the rate limit, then proxies to the mess
 moved by the `message.created` events the channel service consumes from Kafka, shows they were
 published.
 
-  (d) saturation: a fixed number of sends kept in flight, closed loop: messages/s and latency;
+  (d) saturation: a fixed number of sends kept in flight, closed loop: messages/s, latency,
+      and the CPU each service spent per message (what bounds the rate on 2 cores);
   (e) a fixed offered rate, open loop (the issue's 1,000/s, or less where (d) shows that is
       beyond the machine, which is then said): latency p50/p99.
 
@@ -34,7 +35,7 @@ from pathlib import Path
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from bench.stats import figure, percentile
+from bench.stats import cpu_seconds, figure, percentile
 from quckchat import catalog
 from tests.real_platform import SettingsFor, real_platform_settings, settings_env
 from tests.support import load_testbed_env
@@ -46,9 +47,10 @@ WARM_UP = 50
 
 
 @asynccontextmanager
-async def platform_processes(log_dir: Path) -> AsyncIterator[str]:
+async def platform_processes(log_dir: Path) -> AsyncIterator[tuple[str, dict[str, int]]]:
     """Each implemented service as a process of its own, started in dependency order; the
-    gateway's API address. Their logs are kept in `log_dir` and named when one fails."""
+    gateway's API address and each service's pid. Their logs are kept in `log_dir` and named
+    when one fails."""
     async with real_platform_settings(
         log_dir,
         label="bench",
@@ -58,16 +60,17 @@ async def platform_processes(log_dir: Path) -> AsyncIterator[str]:
         rate_limit_per_ip=10_000_000,
         rate_limit_per_user=10_000_000,
     ) as settings_for:
-        procs: list[Process] = []
+        procs: dict[str, Process] = {}
         try:
             for spec in catalog.startup_order(catalog.implemented()):
-                procs.append(await _start(spec, settings_for, log_dir))
+                procs[spec.name] = await _start(spec, settings_for, log_dir)
             gateway = settings_for(catalog.get("backend-gateway"))
-            yield gateway.service_url("backend-gateway") + "/api/v1"
+            pids = {name: proc.pid for name, proc in procs.items()}
+            yield gateway.service_url("backend-gateway") + "/api/v1", pids
         finally:
-            for proc in procs:
+            for proc in procs.values():
                 proc.terminate()
-            for proc in procs:
+            for proc in procs.values():
                 try:
                     await asyncio.wait_for(proc.wait(), 30)
                 except TimeoutError:
@@ -153,6 +156,14 @@ class Sender:
             await asyncio.sleep(0.5)
 
 
+def cpu_per_send(pids: dict[str, int], before: dict[str, float], stored: int) -> None:
+    """Where the machine's time went: each service's CPU per stored message (the busiest)."""
+    used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    figure("(d) CPU per stored message, all services", sum(used.values()) / stored * 1000, "ms")
+    for name, seconds in sorted(used.items(), key=lambda item: -item[1])[:6]:
+        figure(f"(d)   {name}", seconds / stored * 1000, "ms")
+
+
 def _report(part: str, heading: str, results: list[tuple[float, bool]], elapsed: float) -> int:
     """Print a part's figures; how many of its sends were stored."""
     stored = sum(ok for _, ok in results)
@@ -200,12 +211,14 @@ async def main(
     load_testbed_env()
     with tempfile.TemporaryDirectory() as tmp:
         async with (
-            platform_processes(Path(tmp)) as api,
+            platform_processes(Path(tmp)) as (api, pids),
             httpx.AsyncClient(timeout=30, transport=AiohttpTransport()) as client,
         ):
             sender = Sender(client, api)
             await sender.sign_up(channels)
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             stored, reached = await saturation(sender, sends, in_flight)
+            cpu_per_send(pids, cpu_before, stored)
             if reached < rate:
                 print(f"(e) {rate:.0f}/s is beyond what (d) reached; offering 70% of it instead")
                 rate = round(reached * 0.7)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import time
@@ -43,3 +44,10 @@ def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     match = re.search(r"VmRSS:\s+(\d+) kB", status)
     return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far, from /proc."""
+    # The command name (field 2) may hold spaces, so count fields after its closing bracket.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
