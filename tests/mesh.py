@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
+from quckchat.runner import WEBSOCKET_OPTIONS
 from tests.support import TestKeys, running_app
 
 # The settings of one service; `base` holds what every service of the mesh shares.
@@ -86,7 +87,14 @@ async def running_services(
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[int]:
     """Serve an app whose lifespan already ran on a real local port (for WebSocket clients)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="off",
+        log_level="warning",
+        **WEBSOCKET_OPTIONS,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

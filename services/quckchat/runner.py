@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -20,6 +21,9 @@ from quckchat.core.app import create_app
 from quckchat.core.settings import Settings
 
 STARTUP_TIMEOUT_SECONDS = 30.0
+# Realtime frames are ~150-byte JSON: per-connection deflate saved little and cost a sixth of
+# the replica's CPU and ~256 KB of compressor state per connection (bench/messaging.py).
+WEBSOCKET_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
 
 
 class _SharedLoopServer(uvicorn.Server):
@@ -55,6 +59,7 @@ class ServiceHost:
                 log_config=None,
                 access_log=False,
                 lifespan="on",
+                **WEBSOCKET_OPTIONS,
             )
             server = _SharedLoopServer(config)
             task = asyncio.create_task(server.serve())
@@ -90,6 +95,7 @@ def serve_one(name: str, *, host: str | None, port: int | None) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        **WEBSOCKET_OPTIONS,
     )
     server = _SharedLoopServer(config)
 

@@ -32,8 +32,8 @@ def entry(n: int, type_: str, audience: Audience, **data: object) -> Entry:
     return Entry(f"1000-{n}", type_, audience, payload_of(type_, dict(data), audience.channel_id))
 
 
-def client(user: str, channels: set[str], size: int = 10) -> Client:
-    return Client(user, set(channels), {"w1"}, asyncio.Queue(size))
+def client(user: str, channels: set[str], limit: int = 10) -> Client:
+    return Client(user, set(channels), {"w1"}, limit)
 
 
 def test_dispatch_reaches_members_only_and_follows_membership() -> None:
@@ -48,19 +48,18 @@ def test_dispatch_reaches_members_only_and_follows_membership() -> None:
     left = Audience(channel_id="c1", users=frozenset({"bob"}))
     assert hub.dispatch(entry(4, "channel.member.left", left, user_id="bob")) == 2
     assert hub.dispatch(entry(5, "message.created", Audience(channel_id="c1"))) == 1
-    assert outsider.queue.empty()
+    assert not outsider.frames
     ids = []
-    while not alice.queue.empty():
-        position, text = alice.queue.get_nowait()
-        ids.append(json.loads(text)["id"])
-        assert position is not None
+    for position, message in alice.frames:
+        assert message["type"] == "websocket.send" and position is not None
+        ids.append(json.loads(message["text"])["id"])
     assert ids == ["1000-1", "1000-2", "1000-3", "1000-4", "1000-5"]
-    assert bob.queue.qsize() == 3  # his join, the message after it, his leave
+    assert len(bob.frames) == 3  # his join, the message after it, his leave
 
 
 def test_a_client_that_does_not_read_is_cut_off_not_buffered() -> None:
     hub = Hub()
-    slow = client("slow", {"c1"}, size=3)
+    slow = client("slow", {"c1"}, limit=3)
     hub.add(slow)
     delivered = [
         hub.dispatch(entry(n, "message.created", Audience(channel_id="c1"))) for n in range(5)
@@ -69,3 +68,15 @@ def test_a_client_that_does_not_read_is_cut_off_not_buffered() -> None:
     assert slow.close_code == CLOSE_TOO_SLOW and slow.closed.is_set()
     hub.remove(slow)
     assert len(hub) == 0
+
+
+async def test_a_waiting_sender_wakes_when_a_frame_is_offered() -> None:
+    hub = Hub()
+    alice = client("alice", {"c1"})
+    hub.add(alice)
+    waiting = asyncio.create_task(alice.wait())
+    await asyncio.sleep(0)  # one loop turn: the sender is now parked on an empty queue
+    assert not waiting.done()
+    hub.dispatch(entry(1, "message.created", Audience(channel_id="c1")))
+    await asyncio.wait_for(waiting, 5)
+    assert len(alice.frames) == 1

@@ -20,7 +20,7 @@ from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.realtime.audience import Audience
-from quckchat.realtime.hub import Client, Frame, Hub
+from quckchat.realtime.hub import Client, Frame, Hub, frame
 from quckchat.realtime.stream import Stream, position
 
 log = qlog.get("realtime.connection")
@@ -34,7 +34,7 @@ TYPING_TTL = 5
 
 
 def control(kind: str, **fields: Any) -> Frame:
-    return None, json.dumps({"type": kind, **fields}, separators=(",", ":"))
+    return frame(None, json.dumps({"type": kind, **fields}, separators=(",", ":")))
 
 
 async def _memberships(runtime: Runtime, user_id: str) -> tuple[set[str], set[str]]:
@@ -66,8 +66,8 @@ class Session:
             log.warning("cannot load memberships of %s: %s", principal.user_id, problem.detail)
             await self.websocket.close(CLOSE_UNAVAILABLE, "try again shortly")
             return
-        queue: asyncio.Queue[Frame] = asyncio.Queue(self.runtime.settings.realtime_send_queue)
-        client = Client(principal.user_id, channels, workspaces, queue)
+        limit = self.runtime.settings.realtime_send_queue
+        client = Client(principal.user_id, channels, workspaces, limit)
         self.client = client
         self.hub.add(client)
         try:
@@ -82,7 +82,7 @@ class Session:
             user_id=principal.user_id,
             last_event_id=await self.stream.last_id(),
         )
-        await self.websocket.send_text(hello[1])
+        await self.websocket.send(hello[1])
         if last_event_id:
             await self._replay(client, last_event_id)
         watched = [
@@ -114,14 +114,14 @@ class Session:
         try:
             after = position(last_event_id)
         except ValueError:
-            await self.websocket.send_text(
+            await self.websocket.send(
                 control("error", detail="last_event_id is not an id this server gave")[1]
             )
             return
         first = await self.stream.first_id()
         if first is not None and position(first) > after and after != (0, 0):
             # The log no longer reaches back that far: the client must reload from the API.
-            await self.websocket.send_text(
+            await self.websocket.send(
                 control("resync", detail="too much was missed; reload the channels")[1]
             )
         cursor = last_event_id
@@ -133,13 +133,17 @@ class Session:
             cursor = batch[-1].id
 
     async def _send(self, client: Client) -> None:
+        """Send what is queued, all of it per wake-up: a send only waits on a full socket."""
+        frames, send = client.frames, self.websocket.send
         while True:
-            where, text = await client.queue.get()
-            if where is not None:
-                if where <= self.sent:
-                    continue  # already sent by the replay (or the other way round)
-                self.sent = where
-            await self.websocket.send_text(text)
+            await client.wait()
+            while frames:
+                where, message = frames.popleft()
+                if where is not None:
+                    if where <= self.sent:
+                        continue  # already sent by the replay (or the other way round)
+                    self.sent = where
+                await send(message)
 
     async def _receive(self, client: Client) -> None:
         with contextlib.suppress(WebSocketDisconnect):

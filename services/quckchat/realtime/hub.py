@@ -1,17 +1,19 @@
 """The clients connected to this replica, indexed by channel, workspace and user.
 
-Dispatching an entry costs one lookup per audience part and one queue put per recipient; the
-frame text is built once. A client whose queue is full is cut off (a slow reader must not make
-the replica's memory grow); membership events update the indexes before they are delivered, so
-a member who joins sees the channel's next event and one who left does not.
+Dispatching an entry costs one lookup per audience part and one append per recipient; the
+frame, down to the ASGI message that carries it, is built once and shared by every recipient.
+A client with `limit` frames waiting is cut off (a slow reader must not make the replica's
+memory grow); membership events update the indexes before they are delivered, so a member who
+joins sees the channel's next event and one who left does not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 
@@ -27,33 +29,50 @@ DELIVERIES = Counter("quckchat_realtime_deliveries_total", "Frames queued for cl
 CONNECTIONS = Gauge("quckchat_realtime_connections", "Open WebSocket connections")
 CUT_OFF = Counter("quckchat_realtime_slow_clients_total", "Clients cut off for reading too slowly")
 
-Frame = tuple[tuple[int, int] | None, str]  # (stream position or None for control frames, text)
+# (stream position, or None for a control frame; the ASGI message that sends its text)
+Frame = tuple[tuple[int, int] | None, dict[str, Any]]
+
+
+def frame(where: tuple[int, int] | None, text: str) -> Frame:
+    return where, {"type": "websocket.send", "text": text}
 
 
 @dataclass(eq=False)
 class Client:
-    """One WebSocket connection: who it is, what it may see, and its send queue."""
+    """One WebSocket connection: who it is, what it may see, and the frames it has yet to get."""
 
     user_id: str
     channels: set[str]
     workspaces: set[str]
-    queue: asyncio.Queue[Frame]
+    limit: int
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     close_code: int | None = None
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    frames: deque[Frame] = field(default_factory=deque, init=False)
+    _waiter: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
 
     def offer(self, frame: Frame) -> bool:
-        """Queue a frame; a full queue cuts the client off (False)."""
+        """Queue a frame; `limit` frames already waiting cut the client off (False)."""
         if self.close_code is not None:
             return False
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self.frames) >= self.limit:
             self.close_code = CLOSE_TOO_SLOW
             self.closed.set()
             CUT_OFF.inc()
             return False
+        self.frames.append(frame)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
         return True
+
+    async def wait(self) -> None:
+        """Return once a frame is queued (at once if one is)."""
+        while not self.frames:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
     def sees(self, entry: Entry) -> bool:
         audience = entry.audience
@@ -120,8 +139,10 @@ class Hub:
             recipients.update(self.by_workspace.get(audience.workspace_id, ()))
         for user in audience.users:
             recipients.update(self.by_user.get(user, ()))
-        frame: Frame = (entry.position, entry.frame())
-        delivered = sum(client.offer(frame) for client in recipients)
+        shared = frame(entry.position, entry.frame())
+        delivered = 0
+        for client in recipients:
+            delivered += client.offer(shared)
         if entry.type in LEFT or entry.type in WORKSPACE_LEFT:
             self._follow_membership(entry, joined=False)
         DELIVERIES.inc(delivered)
