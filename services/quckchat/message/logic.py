@@ -35,6 +35,7 @@ CHANNEL_MENTION = re.compile(r"(?<![\w@])@(channel|here|everyone)\b")
 QUOTE_EXCERPT = 280
 # A claim to edit or delete older than this was lost with the replica that held it.
 CHANGE_LEASE = timedelta(seconds=30)
+RECOUNT_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,25 @@ async def update(runtime: Runtime, message_id: str, change: dict[str, Any]) -> N
 
 async def recount_replies(runtime: Runtime, parent_id: str) -> None:
     """Set a parent's reply count and last reply time from its live replies (a count taken
-    after each change converges where concurrent `$inc`s would lose some)."""
+    after each change converges where concurrent `$inc`s would lose some). A count taken before
+    another change can land after that change's own: each writer reads back what is stored and
+    counts again until the two agree, so the last writer leaves the true count."""
     messages = store.db(runtime)[store.MESSAGES]
     live = {"parent_id": parent_id, "deleted_at": None, "expired": {"$ne": True}}
-    count = await messages.count_documents(live)
-    newest = await messages.find(live).sort("seq", DESCENDING).limit(1).to_list(None)
-    last = newest[0]["created_at"] if newest else None
-    await update(runtime, parent_id, {"$set": {"reply_count": count, "last_reply_at": last}})
+
+    async def measure() -> dict[str, Any]:
+        newest = await messages.find(live).sort("seq", DESCENDING).limit(1).to_list(None)
+        last = newest[0]["created_at"] if newest else None
+        return {"reply_count": await messages.count_documents(live), "last_reply_at": last}
+
+    wanted = await measure()
+    for _ in range(RECOUNT_ROUNDS):
+        await update(runtime, parent_id, {"$set": wanted})
+        stored = await messages.find_one({"_id": parent_id}, {"_id": 0, **dict.fromkeys(wanted, 1)})
+        wanted = await measure()
+        if stored == wanted:
+            return
+    log.warning("the reply count of %s kept changing; the next reply sets it again", parent_id)
 
 
 async def publish(runtime: Runtime, doc: dict[str, Any], tenant: str | None) -> None:
