@@ -36,6 +36,8 @@ REACTIONS = "reactions"
 # One document per disappearing message still to expire: the timer scans these, not every
 # message (FerretDB filters a range in its own process, after reading the whole collection).
 EXPIRING = "expiring"
+# The claim that says the messages stored before `expiring` existed have been listed in it.
+EXPIRING_LISTED = "expiring-listed"
 # The claim that removes a reaction: `unreact:<its id>`, one per time it was added.
 UNREACT = "unreact:"
 
@@ -54,10 +56,12 @@ async def ensure_indexes(runtime: Runtime) -> None:
     """Create the indexes once at startup (creating an existing index is a no-op), and list the
     disappearing messages stored before `expiring` was kept."""
     database = db(runtime)
-    if await database[EXPIRING].estimated_document_count() == 0:
+    # Once per database, marked when done: a replica that died midway leaves it to the next.
+    if await database[CLAIMS].find_one({"_id": EXPIRING_LISTED}) is None:
         due = {"expires_at": {"$ne": None}, "expired": {"$ne": True}}
         async for doc in database[MESSAGES].find(due, {"expires_at": 1}):
             await will_expire(runtime, doc["_id"], doc["expires_at"])
+        await claim(database[CLAIMS], EXPIRING_LISTED, at=utcnow())
     await database[MESSAGES].create_index(
         [("channel_id", ASCENDING), ("seq", ASCENDING)], unique=True
     )
