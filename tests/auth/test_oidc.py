@@ -138,18 +138,26 @@ async def test_a_signed_in_user_links_the_identity_to_their_account(auth, provid
 
 
 async def test_verified_email_links_but_unverified_does_not(auth, provider) -> None:
-    client, _ = auth
+    client, runtime = auth
     owner = (
         await client.post(
             "/register", json={"email": "lin@example.com", "password": "a long enough password"}
         )
     ).json()
+    # An email typed at sign-up is only claimed: the token does not vouch for it.
+    claimed = await runtime.tokens.verify(owner["access_token"])
+    assert claimed.verified_email is None and claimed.verified_phone is None
     unverified = await oidc_sign_in(
         client, provider, sub="g-3", email="lin@example.com", verified=False
     )
     assert unverified.json()["user_id"] != owner["user_id"]
     verified = await oidc_sign_in(client, provider, sub="g-4", email="lin@example.com")
     assert verified.json()["user_id"] == owner["user_id"]
+    # The provider vouched for it: from now on the account's tokens carry it.
+    proven = await runtime.tokens.verify(verified.json()["access_token"])
+    assert proven.verified_email == "lin@example.com"
+    me = await client.get("/me", headers={"Authorization": f"Bearer {owner['access_token']}"})
+    assert me.json()["email_verified"] is True
 
 
 async def test_state_nonce_and_pkce_are_enforced(auth, provider) -> None:

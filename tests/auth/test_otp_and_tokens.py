@@ -28,6 +28,8 @@ async def test_otp_sign_up_issues_tokens_the_platform_accepts(auth, outbox) -> N
     principal = await runtime.tokens.verify(tokens["access_token"])
     assert principal.user_id == tokens["user_id"]
     assert principal.tenant == "default"
+    # The phone proven by the code rides in the token: invites to it can be checked.
+    assert principal.verified_phone == PHONE and principal.verified_email is None
     me = await client.get("/me", headers=bearer(tokens))
     assert me.json()["phone"] == PHONE
     # Signing in again with the same phone reaches the same account.

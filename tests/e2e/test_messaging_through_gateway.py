@@ -108,13 +108,23 @@ async def test_messaging_story(platform: Platform) -> None:
             "POST", "/messages", who, json={"channel_id": channel_id, "text": text, **body}
         )
 
+    bobs_phone = phone_number()
     alice = await otp_sign_in(platform, phone_number())
-    bob = await otp_sign_in(platform, phone_number())
+    bob = await otp_sign_in(platform, bobs_phone)
     eve = await otp_sign_in(platform, phone_number())
     workspace = await call(
         "POST", "/workspaces", alice, json={"name": "Acme " + uuid.uuid4().hex[:6]}
     )
-    invite = await call("POST", f"/workspaces/{workspace['id']}/invites", alice, json={})
+    invite = await call(
+        "POST", f"/workspaces/{workspace['id']}/invites", alice, json={"phone": bobs_phone}
+    )
+    # Bob's invite in Eve's hands: refused, and she is no member.
+    stolen = await gw.post("/workspaces/join", json={"token": invite["token"]}, headers=bearer(eve))
+    assert stolen.status_code == 403, stolen.text
+    assert stolen.headers["content-type"].startswith("application/problem+json")
+    assert stolen.json()["type"].endswith("/invite-not-for-you")
+    peek = await gw.get(f"/workspaces/{workspace['id']}", headers=bearer(eve))
+    assert peek.status_code == 404, peek.text
     await call("POST", "/workspaces/join", bob, json={"token": invite["token"]})
     await call("POST", "/workspaces", eve, json={"name": "Elsewhere " + uuid.uuid4().hex[:6]})
 

@@ -117,7 +117,7 @@ class Chat:
             "POST",
             f"/{self.workspace_id}/invites",
             self.owner,
-            json={"role": "member"},
+            json={"kind": "link", "max_uses": 1},
         )
         await self.call("workspace", "POST", "/join", user, json={"token": invite["token"]})
         if role != "member":

@@ -60,8 +60,8 @@ class Org:
     def runtime(self, name: str) -> Runtime:
         return self.mesh.runtime(name)
 
-    def auth(self, user: str, tenant: str = "default") -> dict[str, str]:
-        return self.keys.header(user, tenant=tenant)
+    def auth(self, user: str, tenant: str = "default", **claims: Any) -> dict[str, str]:
+        return self.keys.header(user, tenant=tenant, **claims)
 
     def events(self, *types: str) -> list[Event]:
         """Every event published so far (kept across calls), only of `types` when given."""
@@ -107,6 +107,9 @@ class Org:
         assert response.status_code == 200, response.text
 
     async def invite(self, workspace_id: str, by: str, **body: Any) -> dict[str, Any]:
+        """An invite; without an address, a link for one person unless `max_uses` says more."""
+        if "email" not in body and "phone" not in body:
+            body = {"kind": "link", "max_uses": 1, **body}
         response = await self.workspace.post(
             f"/{workspace_id}/invites", json=body, headers=self.auth(by)
         )

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from quckchat.auth.models import Account
 from tests.conftest import SQL_BACKENDS
 from tests.support import TestKeys
 from tests.workspace.harness import INTERNAL, SERVICES, Org, assert_problem, new_user, running_org
@@ -106,6 +108,7 @@ async def test_provisioning_is_idempotent_by_slug(org: Org) -> None:
 
 async def test_an_owner_without_an_account_gets_a_link_that_makes_them_owner(org: Org) -> None:
     body = provision_body({"email": f"{uuid.uuid4().hex[:8]}@example.com"})
+    verified = {"email": body["owner"]["email"], "email_verified": True}
     first = await provision(org, body)
     ws, link = first["workspace"], first["owner_invite"]
     assert ws["owner_ids"] == [] and ws["member_count"] == 0
@@ -114,15 +117,19 @@ async def test_an_owner_without_an_account_gets_a_link_that_makes_them_owner(org
     retry = await provision(org, body, status=200)
     owner = new_user()
     stale = await org.workspace.post(
-        "/join", json={"token": link["token"]}, headers=org.auth(owner, "acme")
+        "/join", json={"token": link["token"]}, headers=org.auth(owner, "acme", **verified)
     )
     assert_problem(stale, 404)
     response = await org.workspace.post(
-        "/join", json={"token": retry["owner_invite"]["token"]}, headers=org.auth(owner, "acme")
+        "/join",
+        json={"token": retry["owner_invite"]["token"]},
+        headers=org.auth(owner, "acme", **verified),
     )
     assert response.status_code == 201 and response.json()["role"] == "owner"
     retried = await org.workspace.post(
-        "/join", json={"token": retry["owner_invite"]["token"]}, headers=org.auth(owner, "acme")
+        "/join",
+        json={"token": retry["owner_invite"]["token"]},
+        headers=org.auth(owner, "acme", **verified),
     )
     assert retried.status_code == 200 and retried.json()["role"] == "owner"
     assert set(await org.channels(ws["id"], owner)) == {"general", "random"}
@@ -130,13 +137,38 @@ async def test_an_owner_without_an_account_gets_a_link_that_makes_them_owner(org
     assert settled["owner_invite"] is None and settled["workspace"]["owner_ids"] == [owner]
 
 
-async def test_an_owner_with_an_account_is_found_by_email(org: Org) -> None:
+async def test_an_owner_link_refuses_anyone_but_the_owner(org: Org) -> None:
+    body = provision_body({"phone": "+15557770001"})
+    link = (await provision(org, body))["owner_invite"]
+    assert link["kind"] == "phone"
+    mallory = {"phone_number": "+15557770002", "phone_number_verified": True}
+    refused = await org.workspace.post(
+        "/join", json={"token": link["token"]}, headers=org.auth(new_user(), "acme", **mallory)
+    )
+    assert_problem(refused, 403, "invite-not-for-you")
+    owner = {"phone_number": "+15557770001", "phone_number_verified": True}
+    joined = await org.workspace.post(
+        "/join", json={"token": link["token"]}, headers=org.auth(new_user(), "acme", **owner)
+    )
+    assert joined.status_code == 201 and joined.json()["role"] == "owner"
+
+
+async def test_an_owner_is_found_by_a_verified_email_only(org: Org) -> None:
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     response = await org.mesh.client("auth").post(
         "/register", json={"email": email, "password": "correct horse battery"}
     )
     assert response.status_code == 201, response.text
     user_id = response.json()["user_id"]
+    # Typed at sign-up, never proven: whoever registered it is not handed the workspace.
+    claimed = await provision(org, provision_body({"email": email}))
+    assert claimed["workspace"]["owner_ids"] == [] and claimed["owner_invite"]["kind"] == "email"
+    db = org.runtime("auth").db
+    assert db is not None
+    async with db.session() as session:
+        await session.execute(
+            update(Account).where(Account.id == user_id).values(email_verified=True)
+        )
     result = await provision(org, provision_body({"email": email.upper()}))
     assert result["owner_invite"] is None and result["workspace"]["owner_ids"] == [user_id]
 
@@ -170,7 +202,9 @@ async def test_get_patch_export_and_delete_by_slug(org: Org) -> None:
     assert patched["settings"] == {"retention_days": None, "guests_allowed": True}
     assert patched["quotas"]["max_storage_bytes"] == body["quotas"]["max_storage_bytes"]
     invite = await org.workspace.post(
-        f"/{ws['id']}/invites", json={}, headers=org.auth(owner, "acme")
+        f"/{ws['id']}/invites",
+        json={"kind": "link", "max_uses": 1},
+        headers=org.auth(owner, "acme"),
     )
     joined = await org.workspace.post(
         "/join", json={"token": invite.json()["token"]}, headers=org.auth(bob, "acme")

@@ -10,7 +10,7 @@ from tests.workspace.harness import INTERNAL, Org, assert_problem, new_user
 async def test_the_last_seat_goes_to_one_of_two_joiners(org: Org) -> None:
     owner, ann, bob = new_user(), new_user(), new_user()
     ws = await org.create_workspace(owner)
-    link = await org.invite(ws["id"], owner, max_uses=None)
+    link = await org.invite(ws["id"], owner, max_uses=100)
     await org.workspace.patch(
         f"/internal/workspaces/by-slug/{ws['slug']}",
         json={"quotas": {"max_members": 2}},

@@ -129,6 +129,9 @@ async def by_external(
         db.add(account)
         await db.flush()
         await _registered(runtime, account, user.provider)
+    if user.email_verified and user.email and account.email == user.email.lower():
+        # The provider vouches for the address this account claims: invites to it now apply.
+        account.email_verified = True
     db.add(
         ExternalIdentity(
             account_id=account.id, provider=user.provider, subject=user.subject, email=user.email

@@ -19,6 +19,7 @@ def _public(account: Account) -> AccountPublic:
         id=account.id,
         phone=account.phone,
         email=account.email,
+        email_verified=account.email_verified,
         status="suspended" if account.status == "suspended" else "active",
         created_at=account.created_at,
         totp_enabled=account.totp_enabled,

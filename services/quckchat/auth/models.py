@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core.sql import IdColumn, UTCDateTime, new_id, new_metadata, utcnow
@@ -22,6 +32,8 @@ class Account(Base):
     id: Mapped[str] = mapped_column(IdColumn(), primary_key=True, default=new_id)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    # Set when a provider vouched for the email; a password sign-up's email is only claimed.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="active")
     suspended_reason: Mapped[str | None] = mapped_column(String(500))

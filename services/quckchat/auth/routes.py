@@ -200,6 +200,7 @@ async def me(user: CurrentUser, db: SessionDep) -> Me:
         id=account.id,
         phone=account.phone,
         email=account.email,
+        email_verified=account.email_verified,
         totp_enabled=account.totp_enabled,
         providers=sorted(providers),
         created_at=account.created_at,

@@ -91,6 +91,7 @@ class Me(BaseModel):
     id: str
     phone: str | None
     email: str | None
+    email_verified: bool = Field(description="whether invites to this email can be used")
     totp_enabled: bool
     providers: list[str]
     created_at: datetime
@@ -116,6 +117,7 @@ class AccountPublic(BaseModel):
     id: str
     phone: str | None
     email: str | None
+    email_verified: bool
     status: Literal["active", "suspended"]
     created_at: datetime
     totp_enabled: bool

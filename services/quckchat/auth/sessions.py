@@ -40,9 +40,22 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def contact_claims(account: Account) -> dict[str, object]:
+    """The account's verified addresses (OIDC claim names): what invites are bound to."""
+    claims: dict[str, object] = {}
+    # A phone is stored only once its one-time code was entered.
+    if account.phone:
+        claims |= {"phone_number": account.phone, "phone_number_verified": True}
+    if account.email and account.email_verified:
+        claims |= {"email": account.email, "email_verified": True}
+    return claims
+
+
 async def _mint(runtime: Runtime, db: AsyncSession, sess: Session, amr: str) -> TokenPair:
     settings = runtime.settings
     key = await keys.active_key(db)
+    account = await db.get(Account, sess.account_id)
+    assert account is not None
     now = int(time.time())
     claims = {
         "iss": settings.jwt_issuer,
@@ -55,6 +68,7 @@ async def _mint(runtime: Runtime, db: AsyncSession, sess: Session, amr: str) -> 
         "jti": secrets.token_hex(8),
         "typ": "access",
         "amr": [amr],
+        **contact_claims(account),
     }
     access = jwt.encode(
         claims, keys.private_key(key), algorithm=ALGORITHM, headers={"kid": key.kid}

@@ -36,6 +36,23 @@ class Principal:
     tenant: str
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def verified_phone(self) -> str | None:
+        """The phone number the auth service verified for this user, if any."""
+        return self._verified_claim("phone_number")
+
+    @property
+    def verified_email(self) -> str | None:
+        """The email address verified for this user (lower case), if any."""
+        email = self._verified_claim("email")
+        return email.lower() if email is not None else None
+
+    def _verified_claim(self, name: str) -> str | None:
+        value = self.claims.get(name)
+        if isinstance(value, str) and self.claims.get(f"{name}_verified") is True:
+            return value
+        return None
+
 
 class TokenVerifier:
     def __init__(

@@ -1,4 +1,4 @@
-"""Invites: a join token for an email address, a phone number or anyone holding the link."""
+"""Invites: a join token for one verified email or phone, or an open link with a use limit."""
 
 from __future__ import annotations
 
@@ -25,7 +25,15 @@ from quckchat.workspace.logic import (
     visible,
 )
 from quckchat.workspace.members import guests_refused, member_view
-from quckchat.workspace.models import GUEST, Invite, Member, Workspace
+from quckchat.workspace.models import (
+    EMAIL_INVITE,
+    GUEST,
+    LINK_INVITE,
+    PHONE_INVITE,
+    Invite,
+    Member,
+    Workspace,
+)
 from quckchat.workspace.schemas import InviteCreate, InviteCreated, InvitePublic, MemberPublic
 
 OWNER_INVITE_DAYS = 30
@@ -53,15 +61,17 @@ async def issue(
     role: str,
     email: str | None,
     phone: str | None,
-    max_uses: int | None,
+    max_uses: int,
     days: int,
     actor: str | None,
 ) -> InviteCreated:
     """Store a new invite (its token's hash only) and announce it to whoever delivers it."""
     token = secrets.token_urlsafe(24)
+    email = email.lower() if email else None
     invite = Invite(
         workspace_id=workspace.id,
         token_hash=token_hash(token),
+        kind=EMAIL_INVITE if email else PHONE_INVITE if phone else LINK_INVITE,
         email=email,
         phone=phone,
         role=role,
@@ -110,7 +120,7 @@ async def create(
         role=body.role,
         email=str(body.email) if body.email else None,
         phone=body.phone,
-        max_uses=body.max_uses,
+        max_uses=body.max_uses or 1,
         days=body.expires_in_days,
         actor=me,
     )
@@ -163,6 +173,23 @@ async def _find(session: AsyncSession, *, token: str, tenant: str) -> tuple[Invi
     return invite, workspace
 
 
+def _check_invitee(invite: Invite, principal: Principal) -> None:
+    """A person's invite admits only the user verified at its address; nothing else changes."""
+    if invite.kind == EMAIL_INVITE:
+        ok = invite.email is not None and principal.verified_email == invite.email.lower()
+    elif invite.kind == PHONE_INVITE:
+        ok = invite.phone is not None and principal.verified_phone == invite.phone
+    else:
+        ok = True
+    if not ok:
+        raise Problem(
+            403,
+            f"this invite is for one {invite.kind}; sign in with that verified {invite.kind} "
+            "to use it",
+            slug="invite-not-for-you",
+        )
+
+
 def _spent() -> Problem:
     return Problem(410, "this invite has expired or been used up", slug="invite-expired")
 
@@ -183,6 +210,7 @@ async def join(
     """Join the workspace of an invite (201) in its role; already a member: 200, invite kept."""
     me = principal.user_id
     invite, workspace = await _find(session, token=token, tenant=principal.tenant)
+    _check_invitee(invite, principal)
     existing = await session.get(Member, (workspace.id, me))
     # A retried join (its answer lost) finds the member, whatever the token's state now.
     if existing is not None:

@@ -66,8 +66,11 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+EMAIL_INVITE, PHONE_INVITE, LINK_INVITE = "email", "phone", "link"
+
+
 class Invite(Base):
-    """A join token (kept as its SHA-256 only), for anyone holding it or one address."""
+    """A join token (kept as its SHA-256 only): for one verified address, or an open link."""
 
     __tablename__ = "invites"
     __table_args__ = (Index("ix_invites_workspace_id_created_at", "workspace_id", "created_at"),)
@@ -75,11 +78,13 @@ class Invite(Base):
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True, default=new_id)
     workspace_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # email or phone: only the user verified at that address may use it; link: anyone holding it.
+    kind: Mapped[str] = mapped_column(String(8))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(16))
     # member or guest; owner only for a provisioned workspace whose owner has no account yet.
     role: Mapped[str] = mapped_column(String(16))
-    # None: any number of people may join with it.
+    # Links always have a limit; None only on rows older than invite kinds.
     max_uses: Mapped[int | None] = mapped_column(Integer)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -76,13 +76,18 @@ async def channels_of(runtime: Runtime, *, workspace_id: str) -> list[dict[str, 
 
 
 async def find_account(runtime: Runtime, *, email: str | None, phone: str | None) -> str | None:
-    """The id of the auth account with exactly this email or phone, None when there is none."""
+    """The id of the auth account verified at exactly this email or phone, else None.
+
+    A merely claimed email (a password sign-up) does not count: whoever typed it first would
+    otherwise be handed the workspace.
+    """
     wanted = (email or phone or "").lower()
     field = "email" if email is not None else "phone"
     page = await runtime.http.json(
         "auth", "GET", "/internal/users", params={"query": wanted, "limit": 200}
     )
     for account in page["items"]:
-        if str(account.get(field) or "").lower() == wanted:
+        verified = field == "phone" or account.get("email_verified") is True
+        if verified and str(account.get(field) or "").lower() == wanted:
             return str(account["id"])
     return None

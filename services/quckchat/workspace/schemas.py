@@ -13,6 +13,7 @@ from quckchat.workspace.models import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_STORAGE_B
 
 Role = Literal["owner", "admin", "member", "guest"]
 InviteRole = Literal["member", "guest"]
+InviteKind = Literal["email", "phone", "link"]
 
 ENTITY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 EntityId = Annotated[str, StringConstraints(pattern=ENTITY_ID_PATTERN)]
@@ -118,26 +119,52 @@ class RoleUpdate(BaseModel):
 
 
 class InviteCreate(BaseModel):
-    """An invite for one address, or (with neither) a link anyone holding it may use."""
+    """An invite for one person, by email or phone, or an open link (`kind: link`).
+
+    A person's invite can be used only by the user whose verified email or phone matches; a
+    link, by anyone holding it, as many times as its `max_uses`, until it expires.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    kind: InviteKind | None = Field(None, description="email or phone (from the address) or link")
     email: EmailStr | None = None
     phone: Phone | None = None
     role: InviteRole = "member"
-    max_uses: int | None = Field(1, ge=1, le=10_000, description="null: any number of people")
+    max_uses: int | None = Field(
+        None, ge=1, le=10_000, description="a link's use limit (required); a person's invite: 1"
+    )
     expires_in_days: int = Field(7, ge=1, le=30)
 
     @model_validator(mode="after")
-    def _one_address(self) -> Self:
+    def _kind_matches(self) -> Self:
         if self.email is not None and self.phone is not None:
             raise ValueError("an invite goes to an email address or a phone number, not both")
+        address: InviteKind | None = (
+            "email" if self.email is not None else "phone" if self.phone is not None else None
+        )
+        if self.kind is None:
+            if address is None:
+                raise ValueError("give an email or a phone, or kind 'link' for an open link")
+            self.kind = address
+        if self.kind == "link":
+            if address is not None:
+                raise ValueError("a link invite is for anyone holding it: give no email or phone")
+            if self.max_uses is None:
+                raise ValueError("a link invite needs max_uses, the number of people it admits")
+        else:
+            if address != self.kind:
+                raise ValueError(f"an invite of kind {self.kind!r} needs its {self.kind}")
+            if self.max_uses not in (None, 1):
+                raise ValueError("an invite for one person is used once: leave max_uses out")
+            self.max_uses = 1
         return self
 
 
 class InvitePublic(BaseModel):
     id: str
     workspace_id: str
+    kind: InviteKind
     email: str | None
     phone: str | None
     role: Role

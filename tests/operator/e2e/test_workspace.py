@@ -265,7 +265,9 @@ def test_an_owner_without_an_account_gets_a_link_in_a_secret(
     user = uuid.uuid4().hex
     joined = services.run(
         services.mesh.workspace.post(
-            "/join", json={"token": link["token"]}, headers=services.mesh.auth(user)
+            "/join",
+            json={"token": link["token"]},
+            headers=services.mesh.auth(user, email="new-owner@beta.example", email_verified=True),
         )
     )
     assert joined.status_code == 201 and joined.json()["role"] == "owner"
