@@ -9,6 +9,9 @@ import pytest
 
 from quckchat import catalog
 from quckchat.cli import main
+from tests.code_calls import rest_calls
+
+GATEWAY = "backend-gateway"
 
 # Ports as the product documents give them.
 DOCUMENTED_PORTS = {
@@ -90,3 +93,26 @@ def test_cli_prints_table_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog"]) == 0
     table = capsys.readouterr().out
     assert "backend-gateway" in table and "3000" in table
+
+
+@pytest.mark.parametrize("spec", catalog.implemented(), ids=lambda s: s.name)
+def test_the_catalog_lists_exactly_whom_the_code_calls(spec: catalog.ServiceSpec) -> None:
+    """NetworkPolicies follow the catalog: a call it misses is blocked, an extra one is open."""
+    listed = set(spec.depends_on) | set(spec.calls)
+    code = rest_calls(spec.name)
+    assert code <= listed, f"{spec.name} calls {sorted(code - listed)}, not in the catalog"
+    # The gateway also forwards to every public service by name (not a literal in its code).
+    forwarded = (
+        {s.name for s in catalog.SERVICES if s.public_prefix} if spec.name == GATEWAY else set()
+    )
+    assert listed <= code | forwarded, f"{spec.name} lists {sorted(listed - code)}, never called"
+
+
+def test_calls_are_read_from_the_code_and_what_it_borrows() -> None:
+    # Direct: the message service asks channel for membership.
+    assert "channel" in rest_calls("message")
+    # Borrowed: bookmark imports the message service's access checks, which ask channel.
+    assert {"message", "channel"} <= rest_calls("bookmark")
+    # Through core: every service but auth verifies tokens against auth's JWKS.
+    assert all("auth" in rest_calls(s.name) for s in catalog.implemented() if s.name != "auth")
+    assert rest_calls("auth") == set()

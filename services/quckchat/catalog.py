@@ -146,6 +146,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         8083,
         (_MY, _RD),
         "RBAC per workspace and channel, answered from cache",
+        depends_on=("auth",),
         public_prefix="permissions",
         implemented=True,
     ),
@@ -155,6 +156,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         8084,
         (_MY,),
         "Hash-chained, append-only audit log of security events",
+        depends_on=("auth", "permission"),
         consumes=("auth", "permission", "admin"),
         public_prefix="audit",
         implemented=True,
@@ -165,7 +167,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         8085,
         (_MY,),
         "Platform administration: find, suspend, force logout, counts",
-        depends_on=("auth", "user", "audit"),
+        depends_on=("auth", "user", "permission"),
         public_prefix="admin",
         implemented=True,
     ),
@@ -214,7 +216,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4001,
         (_MG, _RD),
         "Online, away, do-not-disturb, last seen and typing",
-        depends_on=("user", "workspace", "channel"),
+        depends_on=("auth", "user", "workspace", "channel"),
         public_prefix="presence",
         implemented=True,
     ),
@@ -232,7 +234,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4003,
         (_MG,),
         "Messages: send, edit, delete, reactions, receipts",
-        depends_on=("channel",),
+        depends_on=("auth", "channel"),
         consumes=("channel",),
         public_prefix="messages",
         implemented=True,
@@ -260,7 +262,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4006,
         (_MG,),
         "Routes platform-wide events to their audiences",
-        depends_on=("workspace", "channel"),
+        depends_on=("auth", "permission", "workspace", "channel"),
         consumes=("workspace", "channel", "permission"),
         public_prefix="broadcasts",
         implemented=True,
@@ -282,7 +284,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5005,
         (_MY,),
         "Conversations: channels, direct and group messages",
-        depends_on=("permission",),
+        depends_on=("auth", "permission"),
         calls=("workspace",),
         consumes=("message", "workspace"),
         public_prefix="channels",
@@ -294,7 +296,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5006,
         (_MY, _ES),
         "Full-text message search scoped to what the asker can read",
-        depends_on=("channel", "workspace"),
+        depends_on=("auth", "channel", "workspace"),
         calls=("message",),  # only to rebuild its index
         consumes=("message",),
         public_prefix="search",
@@ -306,7 +308,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5009,
         (_MY,),
         "Threads: replies, followers, unread per thread",
-        depends_on=("message",),
+        depends_on=("auth", "channel", "message"),
         consumes=("message", "channel"),
         public_prefix="threads",
         implemented=True,
@@ -317,7 +319,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5010,
         (_MY,),
         "Saved messages and channel bookmarks",
-        depends_on=("message",),
+        depends_on=("auth", "permission", "channel", "message"),
         consumes=("message", "channel"),
         public_prefix="bookmarks",
         implemented=True,
@@ -328,7 +330,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5011,
         (_MY,),
         "Reminders about messages, once or repeating",
-        depends_on=("message",),
+        depends_on=("auth", "channel", "message"),
         consumes=("channel",),
         public_prefix="reminders",
         implemented=True,
@@ -424,8 +426,9 @@ def names() -> list[str]:
     return [s.name for s in SERVICES]
 
 
-def implemented() -> list[ServiceSpec]:
-    return [s for s in SERVICES if s.implemented]
+def implemented(group: Group | None = None) -> list[ServiceSpec]:
+    """The services that exist (of one group): all the operator deploys and counts."""
+    return [s for s in SERVICES if s.implemented and (group is None or s.group == group)]
 
 
 def by_group(group: Group) -> list[ServiceSpec]:

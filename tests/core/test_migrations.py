@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,12 +11,17 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, String, inspect, text
+from sqlalchemy import Column, String, inspect, make_url, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from quckchat import cli
+from quckchat import catalog, cli
+from quckchat.catalog import Store
 from quckchat.core import migrations
+from quckchat.core.app import create_app
+from quckchat.core.settings import Settings
 from quckchat.core.sql import Database, new_metadata
+from tests.support import server
 
 SERVICES = migrations.migrated_services()
 
@@ -133,3 +139,77 @@ async def test_the_drift_check_sees_a_model_the_migrations_do_not_have(db: Datab
     async with db.engine.connect() as conn:
         differences = await conn.run_sync(drift)
     assert [(d[0], d[2], d[3].name) for d in differences] == [("add_column", first, "added_later")]
+
+
+async def _drop_databases(url: str, names: list[str]) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            for name in names:
+                if url.startswith("postgresql"):
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                else:
+                    await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    finally:
+        await engine.dispose()
+
+
+async def _revision_in(server_url: str, database: str, service: str) -> str | None:
+    url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+    db = Database(url)
+    try:
+        return await migrations.current_revision(db, service)
+    finally:
+        await db.close()
+
+
+async def test_migrate_all_gives_each_service_its_own_database_on_its_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the operator's migration Job runs: server URLs only, never one shared database."""
+    servers = {Store.MYSQL: server("mysql"), Store.POSTGRESQL: server("postgres")}
+    monkeypatch.delenv("QUCKCHAT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("QUCKCHAT_MYSQL_URL", servers[Store.MYSQL])
+    monkeypatch.setenv("QUCKCHAT_POSTGRESQL_URL", servers[Store.POSTGRESQL])
+    specs = [catalog.get(name) for name in SERVICES]
+    on = {store: [s.module for s in specs if s.relational_store == store] for store in servers}
+    assert on[Store.MYSQL] and on[Store.POSTGRESQL]
+    for store, url in servers.items():
+        await _drop_databases(url, on[store])
+    try:
+        # The CLI runs its own event loop: off this test's.
+        assert await asyncio.to_thread(cli.main, ["migrate", "--all"]) == 0
+        for spec in specs:
+            store = spec.relational_store
+            assert store is not None
+            head = migrations.head_revision(spec.name)
+            assert await _revision_in(servers[store], spec.module, spec.name) == head
+            other = next(s for s in servers if s != store)
+            # The other server holds no database of this service.
+            with pytest.raises(Exception, match=spec.module):
+                await _revision_in(servers[other], spec.module, spec.name)
+    finally:
+        for store, url in servers.items():
+            await _drop_databases(url, on[store])
+
+
+async def test_without_auto_migrate_a_service_refuses_an_old_schema_and_never_changes_it(
+    sql_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(service="user", database_url=sql_url, data_dir=tmp_path, auto_migrate=False)
+    app = create_app("user", settings)
+    with pytest.raises(migrations.SchemaBehind, match="quckchat migrate user"):
+        async with app.router.lifespan_context(app):
+            pass
+    db = Database(sql_url)
+    try:
+        assert await migrations.current_revision(db, "user") is None
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(lambda c: inspect(c).get_table_names()) == []
+        # Once the migration ran, the same service starts.
+        await migrations.upgrade(db, "user")
+    finally:
+        await db.close()
+    app = create_app("user", settings)
+    async with app.router.lifespan_context(app):
+        assert app.state.runtime.db is not None

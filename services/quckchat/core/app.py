@@ -94,7 +94,7 @@ def create_app(
     spec: ServiceSpec | str,
     settings: Settings | None = None,
     *,
-    auto_migrate: bool = True,
+    auto_migrate: bool | None = None,
 ) -> FastAPI:
     """Build the service's app: settings, stores, routes, health, metrics and error handling."""
     spec = catalog.get(spec) if isinstance(spec, str) else spec
@@ -110,8 +110,11 @@ def create_app(
         if service.jwks is not None:
             runtime.tokens.source = partial(service.jwks, runtime)
         app.state.runtime = runtime
-        if runtime.db is not None and auto_migrate:
-            await migrations.upgrade(runtime.db, spec.name)
+        if runtime.db is not None:
+            if settings.auto_migrate if auto_migrate is None else auto_migrate:
+                await migrations.upgrade(runtime.db, spec.name)
+            elif migrations.metadata_of(spec.name) is not None:
+                await migrations.require_current(runtime.db, spec.name)
         if runtime.documents is not None:
             await runtime.documents.start()
         for consumer in service.consumers:

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import MetaData, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -85,6 +86,34 @@ async def current_revision(db: Database, service: str) -> str | None:
 
     async with db.engine.connect() as conn:
         return await conn.run_sync(_read)
+
+
+async def require_current(db: Database, service: str) -> None:
+    """Refuse to run on a schema older than the code (the migration has not run yet).
+
+    A schema this code does not know (newer, from a later version) is accepted: migrations
+    only add, so the code before them still works on it.
+    """
+    current, head = await current_revision(db, service), head_revision(service)
+    if current == head:
+        return
+    if current is None or _known(service, current):
+        raise SchemaBehind(
+            f"{service}: the schema is at {current or 'nothing'}, the code needs {head}; "
+            f"run `quckchat migrate {service}` (on Kubernetes, the version's migration Job)"
+        )
+
+
+def _known(service: str, revision: str) -> bool:
+    try:
+        ScriptDirectory.from_config(alembic_config(service)).get_revision(revision)
+    except CommandError:
+        return False
+    return True
+
+
+class SchemaBehind(RuntimeError):
+    """The database's schema is older than the code, and this process may not migrate it."""
 
 
 async def ensure_database(url: str) -> None:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # Server URLs on Kubernetes: each service then uses the database named after it there.
     mysql_url: str | None = None
     postgresql_url: str | None = None
+    # Bring the schema to the code's at start. Off on Kubernetes, where only the migration Job
+    # changes schemas: a service then refuses to start on a schema older than its code.
+    auto_migrate: bool = True
     redis_url: str | None = None
     # A MongoDB-protocol server; each service uses the database named after it there.
     mongodb_url: str | None = None

@@ -1,0 +1,93 @@
+"""Which services each service's code can call over REST, read from the source itself.
+
+A call is `<...>.http.json|request(NAME, ...)` with NAME a string literal, in any module the
+service's package reaches by importing (its own modules, `core`, and another service's modules
+it borrows). Reaching a module counts as calling what it calls: an over-approximation, so a
+catalog that covers it leaves no call blocked by a NetworkPolicy.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+from quckchat import catalog
+
+PACKAGE_ROOT = Path(catalog.__file__).parent
+HTTP_METHODS = frozenset({"json", "request"})
+
+
+def _file_of(module: str) -> Path | None:
+    path = PACKAGE_ROOT.parent.joinpath(*module.split("."))
+    if path.with_suffix(".py").is_file():
+        return path.with_suffix(".py")
+    if (path / "__init__.py").is_file():
+        return path / "__init__.py"
+    return None
+
+
+@cache
+def _parsed(module: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The quckchat modules `module` imports, and the services it names in REST calls."""
+    path = _file_of(module)
+    assert path is not None, module
+    tree = ast.parse(path.read_text(), str(path))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    imported: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            imported.add(base)
+            # `from quckchat.x import y` may name the module quckchat.x.y.
+            imported.update(f"{base}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Call) and (callee := _rest_callee(node)) is not None:
+            called.add(callee)
+    modules = {m for m in imported if m.startswith("quckchat") and _file_of(m) is not None}
+    return frozenset(modules), frozenset(called)
+
+
+def _rest_callee(node: ast.Call) -> str | None:
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr not in HTTP_METHODS:
+        return None
+    receiver = func.value
+    name = (
+        receiver.attr
+        if isinstance(receiver, ast.Attribute)
+        else receiver.id
+        if isinstance(receiver, ast.Name)
+        else None
+    )
+    if name != "http" or not node.args:
+        return None
+    first = node.args[0]
+    return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
+
+
+def modules_of(service: str) -> list[str]:
+    """The modules of the service's own package."""
+    folder = PACKAGE_ROOT / catalog.get(service).module
+    return sorted(f"quckchat.{folder.name}.{p.stem}" for p in folder.glob("*.py"))
+
+
+def rest_calls(service: str) -> set[str]:
+    """Every other service the service's code may call over REST."""
+    seen: set[str] = set()
+    todo = modules_of(service)
+    called: set[str] = set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        imported, names = _parsed(module)
+        called |= names
+        todo.extend(imported - seen)
+    return called - {service}
