@@ -22,6 +22,7 @@ from dockerfile_parse import DockerfileParser
 
 from quckchat import catalog
 from quckchat import cli as platform_cli
+from quckchat.core.app import load_service
 from quckchat_operator import cli as operator_cli
 from quckchat_operator.models import ImageSpec
 from quckchat_operator.render.cluster import render_cluster
@@ -141,7 +142,10 @@ def test_every_container_the_operator_renders_runs_a_platform_command() -> None:
             else:
                 assert args.func is platform_cli._cmd_serve
                 served[obj["metadata"]["name"]] = args.name
-    assert sorted(served.values()) == sorted(catalog.names())
+    assert sorted(served.values()) == sorted(s.name for s in catalog.implemented())
+    # Each served service has its code: `quckchat serve NAME` would exit at once without it.
+    for name in served.values():
+        assert load_service(catalog.get(name)).routers, name
     assert migrations == 1
 
 

@@ -99,18 +99,33 @@ def owner_reference(owner: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def adopt(objects: Iterable[Manifest], owner: Mapping[str, Any]) -> list[Manifest]:
+def adopt(
+    objects: Iterable[Manifest], owner: Mapping[str, Any], *, outliving: Iterable[Key] = ()
+) -> list[Manifest]:
     """Each object with the cluster as its controlling owner, so deleting it cascades.
 
     Unlike kopf.adopt, nothing is added to templates: a StatefulSet's PVCs must not be owned by
-    the cluster, or they would go with it whatever spec.deletionPolicy says.
+    the cluster, or they would go with it whatever spec.deletionPolicy says. The `outliving`
+    objects get no owner, so they stay when the cluster goes.
     """
     reference = owner_reference(owner)
+    kept = set(outliving)
     adopted = []
     for obj in objects:
+        if key(obj) in kept:
+            adopted.append(obj)
+            continue
         meta = {**obj["metadata"], "ownerReferences": [dict(reference)]}
         adopted.append({**obj, "metadata": meta})
     return adopted
+
+
+def _disowning(desired: Manifest, live: Manifest) -> bool:
+    """Whether `desired` no longer wants the cluster as owner that `live` still has."""
+    if "ownerReferences" in desired["metadata"]:
+        return False
+    owners = live["metadata"].get("ownerReferences") or []
+    return any(o.get("kind") == naming.CLUSTER.kind for o in owners)
 
 
 def is_subset(desired: Any, live: Any, named: str = "", quantity: bool = False) -> bool:
@@ -230,7 +245,8 @@ class Applier:
         kind = desired["kind"]
         if kind in CREATE_ONLY:
             return live if live is not None else self.create(desired)
-        if live is not None and is_subset(desired, live):
+        # Applying without the owner reference drops it: this manager set it.
+        if live is not None and is_subset(desired, live) and not _disowning(desired, live):
             return live
         if (
             live is not None

@@ -231,6 +231,13 @@ class StoreSpec(CRModel):
     version: str | None = Field(
         None, min_length=1, description="Image tag of a managed store; default: tested version."
     )
+    image: str | None = Field(
+        None,
+        min_length=1,
+        max_length=512,
+        description="A managed store's whole image reference, for a private registry or an "
+        "air-gapped install; it wins over version. Default: the official image.",
+    )
     storage: StorageSpec = section(StorageSpec)
     resources: ResourceRequirements | None = None
     secret_ref: SecretKeyRef | None = None
@@ -285,6 +292,58 @@ class IngressSpec(CRModel):
     tls_secret_name: str | None = None
 
 
+class TolerationOperator(StrEnum):
+    EXISTS = "Exists"
+    EQUAL = "Equal"
+
+
+class TaintEffect(StrEnum):
+    NO_SCHEDULE = "NoSchedule"
+    PREFER_NO_SCHEDULE = "PreferNoSchedule"
+    NO_EXECUTE = "NoExecute"
+
+
+class Toleration(CRModel):
+    """A taint the cluster's pods tolerate, as in a Pod spec."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            "!has(self.operator) || self.operator != 'Exists' || !has(self.value)",
+            "a toleration with operator Exists takes no value",
+        )
+    )
+
+    key: str | None = Field(None, max_length=316)
+    operator: TolerationOperator = TolerationOperator.EQUAL
+    value: str | None = Field(None, max_length=63)
+    effect: TaintEffect | None = None
+    toleration_seconds: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _exists_takes_no_value(self) -> Self:
+        if self.operator == TolerationOperator.EXISTS and self.value is not None:
+            raise ValueError("a toleration with operator Exists takes no value")
+        return self
+
+
+class PlacementSpec(CRModel):
+    """Which nodes every pod of the cluster (services, stores, migrations) may run on."""
+
+    node_selector: dict[str, str] | None = None
+    tolerations: list[Toleration] | None = Field(None, max_length=32)
+
+    def as_pod_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        if self.node_selector:
+            fields["nodeSelector"] = dict(self.node_selector)
+        if self.tolerations:
+            fields["tolerations"] = [
+                t.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for t in self.tolerations
+            ]
+        return fields
+
+
 class QuckChatClusterSpec(CRModel):
     """The whole platform: its version, image, stores, sizing and upgrade policy."""
 
@@ -303,6 +362,7 @@ class QuckChatClusterSpec(CRModel):
     paused: bool = Field(False, description="Freeze: the operator changes nothing while set.")
     deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
     ingress: IngressSpec = section(IngressSpec)
+    placement: PlacementSpec = section(PlacementSpec)
 
     @property
     def image_ref(self) -> str:

@@ -115,6 +115,11 @@ def credentials_name(cluster: str, store: Store) -> str:
     return fit(f"{cluster}-{store}-credentials")
 
 
+def store_init_name(cluster: str, store: Store) -> str:
+    """The ConfigMap of SQL a managed store runs when it first initialises its volume."""
+    return fit(f"{cluster}-{store}-init")
+
+
 def service_group_name(cluster: str, group: Group) -> str:
     return fit(f"{cluster}-{group}")
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from quckchat import catalog
 from quckchat.catalog import Group, Store
 from quckchat_operator import naming, status
-from quckchat_operator.apply import Applier, Key, adopt, is_subset, key
+from quckchat_operator.apply import Applier, Key, adopt, child_selector, is_subset, key
 from quckchat_operator.models import DeletionPolicy, Phase, ServiceGroupSpec, ServiceGroupStatus
 from quckchat_operator.naming import Component
 from quckchat_operator.render.cluster import render_cluster
@@ -110,6 +110,21 @@ def stored_passwords(
     return found
 
 
+def outliving_credentials(cluster: Cluster) -> list[Key]:
+    """With Retain, the stores' passwords stay with their volumes when the cluster goes.
+
+    A cluster made anew under the same name then finds them and opens its old data, instead
+    of writing a fresh password that the data's server would refuse.
+    """
+    if cluster.spec.deletion_policy == DeletionPolicy.DELETE:
+        return []
+    return [
+        ("Secret", naming.credentials_name(cluster.name, store))
+        for store, kind in STORE_KINDS.items()
+        if kind.authenticated and is_managed(cluster, store)
+    ]
+
+
 def _ns(cluster: Cluster) -> str:
     if not cluster.namespace:
         raise ValueError(f"QuckChatCluster {cluster.name} has no namespace")
@@ -149,12 +164,27 @@ def _services(
     cluster: Cluster, current: _Pass, desired: Mapping[Key, Manifest]
 ) -> dict[str, status.Rollout]:
     rollouts = {}
-    for service in catalog.SERVICES:
+    for service in catalog.implemented():
         name = naming.service_name(cluster.name, service.name)
         found = current.rollout("Deployment", name, desired.get(("Deployment", name)))
         if found is not None:
             rollouts[service.name] = found
     return rollouts
+
+
+def _pod_trouble(
+    applier: Applier, cluster: Cluster, services: Mapping[str, status.Rollout]
+) -> dict[str, status.Rollout]:
+    """Each service's rollout with what keeps its pods from running: a service that crashes
+    after the cluster was Ready is named, not only one whose rollout missed its deadline."""
+    by_service: dict[str, list[Manifest]] = {}
+    for pod in applier.list_objects("v1", "Pod", _ns(cluster), child_selector(cluster.name)):
+        name = pod["metadata"].get("labels", {}).get(naming.LABEL_NAME, "")
+        by_service.setdefault(name, []).append(pod)
+    return {
+        name: status.with_trouble(rollout, by_service.get(name, []))
+        for name, rollout in services.items()
+    }
 
 
 def _apply_stores(current: _Pass, statefulsets: list[Manifest]) -> list[str]:
@@ -206,7 +236,7 @@ def _apply_in_order(
         services = _services(cluster, current, by_key)
         rolling = {
             s.name: r
-            for s in catalog.by_group(group)
+            for s in catalog.implemented(group)
             if (r := services.get(s.name)) and not r.complete
         }
         if rolling:
@@ -233,7 +263,7 @@ def _group_statuses(applier: Applier, cluster: Cluster, current: _Pass) -> None:
             spec = ServiceGroupSpec.model_validate(obj.get("spec") or {})
         except ValidationError:
             continue
-        members = catalog.by_group(group)
+        members = catalog.implemented(group)
         followers = [
             naming.service_name(cluster.name, s.name)
             for s in members
@@ -310,7 +340,7 @@ def reconcile(applier: Applier, body: Mapping[str, Any], *, now: datetime) -> Ou
         service_groups=live_service_groups(applier, cluster, live),
         passwords=stored_passwords(applier, cluster, live),
     )
-    desired = adopt(rendered, body)
+    desired = adopt(rendered, body, outliving=outliving_credentials(cluster))
     current = _Pass(applier, live)
     paused = cluster.spec.paused
     problems = [] if paused else _converge(applier, cluster, body, live, current, desired)
@@ -318,7 +348,7 @@ def reconcile(applier: Applier, body: Mapping[str, Any], *, now: datetime) -> Ou
     observed = Observation(
         version=cluster.spec.version,
         generation=body["metadata"].get("generation", 1),
-        services=_services(cluster, current, by_key),
+        services=_pod_trouble(applier, cluster, _services(cluster, current, by_key)),
         stores=_stores(cluster, current, by_key),
         paused=paused,
         problems=problems,

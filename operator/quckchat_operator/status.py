@@ -9,7 +9,7 @@ so a cluster that did not change gets a status that did not change, and nothing 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,8 @@ class Rollout:
     state: State
     message: str = ""
     exists: bool = True
+    # Why one of its pods cannot run (crash loop, image missing), whatever the rollout says.
+    trouble: str = ""
 
     @property
     def complete(self) -> bool:
@@ -102,6 +104,52 @@ def rollout(workload: Manifest) -> Rollout:
     return Rollout(name, ready, desired, state, exists=exists)
 
 
+# Container states no waiting cures: the pod needs a person (a fix, an image, a setting).
+STUCK_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+    }
+)
+
+
+def pod_trouble(pod: Manifest) -> str:
+    """What keeps one of the pod's containers from running, with the command to learn more."""
+    name = pod["metadata"]["name"]
+    status = pod.get("status") or {}
+    for container in [
+        *(status.get("initContainerStatuses") or []),
+        *(status.get("containerStatuses") or []),
+    ]:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        reason = waiting.get("reason")
+        if reason not in STUCK_REASONS:
+            continue
+        restarts = container.get("restartCount", 0)
+        detail = f": {waiting['message']}" if waiting.get("message") else ""
+        hint = (
+            f"kubectl logs {name} -c {container['name']} --previous"
+            if reason == "CrashLoopBackOff"
+            else f"kubectl describe pod {name}"
+        )
+        return (
+            f"pod {name} container {container['name']} is in {reason} "
+            f"({restarts} restarts){detail}; read `{hint}`"
+        )
+    return ""
+
+
+def with_trouble(rollout: Rollout, pods: Sequence[Manifest]) -> Rollout:
+    """The rollout, with the first trouble found among its pods."""
+    trouble = next((t for pod in pods if (t := pod_trouble(pod))), "")
+    return replace(rollout, trouble=trouble) if trouble != rollout.trouble else rollout
+
+
 def migration_problem(job: Manifest | None) -> Problem | None:
     """None once the migration Job succeeded; else why the services still wait for it."""
     if job is None:
@@ -148,7 +196,9 @@ def _failures(
 ) -> list[tuple[str, str]]:
     found = [(p.reason, p.message) for p in problems if p.degraded]
     for name, r in sorted(services.items()):
-        if r.state == State.FAILED:
+        if r.trouble:
+            found.append(("ServiceFailing", f"service {name}: {r.trouble}"))
+        elif r.state == State.FAILED:
             found.append(
                 (
                     "ProgressDeadlineExceeded",

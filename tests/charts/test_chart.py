@@ -187,6 +187,9 @@ def operator_rules_cover_every_child_kind(rules: list[dict[str, Any]]) -> None:
     assert grants(rules, "delete", "", "persistentvolumeclaims")
     assert not grants(rules, "get", "", "persistentvolumeclaims")
     assert not grants(rules, "create", "", "pods")
+    # Pods are read to name a crash-looping service, never changed.
+    assert grants(rules, "list", "", "pods")
+    assert not grants(rules, "delete", "", "pods") and not grants(rules, "patch", "", "pods")
 
 
 def test_all_namespaces_puts_everything_in_one_cluster_role(rendered: dict[str, Objects]) -> None:

@@ -34,6 +34,8 @@ CRDS = (
 # (verb, resource, subresource): what the operator may not do in any mode.
 NEVER = (
     ("create", "pods", ""),
+    ("delete", "pods", ""),
+    ("get", "pods", "log"),
     ("get", "nodes", ""),
     ("create", "customresourcedefinitions.apiextensions.k8s.io", ""),
     ("create", f"quckchatclusters.{naming.API_GROUP}", ""),
@@ -85,6 +87,7 @@ def operator_needs() -> list[Permission]:
         needs += [(v, resource, "") for v in ("get", "list", "watch", "patch", "update")]
         needs += [(v, resource, "status") for v in ("get", "patch", "update")]
     needs += [("list", "persistentvolumeclaims", ""), ("delete", "persistentvolumeclaims", "")]
+    needs += [("list", "pods", "")]
     needs += [(v, e, "") for v in ("create", "patch") for e in ("events", "events.events.k8s.io")]
     return needs
 

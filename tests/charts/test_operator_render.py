@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from quckchat import catalog
 from tests.charts.support import (
     KUBERNETES_VERSIONS,
     checkov,
@@ -53,7 +54,7 @@ def operator_rendered() -> dict[str, Objects]:
 def test_every_cluster_example_renders(operator_rendered: dict[str, Objects]) -> None:
     assert set(operator_rendered) >= {"minimal-cluster", "production-cluster"}
     for objects in operator_rendered.values():
-        assert sum(o["kind"] == "Deployment" for o in objects) == 32
+        assert sum(o["kind"] == "Deployment" for o in objects) == len(catalog.implemented())
 
 
 @pytest.mark.parametrize("kubernetes", KUBERNETES_VERSIONS)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from quckchat import catalog
 from quckchat_operator.cli import main
 from tests.operator.support import EXAMPLES
 
@@ -15,7 +16,7 @@ def test_render_prints_every_object_as_a_yaml_stream(capsys: pytest.CaptureFixtu
     assert main(["render", "-f", str(EXAMPLES / "minimal-cluster.yaml")]) == 0
     documents = list(yaml.safe_load_all(capsys.readouterr().out))
     kinds = [d["kind"] for d in documents]
-    assert kinds.count("Deployment") == 32
+    assert kinds.count("Deployment") == len(catalog.implemented())
     assert kinds.count("StatefulSet") == 6
     assert kinds.count("ServiceGroup") == 6
     assert all(d["metadata"]["name"] for d in documents)

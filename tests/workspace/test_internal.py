@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
-from quckchat.auth.models import Account
 from tests.conftest import SQL_BACKENDS
 from tests.support import TestKeys
 from tests.workspace.harness import INTERNAL, SERVICES, Org, assert_problem, new_user, running_org
@@ -163,12 +161,7 @@ async def test_an_owner_is_found_by_a_verified_email_only(org: Org) -> None:
     # Typed at sign-up, never proven: whoever registered it is not handed the workspace.
     claimed = await provision(org, provision_body({"email": email}))
     assert claimed["workspace"]["owner_ids"] == [] and claimed["owner_invite"]["kind"] == "email"
-    db = org.runtime("auth").db
-    assert db is not None
-    async with db.session() as session:
-        await session.execute(
-            update(Account).where(Account.id == user_id).values(email_verified=True)
-        )
+    await org.verify_email(user_id)
     result = await provision(org, provision_body({"email": email.upper()}))
     assert result["owner_invite"] is None and result["workspace"]["owner_ids"] == [user_id]
 

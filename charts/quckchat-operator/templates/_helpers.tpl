@@ -99,6 +99,10 @@ child kind of a cluster (apply.CHILD_KINDS), prune store volumes, post events, a
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies, ingresses]
   verbs: [get, list, watch, create, patch, update, delete]
+# Pods are only read: a crash-looping service is named in the cluster's Degraded condition.
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
 # A managed store's volumes are deleted with its cluster when spec.deletionPolicy says so.
 - apiGroups: [""]
   resources: [persistentvolumeclaims]

@@ -19,6 +19,8 @@ from quckchat_operator.reconcile import Outcome, reconcile
 CLUSTER = (naming.API_GROUP, naming.API_VERSION, naming.CLUSTER.plural)
 SERVICE_GROUP = (naming.API_GROUP, naming.API_VERSION, naming.SERVICE_GROUP.plural)
 PREFIX = f"operator.{naming.API_GROUP}"
+WATCH_SERVER_TIMEOUT = 300
+WATCH_CONNECT_TIMEOUT = 30
 
 
 @kopf.on.login()
@@ -39,6 +41,11 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=PREFIX, key="last-handled-configuration"
     )
+    # A watch the apiserver or a proxy silently stops feeding would leave Kopf waiting for
+    # ever: the server ends each watch within these seconds and the client gives up after.
+    settings.watching.server_timeout = WATCH_SERVER_TIMEOUT
+    settings.watching.client_timeout = WATCH_SERVER_TIMEOUT + 60
+    settings.watching.connect_timeout = WATCH_CONNECT_TIMEOUT
     memo.applier = Applier(await asyncio.to_thread(connect))
     memo.locks = {}
 

@@ -52,7 +52,8 @@ def render_cluster(
     objects += [render_service_group(cluster, groups[group]) for group in Group]
     digest = config_hash(config)
     for group in catalog.UPGRADE_ORDER:
-        for service in catalog.startup_order(catalog.by_group(group)):
+        # A planned service has no code yet: nothing is rendered for it until it is implemented.
+        for service in catalog.startup_order(catalog.implemented(group)):
             scaling = scaling_for(groups[group], service.name)
             objects += render_service(cluster, service, scaling, digest)
     objects += render_ingress(cluster)

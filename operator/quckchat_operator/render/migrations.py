@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quckchat.catalog import RELATIONAL_STORES, Store
+from quckchat.catalog import RELATIONAL_STORES
 from quckchat_operator import naming
 from quckchat_operator.naming import Component
 from quckchat_operator.render import config, security, stores
@@ -19,13 +19,8 @@ BACKOFF_LIMIT = 3
 
 
 def migration_env(cluster: Cluster) -> list[dict[str, Any]]:
-    """Every relational store's URL under its own name; QUCKCHAT_DATABASE_URL is MySQL's."""
-    env = [stores.connection_env(cluster, Store.MYSQL)]
-    env += [
-        stores.connection_env(cluster, store, f"QUCKCHAT_{str(store).upper()}_URL")
-        for store in sorted(RELATIONAL_STORES)
-    ]
-    return env
+    """Every relational server's URL: each service's schema goes to its own database there."""
+    return [stores.connection_env(cluster, store) for store in sorted(RELATIONAL_STORES)]
 
 
 def render_migration(cluster: Cluster) -> Manifest:
@@ -59,6 +54,7 @@ def render_migration(cluster: Cluster) -> Manifest:
                 "metadata": {"labels": labels},
                 "spec": {
                     **security.pod_defaults(naming.service_account_name(cluster.name)),
+                    **cluster.spec.placement.as_pod_fields(),
                     "restartPolicy": "Never",
                     "securityContext": security.pod_security(),
                     "containers": [container],

@@ -1,5 +1,7 @@
 """NetworkPolicies: deny by default, then allow exactly what the catalog says talks to what.
 
+Only implemented services are deployed, so only they get policies and appear as peers.
+
 Edges: a service calls the services in its `depends_on` (the gateway also every service it
 routes to, those with a `public_prefix`); the gateway and realtime take traffic
 from anywhere (clients, the ingress controller); every service reaches its own stores; every
@@ -32,7 +34,7 @@ DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 def render_network(cluster: Cluster) -> list[Manifest]:
     objects = [_default_deny(cluster), _allow_dns(cluster)]
-    objects += [_service_policy(cluster, service) for service in catalog.SERVICES]
+    objects += [_service_policy(cluster, service) for service in catalog.implemented()]
     objects += [
         _store_policy(cluster, store)
         for store in stores.MANAGED_STORES
@@ -109,12 +111,13 @@ def calls(service: ServiceSpec) -> list[str]:
     forwards."""
     called = [*service.depends_on, *service.calls]
     if service.name == GATEWAY:
-        called += [s.name for s in catalog.SERVICES if s.public_prefix and s.name not in called]
+        routed = catalog.implemented()
+        called += [s.name for s in routed if s.public_prefix and s.name not in called]
     return called
 
 
 def _callers(service: ServiceSpec) -> list[ServiceSpec]:
-    return [s for s in catalog.SERVICES if service.name in calls(s)]
+    return [s for s in catalog.implemented() if service.name in calls(s)]
 
 
 def _service_policy(cluster: Cluster, service: ServiceSpec) -> Manifest:
@@ -145,7 +148,7 @@ def _service_policy(cluster: Cluster, service: ServiceSpec) -> Manifest:
 
 
 def _store_policy(cluster: Cluster, store: Store) -> Manifest:
-    clients = [_pods(cluster, s.name) for s in catalog.SERVICES if store in s.stores]
+    clients = [_pods(cluster, s.name) for s in catalog.implemented() if store in s.stores]
     if store in RELATIONAL_STORES:
         clients.append(_pods(cluster, MIGRATION_NAME))
     return _policy(

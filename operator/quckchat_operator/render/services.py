@@ -126,6 +126,7 @@ def _deployment(
             },
             "spec": {
                 **security.pod_defaults(naming.service_account_name(cluster.name)),
+                **cluster.spec.placement.as_pod_fields(),
                 "securityContext": security.pod_security(),
                 "topologySpreadConstraints": _spread(selector),
                 "terminationGracePeriodSeconds": 30,

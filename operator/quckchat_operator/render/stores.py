@@ -27,6 +27,10 @@ USER = "quckchat"
 DATABASE = "quckchat"
 PORT_NAME = "client"
 DATA_VOLUME = "data"
+INIT_VOLUME = "init"
+# Where the official database images look for first-start scripts.
+INIT_PATH = "/docker-entrypoint-initdb.d"
+INIT_FILE = "grants.sql"
 
 
 def new_password() -> str:
@@ -53,6 +57,8 @@ class StoreKind:
     read_only_root: bool = True
     scratch: tuple[str, ...] = ("/tmp",)
     args: tuple[str, ...] = ()
+    # SQL the image runs once, as its superuser, when it first initialises the data volume.
+    init_sql: str | None = None
 
     def url(self, host: str, password: str) -> str:
         return self.url_template.format(
@@ -114,6 +120,8 @@ STORE_KINDS: dict[Store, StoreKind] = {
             # mysqladmin ping succeeds once the server answers, whatever the credentials.
             readiness=_exec("mysqladmin", "ping", "-h", "127.0.0.1"),
             scratch=("/tmp", "/var/run/mysqld"),
+            # One database per service, which the platform's account creates itself.
+            init_sql=f"GRANT ALL PRIVILEGES ON `%`.* TO '{USER}'@'%';\n",
             env=lambda secret, host: [
                 {"name": "MYSQL_RANDOM_ROOT_PASSWORD", "value": "yes"},
                 {"name": "MYSQL_DATABASE", "value": DATABASE},
@@ -221,10 +229,11 @@ STORE_KINDS: dict[Store, StoreKind] = {
 }
 MANAGED_STORES = tuple(STORE_KINDS)
 
-# The variable each store's URL reaches a service in (what quckchat.core.settings reads).
+# The variable each store's URL reaches a service in (what quckchat.core.settings reads). A
+# relational server's URL, not a database's: each service opens the database named after it.
 ENV_VARS: dict[Store, str] = {
-    Store.MYSQL: "QUCKCHAT_DATABASE_URL",
-    Store.POSTGRESQL: "QUCKCHAT_DATABASE_URL",
+    Store.MYSQL: "QUCKCHAT_MYSQL_URL",
+    Store.POSTGRESQL: "QUCKCHAT_POSTGRESQL_URL",
     Store.MONGODB: "QUCKCHAT_MONGODB_URL",
     Store.REDIS: "QUCKCHAT_REDIS_URL",
     Store.KAFKA: "QUCKCHAT_KAFKA_BOOTSTRAP",
@@ -270,6 +279,8 @@ def render_store(
     if kind.authenticated:
         password = existing_password or generate_password()
         objects.append(_credentials(cluster, kind, password))
+    if kind.init_sql is not None:
+        objects.append(_init_scripts(cluster, kind))
     objects.append(_headless_service(cluster, kind))
     objects.append(_statefulset(cluster, kind, spec))
     return objects
@@ -292,6 +303,17 @@ def _credentials(cluster: Cluster, kind: StoreKind, password: str) -> Manifest:
         ),
         type="Opaque",
         data={k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
+    )
+
+
+def _init_scripts(cluster: Cluster, kind: StoreKind) -> Manifest:
+    return manifest(
+        "v1",
+        "ConfigMap",
+        metadata(
+            cluster, naming.store_init_name(cluster.name, kind.store), _labels(cluster, kind.store)
+        ),
+        data={INIT_FILE: kind.init_sql},
     )
 
 
@@ -320,7 +342,7 @@ def _statefulset(cluster: Cluster, kind: StoreKind, spec: StoreSpec) -> Manifest
     volumes, mounts = security.scratch_volumes(kind.scratch)
     container: dict[str, Any] = {
         "name": str(kind.store),
-        "image": f"{kind.image}:{spec.version or kind.version}",
+        "image": spec.image or f"{kind.image}:{spec.version or kind.version}",
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": PORT_NAME, "containerPort": kind.port, "protocol": "TCP"}],
         "env": kind.env(secret, name),
@@ -337,6 +359,16 @@ def _statefulset(cluster: Cluster, kind: StoreKind, spec: StoreSpec) -> Manifest
     }
     if kind.args:
         container["args"] = list(kind.args)
+    if kind.init_sql is not None:
+        volumes.append(
+            {
+                "name": INIT_VOLUME,
+                "configMap": {"name": naming.store_init_name(cluster.name, kind.store)},
+            }
+        )
+        container["volumeMounts"].append(
+            {"name": INIT_VOLUME, "mountPath": INIT_PATH, "readOnly": True}
+        )
     claim: dict[str, Any] = {
         "accessModes": ["ReadWriteOnce"],
         "resources": {"requests": {"storage": spec.storage.size}},
@@ -362,6 +394,7 @@ def _statefulset(cluster: Cluster, kind: StoreKind, spec: StoreSpec) -> Manifest
                 "metadata": {"labels": labels},
                 "spec": {
                     **security.pod_defaults(naming.service_account_name(cluster.name)),
+                    **cluster.spec.placement.as_pod_fields(),
                     "securityContext": security.pod_security(kind.uid),
                     "terminationGracePeriodSeconds": 60,
                     "containers": [container],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -121,7 +122,8 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
         self.api = client.CoordinationV1Api(connect())
-        nodes = client.CoreV1Api(connect()).list_node().items
+        # Only kwok's: a real node's kubelet renews its own, and a kept lease would hide it dead.
+        nodes = client.CoreV1Api(connect()).list_node(label_selector="type=kwok").items
         self.nodes: list[str] = [n.metadata.name for n in nodes if n.metadata and n.metadata.name]
         self.created: set[str] = set()
 
@@ -209,3 +211,9 @@ def audited_writes(
             sub = f"/{ref['subresource']}" if ref.get("subresource") else ""
             found.append(f"{entry['verb']} {ref.get('resource')}/{ref.get('name')}{sub}")
     return found
+
+
+def secret_data(namespace: str, name: str) -> dict[str, str]:
+    """A Secret's values, decoded."""
+    secret = kubectl_json("get", "secret", name, "-n", namespace)
+    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from quckchat import catalog
-from quckchat.catalog import Group
+from quckchat.catalog import Group, Store
 from quckchat_operator import naming
 from quckchat_operator.apply import RECORDER, Applier, Key, child_selector
+from quckchat_operator.reconcile import outliving_credentials
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.stores import MANAGED_STORES
 from tests.operator.e2e.conftest import MEASUREMENTS
@@ -29,6 +30,7 @@ from tests.operator.e2e.kube import (
     kubectl,
     kubectl_json,
     reader,
+    secret_data,
     wait_for,
 )
 from tests.operator.support import EXAMPLES, load_example
@@ -78,7 +80,7 @@ def settled(deployment: dict[str, Any], replicas: int) -> bool:
 
 
 def group_members(group: Group) -> list[str]:
-    return [naming.service_name(NAME, s.name) for s in catalog.by_group(group)]
+    return [naming.service_name(NAME, s.name) for s in catalog.implemented(group)]
 
 
 def wait_for_group(read: Applier, namespace: str, group: Group, replicas: int) -> None:
@@ -117,21 +119,25 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     namespace = ready_cluster
     live = read.children(NAME, namespace)
     kinds = [kind for kind, _ in live]
-    assert kinds.count("Deployment") == len(catalog.SERVICES) == 32
+    deployed = len(catalog.implemented())
+    assert kinds.count("Deployment") == deployed
     assert kinds.count("StatefulSet") == len(MANAGED_STORES) == 6
-    assert kinds.count("Service") == 32 + 6
+    assert kinds.count("Service") == deployed + 6
     assert kinds.count("ServiceGroup") == len(Group) == 6
     for (kind, name), obj in live.items():
         if kind == "Deployment" or kind == "StatefulSet":
             assert obj["status"].get("readyReplicas") == obj["spec"]["replicas"] == 1, name
     uid = cluster(namespace)["metadata"]["uid"]
+    # With Retain, the stores' credentials outlive the cluster; everything else is its own.
+    outliving = set(outliving_credentials(load_example("minimal-cluster")))
     for (kind, name), obj in live.items():
         owners = obj["metadata"].get("ownerReferences", [])
-        assert [o["uid"] for o in owners if o.get("controller")] == [uid], (kind, name)
+        owner = [] if (kind, name) in outliving else [uid]
+        assert [o["uid"] for o in owners if o.get("controller")] == owner, (kind, name)
     # kwok runs no containers but plays the kubelet: every pod is Running and Ready.
     pods = kubectl_json("get", "pods", "-n", namespace, "-l", child_selector(NAME))["items"]
     running = [p for p in pods if p["status"]["phase"] == "Running"]
-    assert len(running) == 32 + 6
+    assert len(running) == deployed + 6
     for pod in running:
         ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
         assert ready["Ready"] == "True", pod["metadata"]["name"]
@@ -140,7 +146,8 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
 
     header, row = kubectl("get", "quckchat", "-n", namespace).splitlines()[:2]
     assert header.split()[:5] == ["NAME", "READY", "VERSION", "PHASE", "AGE"]
-    assert row.split()[:4] == [f"quckchatcluster.quckchat.io/{NAME}", "32/32", "1.0.0", "Ready"]
+    counted = f"{deployed}/{deployed}"
+    assert row.split()[:4] == [f"quckchatcluster.quckchat.io/{NAME}", counted, "1.0.0", "Ready"]
     status = cluster(namespace)["status"]
     assert status["readyStores"] == "6/6" and status["targetVersion"] == "1.0.0"
     assert condition(namespace, "Ready")["reason"] == "AllReady"
@@ -302,13 +309,26 @@ def test_with_autoscaling_the_hpa_owns_replicas(ready_cluster: str, read: Applie
 
 def test_deleting_the_cluster_removes_what_it_owns(ready_cluster: str, read: Applier) -> None:
     namespace = ready_cluster
+    kept = set(outliving_credentials(load_example("minimal-cluster")))
+    assert kept, "Retain keeps the managed stores' credentials"
+    passwords = {name: secret_data(namespace, name)["password"] for _, name in kept}
     started = time.monotonic()
     kubectl("delete", "quckchatcluster", NAME, "-n", namespace, "--wait=false")
-    wait_for("every child to be gone", lambda: not read.children(NAME, namespace))
+    wait_for("every owned child to be gone", lambda: set(read.children(NAME, namespace)) == kept)
     MEASUREMENTS["delete cluster -> every child gone"] = f"{time.monotonic() - started:.1f} s"
     wait_for("the cluster itself to be gone", lambda: not kubectl_json(
         "get", "quckchatclusters", "-n", namespace)["items"])  # fmt: skip
-    # spec.deletionPolicy is Retain: the stores' data stays for a cluster made anew.
+    # spec.deletionPolicy is Retain: the stores' data stays for a cluster made anew, and so do
+    # the passwords that data was written with.
     claims = read.volumes(NAME, namespace)
     assert len(claims) == len(MANAGED_STORES)
     assert all(c["status"]["phase"] == "Bound" for c in claims)
+    kubectl("apply", "-n", namespace, "-f", str(EXAMPLES / "minimal-cluster.yaml"))
+    uid = wait_for("the cluster made anew", lambda: cluster(namespace)["metadata"].get("uid"))
+    wait_for("its stores", lambda: ("StatefulSet", naming.store_name(NAME, Store.MYSQL)) in set(
+        read.children(NAME, namespace)))  # fmt: skip
+    assert {name: secret_data(namespace, name)["password"] for _, name in kept} == passwords
+    kubectl("delete", "quckchatcluster", NAME, "-n", namespace, "--wait=false")
+    wait_for("the new cluster's children to be gone", lambda: set(
+        read.children(NAME, namespace)) == kept)  # fmt: skip
+    assert uid

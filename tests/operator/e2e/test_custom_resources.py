@@ -74,9 +74,11 @@ def service_group(spec: dict[str, object]) -> str:
          "keys must be service names"),
         (cluster({"groups": {"edge": {"autoscaling": {"minReplicas": 5, "maxReplicas": 2}}}}),
          "spec.groups[edge].autoscaling", "minReplicas must not exceed maxReplicas"),
+        (cluster({"placement": {"tolerations": [{"operator": "Exists", "value": "x"}]}}),
+         "spec.placement.tolerations[0]", "a toleration with operator Exists takes no value"),
     ],
     ids=["negative-replicas", "negative-group-replicas", "unknown-store-mode", "bad-version",
-         "external-without-secret", "unknown-service", "min-above-max"],
+         "external-without-secret", "unknown-service", "min-above-max", "toleration-exists-value"],
 )  # fmt: skip
 def test_an_invalid_resource_is_rejected_naming_the_field(
     manifest: str, field: str, words: str, namespace: str

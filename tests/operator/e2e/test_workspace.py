@@ -8,7 +8,6 @@ in-process too, reaches through $QUCKCHAT_OPERATOR_WORKSPACE_URL.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import threading
@@ -24,7 +23,7 @@ import yaml
 from quckchat_operator import naming
 from quckchat_operator.workspace_client import URL_ENV
 from tests.mesh import serving
-from tests.operator.e2e.kube import claim_volumes, kubectl, kubectl_json, wait_for
+from tests.operator.e2e.kube import claim_volumes, kubectl, kubectl_json, secret_data, wait_for
 from tests.operator.support import EXAMPLES
 from tests.support import TestKeys
 from tests.workspace.harness import INTERNAL, SERVICES, Org, running_org
@@ -168,13 +167,8 @@ def event_reasons(namespace: str, name: str) -> list[str]:
     return [e["reason"] for e in events if e["involvedObject"]["kind"] == "Workspace"]
 
 
-def secret_data(namespace: str, name: str) -> dict[str, str]:
-    secret = kubectl_json("get", "secret", name, "-n", namespace)
-    return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
-
-
 def register(services: Services) -> tuple[str, str]:
-    """A person with an account: (email, user id)."""
+    """A person with an account and a verified email: (email, user id)."""
     email = f"{uuid.uuid4().hex[:8]}@acme.example"
     response = services.run(
         services.mesh.mesh.client("auth").post(
@@ -182,7 +176,10 @@ def register(services: Services) -> tuple[str, str]:
         )
     )
     assert response.status_code == 201, response.text
-    return email, str(response.json()["user_id"])
+    user_id = str(response.json()["user_id"])
+    # Only a verified email finds its account: an owner named by email must have proven it.
+    services.run(services.mesh.verify_email(user_id))
+    return email, user_id
 
 
 def test_a_workspace_of_a_missing_cluster_waits(ns: str) -> None:

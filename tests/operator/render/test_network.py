@@ -9,6 +9,7 @@ from quckchat_operator import naming
 from quckchat_operator.render.meta import Manifest
 from quckchat_operator.render.network import calls
 from quckchat_operator.render.stores import STORE_KINDS
+from tests.code_calls import rest_calls
 from tests.operator.support import of_kind, one, render, render_example
 
 
@@ -48,19 +49,31 @@ def test_every_pod_of_the_cluster_is_under_the_default_deny() -> None:
             assert selector.items() <= labels.items()
 
 
-def test_each_call_in_the_catalog_is_open_at_both_ends_and_nothing_else() -> None:
+def test_each_call_the_code_makes_is_open_at_both_ends_and_nothing_else() -> None:
+    """Read against the services' source (tests/code_calls.py), not the policy's own input."""
     objects = render()
-    for service in catalog.SERVICES:
+    routed = {s.name for s in catalog.implemented() if s.public_prefix}
+    code = {s.name: rest_calls(s.name) for s in catalog.implemented()}
+    # The gateway forwards each public area to its service by name, not by a literal.
+    code["backend-gateway"] |= routed
+    for service in catalog.implemented():
         spec = policy(objects, f"qc-{service.name}")
         store_names = {str(s) for s in service.stores if s in STORE_KINDS}
-        assert peers(spec["egress"], "to") - store_names == set(calls(service))
-        callers = {s.name for s in catalog.SERVICES if service.name in calls(s)}
+        assert peers(spec["egress"], "to") - store_names == code[service.name], service.name
+        callers = {name for name, called in code.items() if service.name in called}
         if service.name == "workspace":
             callers.add("quckchat-operator")  # provisions Workspaces
         if service.name in ("backend-gateway", "realtime"):
             assert spec["ingress"] == [{"ports": [{"protocol": "TCP", "port": service.port}]}]
         else:
-            assert peers(spec["ingress"], "from") == callers
+            assert peers(spec["ingress"], "from") == callers, service.name
+
+
+def test_a_service_that_never_calls_permission_cannot_reach_it() -> None:
+    objects = render()
+    assert "permission" not in rest_calls("message")
+    assert "permission" not in peers(policy(objects, "qc-message")["egress"], "to")
+    assert "message" not in peers(policy(objects, "qc-permission")["ingress"], "from")
 
 
 def test_the_operator_reaches_the_workspace_service_from_its_own_namespace() -> None:
@@ -77,13 +90,13 @@ def test_the_operator_reaches_the_workspace_service_from_its_own_namespace() -> 
 
 def test_the_gateway_reaches_every_service_it_routes_to() -> None:
     gateway = catalog.get("backend-gateway")
-    routed = {s.name for s in catalog.SERVICES if s.public_prefix}
+    routed = {s.name for s in catalog.implemented() if s.public_prefix}
     assert routed <= set(calls(gateway))
 
 
 def test_a_store_takes_only_its_users_and_the_migration() -> None:
     objects = render()
-    users = {s.name for s in catalog.SERVICES if catalog.Store.MYSQL in s.stores}
+    users = {s.name for s in catalog.implemented() if catalog.Store.MYSQL in s.stores}
     assert peers(policy(objects, "qc-mysql")["ingress"], "from") == users | {"migrate"}
     search = peers(policy(objects, "qc-elasticsearch")["ingress"], "from")
     assert search == {"search"}

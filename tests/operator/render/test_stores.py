@@ -91,7 +91,7 @@ def test_external_stores_render_no_statefulset_and_point_env_at_their_secret() -
     assert of_kind(objects, "StatefulSet") == {}
     assert of_kind(objects, "Secret") == {}
     auth = env(one(objects, "Deployment", "chat-external-auth"))
-    assert auth["QUCKCHAT_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+    assert auth["QUCKCHAT_MYSQL_URL"]["valueFrom"]["secretKeyRef"] == {
         "name": "quckchat-mysql",
         "key": "url",
     }
@@ -108,3 +108,25 @@ def test_one_external_store_beside_managed_ones() -> None:
     assert "qc-mysql" in of_kind(objects, "StatefulSet")
     message = env(one(objects, "Deployment", "qc-message"))
     assert message["QUCKCHAT_MONGODB_URL"]["valueFrom"]["secretKeyRef"]["name"] == "m"
+
+
+def test_managed_mysql_lets_the_platform_create_a_database_per_service() -> None:
+    objects = render()
+    init = one(objects, "ConfigMap", "qc-mysql-init")["data"]
+    assert list(init.values()) == ["GRANT ALL PRIVILEGES ON `%`.* TO 'quckchat'@'%';\n"]
+    mysql = one(objects, "StatefulSet", "qc-mysql")
+    (mount,) = [m for m in container(mysql)["volumeMounts"] if m["name"] == "init"]
+    assert mount == {"name": "init", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": True}
+    volumes = mysql["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "init", "configMap": {"name": "qc-mysql-init"}} in volumes
+    # PostgreSQL's account is the server's owner: it needs no grant.
+    assert "qc-postgresql-init" not in of_kind(objects, "ConfigMap")
+
+
+def test_every_managed_stores_image_can_come_from_a_private_registry() -> None:
+    images = {
+        str(store): f"registry.internal/mirror/{store}@sha256:{'a' * 64}" for store in STORE_KINDS
+    }
+    objects = render({"stores": {store: {"image": image} for store, image in images.items()}})
+    for store, image in images.items():
+        assert container(one(objects, "StatefulSet", f"qc-{store}"))["image"] == image
