@@ -3,7 +3,11 @@
 # The chart may replace CMD with its own args. Build from the repository root:
 #   docker build -f images/operator.Dockerfile -t ghcr.io/quckchat/quckchat-operator:1.0.0 .
 
-FROM python:3.11.15-slim-bookworm AS builder
+# The base, for a private registry or a machine without one: any image with Python 3.11, its
+# venv module, `python` on the PATH and groupadd/useradd (the test bed makes one from Debian).
+ARG BASE=python:3.11.15-slim-bookworm
+
+FROM ${BASE} AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/quckchat
 WORKDIR /src
@@ -14,14 +18,15 @@ COPY operator/ operator/
 RUN /opt/quckchat/bin/pip wheel --no-deps --wheel-dir /wheels . \
  && /opt/quckchat/bin/pip install /wheels/quckchat-*.whl
 
-FROM python:3.11.15-slim-bookworm
+FROM ${BASE}
+ARG BASE
 ARG VERSION=1.0.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="quckchat-operator" \
       org.opencontainers.image.description="QuckChat operator: runs QuckChatClusters, ServiceGroups and Workspaces" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="docker.io/library/python:3.11.15-slim-bookworm"
+      org.opencontainers.image.base.name="${BASE}"
 RUN groupadd --gid 10001 quckchat \
  && useradd --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin quckchat
 COPY --from=builder /opt/quckchat /opt/quckchat

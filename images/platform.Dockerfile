@@ -4,7 +4,11 @@
 # entrypoint is the bare `quckchat` command. Build from the repository root:
 #   docker build -f images/platform.Dockerfile -t ghcr.io/quckchat/quckchat:1.0.0 .
 
-FROM python:3.11.15-slim-bookworm AS builder
+# The base, for a private registry or a machine without one: any image with Python 3.11, its
+# venv module, `python` on the PATH and groupadd/useradd (the test bed makes one from Debian).
+ARG BASE=python:3.11.15-slim-bookworm
+
+FROM ${BASE} AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/quckchat
 WORKDIR /src
@@ -15,14 +19,15 @@ COPY operator/ operator/
 RUN /opt/quckchat/bin/pip wheel --no-deps --wheel-dir /wheels . \
  && /opt/quckchat/bin/pip install /wheels/quckchat-*.whl
 
-FROM python:3.11.15-slim-bookworm
+FROM ${BASE}
+ARG BASE
 ARG VERSION=1.0.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="quckchat" \
       org.opencontainers.image.description="QuckChat platform: all 32 services; the command picks one" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="docker.io/library/python:3.11.15-slim-bookworm"
+      org.opencontainers.image.base.name="${BASE}"
 # The uid the operator's pod securityContext runs as (render/security.py PLATFORM_UID).
 RUN groupadd --gid 10001 quckchat \
  && useradd --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin quckchat
