@@ -31,7 +31,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from quckchat.core.settings import Settings
     from quckchat.core.sql import Database
 
-    names = migrations.migrated_services() if args.all else [args.name]
+    names = migrations.database_services() if args.all else [args.name]
     if not names or names == [None]:
         print("quckchat migrate: name a service or pass --all", file=sys.stderr)
         return 2
@@ -41,7 +41,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             catalog.get(name)
             settings = Settings(service=name)
             url = settings.effective_database_url()
+            # Every service with a relational store gets its database, tables or not yet.
             await migrations.ensure_database(url)
+            if migrations.metadata_of(name) is None:
+                print(f"{name}: database ready, no tables")
+                continue
             db = Database(url)
             try:
                 await migrations.upgrade(db, name)

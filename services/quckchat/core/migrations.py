@@ -69,6 +69,11 @@ def migrated_services() -> list[str]:
     ]
 
 
+def database_services() -> list[str]:
+    """Implemented services with a relational store, in dependency order: each has a database."""
+    return [s.name for s in catalog.startup_order(catalog.implemented()) if s.relational_store]
+
+
 async def upgrade(db: Database, service: str, revision: str = "head") -> None:
     """Bring the service's schema to `revision` (idempotent: a migrated database is left alone)."""
 
