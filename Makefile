@@ -19,6 +19,7 @@ run: $(STAMP)
 # Servers come up first; the suite runs; the servers stop whatever the result.
 test: $(STAMP)
 	@hack/testbed up || echo "make test: some real servers did not start (see above); their tests fail under CI=true"
+	@hack/testbed up node || echo "make test: the real node did not start (see above); the real-pod suite fails under CI=true"
 	@set -a; . $${QUCKCHAT_TESTBED_DIR:-$$HOME/.cache/quckchat/testbed}/env 2>/dev/null; set +a; \
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	hack/testbed down; exit $$status

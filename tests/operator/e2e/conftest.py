@@ -29,21 +29,8 @@ load_testbed_env()
 
 # tests.support.SERVER_VARS, plus the one server only these tests need.
 SERVER_VARS = {"kube": "QUCKCHAT_TEST_KUBECONFIG"}
-# Figures the tests measure, printed after the run (see pytest_terminal_summary).
+# Figures the tests measure, printed after the run (tests/operator/conftest.py).
 MEASUREMENTS: dict[str, str] = {}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "kube: needs the testbed's Kubernetes control plane (hack/testbed)"
-    )
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if MEASUREMENTS:
-        terminalreporter.section("operator end-to-end measurements")
-        for name, value in MEASUREMENTS.items():
-            terminalreporter.write_line(f"{name}: {value}")
 
 
 def server(kind: str) -> str:
@@ -95,11 +82,21 @@ def node_leases(kubeconfig: str) -> Iterator[None]:
         yield
 
 
+PSA_ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
 @pytest.fixture(scope="module")
 def namespace(kubeconfig: str, crds: list[str], node_leases: None) -> Iterator[str]:
-    """A fresh namespace per test module, deleted with its volumes afterwards."""
+    """A fresh namespace per test module, deleted with its volumes afterwards.
+
+    It enforces Pod Security's restricted profile: a pod the operator renders that breaks it
+    is refused by the apiserver, and its workload never becomes ready.
+    """
     name = f"qc-e2e-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
+    kubectl(
+        "label", "namespace", name, f"{PSA_ENFORCE}=restricted", f"{PSA_ENFORCE}-version=latest"
+    )
     yield name
     drop_namespace(name)
 

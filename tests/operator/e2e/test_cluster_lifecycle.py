@@ -134,7 +134,10 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
         owners = obj["metadata"].get("ownerReferences", [])
         owner = [] if (kind, name) in outliving else [uid]
         assert [o["uid"] for o in owners if o.get("controller")] == owner, (kind, name)
-    # kwok runs no containers but plays the kubelet: every pod is Running and Ready.
+    # kwok runs no containers but plays the kubelet: every pod is Running and Ready, and each
+    # was admitted under the namespace's restricted Pod Security profile.
+    labels = kubectl_json("get", "namespace", namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     pods = kubectl_json("get", "pods", "-n", namespace, "-l", child_selector(NAME))["items"]
     running = [p for p in pods if p["status"]["phase"] == "Running"]
     assert len(running) == deployed + 6

@@ -1,0 +1,350 @@
+"""A QuckChatCluster on real pods: every implemented service a real container, Ready for real.
+
+The stores are the test bed's servers (external, through Secrets); each service finds its own
+database there. A client talks only to the cluster's Services: phone sign-up (the code read
+from the auth pod's log, as the console SMS provider leaves it), a workspace, a channel, a
+message that reaches a WebSocket on the other realtime replica and not an outsider's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import websockets
+from pymongo import MongoClient
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from quckchat import catalog
+from quckchat_operator import naming
+from tests.operator.e2e.conftest import MEASUREMENTS
+from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
+from tests.operator.real_node.conftest import PLACEMENT, VERSION, Images
+from tests.support import server
+
+# Building the images and starting 17 Python processes on two shared cores takes minutes.
+pytestmark = [pytest.mark.kube, pytest.mark.timeout(2400)]
+
+CLUSTER = "chat"
+REALTIME_REPLICAS = 2
+REDIS_DB = 13
+# 16 Python processes start on two shared cores: be patient with the first Ready.
+READY_TIMEOUT = 900.0
+
+
+def store_port(url: str) -> int:
+    port = urlsplit(url if "://" in url else f"tcp://{url}").port
+    assert port is not None, url
+    return port
+
+
+def cluster_manifest(images: Images, store_urls: dict[str, str], version: str) -> dict[str, Any]:
+    repository = images.platform.rpartition(":")[0]
+    return {
+        "apiVersion": f"{naming.API_GROUP}/{naming.API_VERSION}",
+        "kind": "QuckChatCluster",
+        "metadata": {"name": CLUSTER},
+        "spec": {
+            "version": version,
+            "image": {"repository": repository, "pullPolicy": "Never"},
+            "stores": {
+                store: {
+                    "mode": "external",
+                    "secretRef": {"name": f"{CLUSTER}-store-{store}", "key": "url"},
+                    "port": store_port(url),
+                }
+                for store, url in store_urls.items()
+            },
+            "services": {"realtime": {"replicas": REALTIME_REPLICAS}},
+            "placement": PLACEMENT,
+        },
+    }
+
+
+def apply(manifest: dict[str, Any], namespace: str) -> None:
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
+
+
+def run_sql(kind: str, *statements: str) -> list[Any]:
+    """Run statements on the test bed's `kind` server; the rows of the last one."""
+
+    async def go() -> list[Any]:
+        engine = create_async_engine(server(kind), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                rows: list[Any] = []
+                for statement in statements:
+                    result = await conn.execute(text(statement))
+                    rows = list(result.all()) if result.returns_rows else []
+                return rows
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def databases_of(store: catalog.Store) -> list[str]:
+    return [s.module for s in catalog.implemented() if s.relational_store == store]
+
+
+def fresh_stores() -> None:
+    """Drop what an earlier run left in the test bed under the services' database names."""
+    run_sql("mysql", *(f"DROP DATABASE IF EXISTS `{d}`" for d in databases_of(catalog.Store.MYSQL)))
+    run_sql(
+        "postgres",
+        *(
+            f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)'
+            for d in databases_of(catalog.Store.POSTGRESQL)
+        ),
+    )
+    cache = Redis.from_url(server("redis").rsplit("/", 1)[0] + f"/{REDIS_DB}")
+    cache.flushdb()
+    cache.close()
+    mongo: Any = MongoClient(server("mongodb"))
+    for spec in catalog.implemented():
+        if catalog.Store.MONGODB in spec.stores:
+            mongo.drop_database(spec.module)
+    mongo.close()
+
+
+@pytest.fixture(scope="module")
+def ready_cluster(
+    namespace: str, operator_release: str, images: Images, store_urls: dict[str, str]
+) -> Iterator[str]:
+    fresh_stores()
+    # A Redis database of its own, apart from the other suites' database 0.
+    store_urls = {**store_urls, "redis": store_urls["redis"].rsplit("/", 1)[0] + f"/{REDIS_DB}"}
+    for store, url in store_urls.items():
+        kubectl(
+            "create", "secret", "generic", f"{CLUSTER}-store-{store}", "-n", namespace,
+            f"--from-literal=url={url}",
+        )  # fmt: skip
+    # Kafka topics and the search index are shared with other tests: this cluster's own names.
+    prefix = f"{namespace}."
+    kubectl(
+        "create", "secret", "generic", naming.settings_secret_name(CLUSTER), "-n", namespace,
+        f"--from-literal=QUCKCHAT_KAFKA_TOPIC_PREFIX={prefix}",
+        f"--from-literal=QUCKCHAT_SEARCH_INDEX_PREFIX={namespace}-",
+    )  # fmt: skip
+    started = time.monotonic()
+    apply(cluster_manifest(images, store_urls, VERSION), namespace)
+    wait_for("the cluster on real pods to be Ready", lambda: phase(namespace) == "Ready",
+             timeout=READY_TIMEOUT)  # fmt: skip
+    MEASUREMENTS["real node: kubectl apply -> Ready"] = f"{time.monotonic() - started:.1f} s"
+    yield namespace
+    kubectl("delete", "quckchatcluster", CLUSTER, "-n", namespace, "--wait=false")
+
+
+def phase(namespace: str) -> str | None:
+    found = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)
+    value: str | None = found.get("status", {}).get("phase")
+    return value
+
+
+def service_pods(namespace: str) -> list[dict[str, Any]]:
+    selector = f"{naming.LABEL_INSTANCE}={CLUSTER},{naming.LABEL_COMPONENT}=service"
+    items: list[dict[str, Any]] = kubectl_json("get", "pods", "-n", namespace, "-l", selector)[
+        "items"
+    ]
+    return items
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    conditions = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+    return pod["status"].get("phase") == "Running" and conditions.get("Ready") == "True"
+
+
+def service_address(namespace: str, name: str) -> str:
+    found = kubectl_json("get", "service", naming.service_name(CLUSTER, name), "-n", namespace)
+    return f"http://{found['spec']['clusterIP']}:{catalog.get(name).port}"
+
+
+def test_every_implemented_service_is_a_ready_container_and_ready_counts_them(
+    ready_cluster: str, real_node: str
+) -> None:
+    namespace = ready_cluster
+    pods = service_pods(namespace)
+    ready = [p for p in pods if is_ready(p)]
+    assert {p["spec"]["nodeName"] for p in pods} == {real_node}
+    served = {p["metadata"]["labels"][naming.LABEL_NAME] for p in ready}
+    assert served == {s.name for s in catalog.implemented()}
+    expected = len(catalog.implemented()) + REALTIME_REPLICAS - 1
+    assert len(ready) == expected
+    status = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)["status"]
+    deployed = len(catalog.implemented())
+    assert status["readyServices"] == f"{deployed}/{deployed}"
+    for pod in ready:
+        (container,) = pod["status"]["containerStatuses"]
+        assert container["ready"] and "running" in container["state"], pod["metadata"]["name"]
+    with httpx.Client(timeout=10) as client:
+        for spec in catalog.implemented():
+            health = client.get(service_address(namespace, spec.name) + "/health").json()
+            assert health["status"] == "healthy", (spec.name, health)
+            assert health["version"] == VERSION
+
+
+def test_each_service_has_its_own_database_on_its_own_server(ready_cluster: str) -> None:
+    on_mysql = {row[0] for row in run_sql("mysql", "SHOW DATABASES")}
+    on_postgres = {row[0] for row in run_sql("postgres", "SELECT datname FROM pg_database")}
+    for name in databases_of(catalog.Store.MYSQL):
+        assert name in on_mysql and name not in on_postgres, name
+    for name in databases_of(catalog.Store.POSTGRESQL):
+        assert name in on_postgres and name not in on_mysql, name
+    # The migration Job put each schema in its own database: auth's tables are in `auth`.
+    tables = {row[0] for row in run_sql("mysql", "SHOW TABLES FROM `auth`")}
+    assert {"accounts", "sessions"} <= tables
+
+
+def otp_code(namespace: str, phone: str) -> str:
+    """The code the console SMS provider logged in an auth pod."""
+    selector = f"{naming.LABEL_INSTANCE}={CLUSTER},{naming.LABEL_NAME}=auth"
+
+    def read() -> str | None:
+        logs = kubectl("logs", "-n", namespace, "-l", selector, "--tail=-1", "--prefix=false")
+        codes = re.findall(rf"OTP for {re.escape(phone)} is (\d{{6}})", logs)
+        return codes[-1] if codes else None
+
+    return wait_for(f"the code for {phone} in the auth pod's log", read, timeout=30)
+
+
+def phone_number() -> str:
+    return "+1555" + str(uuid.uuid4().int)[:7]
+
+
+def sign_up(client: httpx.Client, namespace: str) -> dict[str, Any]:
+    phone = phone_number()
+    sent = client.post("/api/v1/auth/otp/send", json={"phone": phone})
+    assert sent.status_code == 202, sent.text
+    code = otp_code(namespace, phone)
+    verified = client.post("/api/v1/auth/otp/verify", json={"phone": phone, "code": code})
+    assert verified.status_code == 200, verified.text
+    body: dict[str, Any] = verified.json()
+    return body
+
+
+async def listen(
+    url: str, frames: list[dict[str, Any]], done: asyncio.Event, words: str, seen: asyncio.Event
+) -> None:
+    """Keep every frame one WebSocket receives in `frames` until `done`; `seen` once one
+    mentions `words`."""
+    async with websockets.connect(url) as socket:
+        hello = json.loads(await socket.recv())
+        assert hello["type"] == "hello", hello
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                frames.append(json.loads(await asyncio.wait_for(socket.recv(), 0.5)))
+                if mentions(frames[-1:], words):
+                    seen.set()
+
+
+def mentions(frames: list[dict[str, Any]], words: str) -> bool:
+    return any(words in json.dumps(f) for f in frames)
+
+
+def test_a_client_through_the_services_only(ready_cluster: str) -> None:
+    namespace = ready_cluster
+    gateway = service_address(namespace, "backend-gateway")
+    with httpx.Client(base_url=gateway, timeout=30) as client:
+        alice, bob, eve = (sign_up(client, namespace) for _ in range(3))
+
+        def call(method: str, path: str, who: dict[str, Any], **kw: Any) -> Any:
+            headers = {"Authorization": f"Bearer {who['access_token']}"}
+            response = client.request(method, "/api/v1" + path, headers=headers, **kw)
+            assert response.status_code < 300, f"{method} {path}: {response.text}"
+            return response.json() if response.content else None
+
+        workspace = call(
+            "POST", "/workspaces", alice, json={"name": "Real " + uuid.uuid4().hex[:6]}
+        )
+        invite = call(
+            "POST",
+            f"/workspaces/{workspace['id']}/invites",
+            alice,
+            json={"kind": "link", "max_uses": 1},
+        )
+        call("POST", "/workspaces/join", bob, json={"token": invite["token"]})
+        call("POST", "/workspaces", eve, json={"name": "Elsewhere " + uuid.uuid4().hex[:6]})
+        name = "real-" + uuid.uuid4().hex[:6]
+        body = {"workspace_id": workspace["id"], "kind": "public", "name": name}
+        channel = call("POST", "/channels", alice, json=body)
+        call("POST", f"/channels/{channel['id']}/join", bob)
+
+        realtime = [
+            p
+            for p in service_pods(namespace)
+            if p["metadata"]["labels"][naming.LABEL_NAME] == "realtime"
+        ]
+        assert len(realtime) == REALTIME_REPLICAS
+        port = catalog.get("realtime").port
+        bob_url = f"ws://{realtime[1]['status']['podIP']}:{port}/ws?token={bob['access_token']}"
+        eve_url = f"ws://{realtime[0]['status']['podIP']}:{port}/ws?token={eve['access_token']}"
+        text_sent = "on real pods " + uuid.uuid4().hex[:6]
+
+        async def story() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            done, bob_got, eve_got = asyncio.Event(), asyncio.Event(), asyncio.Event()
+            bob_seen: list[dict[str, Any]] = []
+            eve_seen: list[dict[str, Any]] = []
+            listeners = [
+                asyncio.create_task(listen(bob_url, bob_seen, done, text_sent, bob_got)),
+                asyncio.create_task(listen(eve_url, eve_seen, done, text_sent, eve_got)),
+            ]
+            await asyncio.sleep(1)
+            body = {"channel_id": channel["id"], "text": text_sent}
+            await asyncio.to_thread(call, "POST", "/messages", alice, json=body)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(bob_got.wait(), 30)
+            # A little longer, so a frame wrongly sent to the outsider would arrive too.
+            await asyncio.sleep(2)
+            done.set()
+            await asyncio.gather(*listeners)
+            return bob_seen, eve_seen
+
+        bob_seen, eve_seen = asyncio.run(story())
+    assert mentions(bob_seen, text_sent), [f.get("type") for f in bob_seen]
+    assert not mentions(eve_seen, text_sent)
+
+
+def test_a_service_crashing_after_ready_turns_the_cluster_degraded_naming_it(
+    ready_cluster: str,
+) -> None:
+    """bookmark loses its tables; pods never migrate, so its new pod exits at every start."""
+    namespace = ready_cluster
+    run_sql("mysql", "DROP DATABASE `bookmark`", "CREATE DATABASE `bookmark`")
+    selector = f"{naming.LABEL_INSTANCE}={CLUSTER},{naming.LABEL_NAME}=bookmark"
+    kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
+    started = time.monotonic()
+
+    def degraded() -> dict[str, Any] | None:
+        status = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)["status"]
+        found = {c["type"]: c for c in status.get("conditions", [])}.get("Degraded", {})
+        return found if found.get("status") == "True" else None
+
+    condition = wait_for("the cluster to turn Degraded", degraded, timeout=300)
+    MEASUREMENTS["real node: crash loop -> Degraded"] = f"{time.monotonic() - started:.1f} s"
+    assert condition["reason"] == "ServiceFailing"
+    assert "service bookmark" in condition["message"] and "CrashLoopBackOff" in condition["message"]
+    assert phase(namespace) == "Degraded"
+    # The remedy the message points to: migrate again (the operator re-creates the Job).
+    job = naming.migration_job_name(CLUSTER, VERSION)
+    kubectl("delete", "job", job, "-n", namespace, "--wait=true")
+
+    def migrated() -> bool:
+        # Until the operator has made the Job again, kubectl answers NotFound.
+        succeeded = "jsonpath={.status.succeeded}"
+        return kubectl("get", "job", job, "-n", namespace, "-o", succeeded, check=False) == "1"
+
+    wait_for("the migration to run again", migrated, timeout=300)
+    # Skip the crash loop's back-off: a fresh pod starts on the migrated schema at once.
+    kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
+    wait_for("the cluster to be Ready again", lambda: phase(namespace) == "Ready", timeout=600)
