@@ -31,13 +31,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@hack/testbed up || true
+	@hack/testbed up node || true
 	$(BIN)/python -m bench
 
 # QuckChat on a kind cluster, from images built from this tree (needs docker, kind, helm, kubectl).
 kind-up:
 	hack/kind-up
 
-# The same without Docker, on hack/testbed's Kubernetes; the operator keeps running from .venv.
+# The same without Docker, on hack/testbed's Kubernetes and its real node (KWOK=1: fake nodes).
 local-cluster: $(STAMP)
 	hack/local-cluster up
 

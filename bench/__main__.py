@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import gateway_sends, identity, messaging, operator, search
+from bench import gateway_sends, identity, messaging, operator, real_node, search
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
     asyncio.run(gateway_sends.main())
     asyncio.run(search.main())
     operator.main()
+    real_node.main()
 
 
 if __name__ == "__main__":

@@ -10,164 +10,57 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import websockets
-from pymongo import MongoClient
-from redis import Redis
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from quckchat import catalog
+from quckchat.core import migrations
 from quckchat_operator import naming
 from tests.operator.e2e.conftest import MEASUREMENTS
 from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
-from tests.operator.real_node.conftest import PLACEMENT, VERSION, Images
-from tests.support import server
+from tests.operator.real_node.platform import (
+    CLUSTER,
+    NEXT_VERSION,
+    READY_TIMEOUT,
+    REALTIME_REPLICAS,
+    VERSION,
+    Images,
+    build_images,
+    databases_of,
+    deploy,
+    is_ready,
+    phase,
+    run_sql,
+    service_address,
+    service_pods,
+)
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(2400)]
 
-CLUSTER = "chat"
-REALTIME_REPLICAS = 2
-REDIS_DB = 13
-# 16 Python processes start on two shared cores: be patient with the first Ready.
-READY_TIMEOUT = 900.0
 
-
-def store_port(url: str) -> int:
-    port = urlsplit(url if "://" in url else f"tcp://{url}").port
-    assert port is not None, url
-    return port
-
-
-def cluster_manifest(images: Images, store_urls: dict[str, str], version: str) -> dict[str, Any]:
-    repository = images.platform.rpartition(":")[0]
-    return {
-        "apiVersion": f"{naming.API_GROUP}/{naming.API_VERSION}",
-        "kind": "QuckChatCluster",
-        "metadata": {"name": CLUSTER},
-        "spec": {
-            "version": version,
-            "image": {"repository": repository, "pullPolicy": "Never"},
-            "stores": {
-                store: {
-                    "mode": "external",
-                    "secretRef": {"name": f"{CLUSTER}-store-{store}", "key": "url"},
-                    "port": store_port(url),
-                }
-                for store, url in store_urls.items()
-            },
-            "services": {"realtime": {"replicas": REALTIME_REPLICAS}},
-            "placement": PLACEMENT,
-        },
-    }
-
-
-def apply(manifest: dict[str, Any], namespace: str) -> None:
-    kubectl("apply", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
-
-
-def run_sql(kind: str, *statements: str) -> list[Any]:
-    """Run statements on the test bed's `kind` server; the rows of the last one."""
-
-    async def go() -> list[Any]:
-        engine = create_async_engine(server(kind), isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                rows: list[Any] = []
-                for statement in statements:
-                    result = await conn.execute(text(statement))
-                    rows = list(result.all()) if result.returns_rows else []
-                return rows
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
-
-
-def databases_of(store: catalog.Store) -> list[str]:
-    return [s.module for s in catalog.implemented() if s.relational_store == store]
-
-
-def fresh_stores() -> None:
-    """Drop what an earlier run left in the test bed under the services' database names."""
-    run_sql("mysql", *(f"DROP DATABASE IF EXISTS `{d}`" for d in databases_of(catalog.Store.MYSQL)))
-    run_sql(
-        "postgres",
-        *(
-            f'DROP DATABASE IF EXISTS "{d}" WITH (FORCE)'
-            for d in databases_of(catalog.Store.POSTGRESQL)
-        ),
-    )
-    cache = Redis.from_url(server("redis").rsplit("/", 1)[0] + f"/{REDIS_DB}")
-    cache.flushdb()
-    cache.close()
-    mongo: Any = MongoClient(server("mongodb"))
-    for spec in catalog.implemented():
-        if catalog.Store.MONGODB in spec.stores:
-            mongo.drop_database(spec.module)
-    mongo.close()
+# Groups in the order an upgrade rolls them, those with something deployed.
+DEPLOYED_GROUPS = [g for g in catalog.UPGRADE_ORDER if catalog.implemented(g)]
 
 
 @pytest.fixture(scope="module")
 def ready_cluster(
     namespace: str, operator_release: str, images: Images, store_urls: dict[str, str]
 ) -> Iterator[str]:
-    fresh_stores()
-    # A Redis database of its own, apart from the other suites' database 0.
-    store_urls = {**store_urls, "redis": store_urls["redis"].rsplit("/", 1)[0] + f"/{REDIS_DB}"}
-    for store, url in store_urls.items():
-        kubectl(
-            "create", "secret", "generic", f"{CLUSTER}-store-{store}", "-n", namespace,
-            f"--from-literal=url={url}",
-        )  # fmt: skip
-    # Kafka topics and the search index are shared with other tests: this cluster's own names.
-    prefix = f"{namespace}."
-    kubectl(
-        "create", "secret", "generic", naming.settings_secret_name(CLUSTER), "-n", namespace,
-        f"--from-literal=QUCKCHAT_KAFKA_TOPIC_PREFIX={prefix}",
-        f"--from-literal=QUCKCHAT_SEARCH_INDEX_PREFIX={namespace}-",
-    )  # fmt: skip
-    started = time.monotonic()
-    apply(cluster_manifest(images, store_urls, VERSION), namespace)
-    wait_for("the cluster on real pods to be Ready", lambda: phase(namespace) == "Ready",
-             timeout=READY_TIMEOUT)  # fmt: skip
-    MEASUREMENTS["real node: kubectl apply -> Ready"] = f"{time.monotonic() - started:.1f} s"
+    seconds = deploy(namespace, images, store_urls)
+    MEASUREMENTS["real node: kubectl apply -> Ready"] = f"{seconds:.1f} s"
     yield namespace
     kubectl("delete", "quckchatcluster", CLUSTER, "-n", namespace, "--wait=false")
-
-
-def phase(namespace: str) -> str | None:
-    found = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)
-    value: str | None = found.get("status", {}).get("phase")
-    return value
-
-
-def service_pods(namespace: str) -> list[dict[str, Any]]:
-    selector = f"{naming.LABEL_INSTANCE}={CLUSTER},{naming.LABEL_COMPONENT}=service"
-    items: list[dict[str, Any]] = kubectl_json("get", "pods", "-n", namespace, "-l", selector)[
-        "items"
-    ]
-    return items
-
-
-def is_ready(pod: dict[str, Any]) -> bool:
-    conditions = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
-    return pod["status"].get("phase") == "Running" and conditions.get("Ready") == "True"
-
-
-def service_address(namespace: str, name: str) -> str:
-    found = kubectl_json("get", "service", naming.service_name(CLUSTER, name), "-n", namespace)
-    return f"http://{found['spec']['clusterIP']}:{catalog.get(name).port}"
 
 
 def test_every_implemented_service_is_a_ready_container_and_ready_counts_them(
@@ -348,3 +241,68 @@ def test_a_service_crashing_after_ready_turns_the_cluster_degraded_naming_it(
     # Skip the crash loop's back-off: a fresh pod starts on the migrated schema at once.
     kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
     wait_for("the cluster to be Ready again", lambda: phase(namespace) == "Ready", timeout=600)
+
+
+def pod_starts(namespace: str, version: str) -> dict[str, datetime]:
+    """When each service's first pod running `version`'s image was created, by service."""
+    found: dict[str, datetime] = {}
+    for pod in service_pods(namespace):
+        if not pod["spec"]["containers"][0]["image"].endswith(f":{version}"):
+            continue
+        name = pod["metadata"]["labels"][naming.LABEL_NAME]
+        created = datetime.fromisoformat(
+            pod["metadata"]["creationTimestamp"].replace("Z", "+00:00")
+        )
+        found[name] = min(found.get(name, created), created)
+    return found
+
+
+def test_an_upgrade_migrates_in_a_job_then_rolls_the_groups_in_order_across_an_operator_restart(
+    ready_cluster: str, operator_release: str, store_urls: dict[str, str]
+) -> None:
+    namespace = ready_cluster
+    nxt = build_images(NEXT_VERSION)
+    started = time.monotonic()
+    patch = {"spec": {"version": NEXT_VERSION}}
+    kubectl("patch", "quckchatcluster", CLUSTER, "-n", namespace, "--type=merge", "-p",
+            json.dumps(patch))  # fmt: skip
+    job = naming.migration_job_name(CLUSTER, NEXT_VERSION)
+
+    def job_done() -> bool:
+        succeeded = "jsonpath={.status.succeeded}"
+        return kubectl("get", "job", job, "-n", namespace, "-o", succeeded, check=False) == "1"
+
+    wait_for("the migration Job of the new version", job_done, timeout=300)
+    # The operator goes away in the middle of the rollout; its Deployment brings it back.
+    wait_for("the first group to roll", lambda: pod_starts(namespace, NEXT_VERSION), timeout=300)
+    selector = "app.kubernetes.io/name=quckchat-operator"
+    kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
+
+    def upgraded() -> bool:
+        status = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)["status"]
+        return bool(status.get("phase") == "Ready" and status.get("currentVersion") == NEXT_VERSION)
+
+    wait_for("Ready at the new version", upgraded, timeout=READY_TIMEOUT)
+    MEASUREMENTS["real node: upgrade 1.0.0 -> 1.0.1 (operator restarted midway)"] = (
+        f"{time.monotonic() - started:.1f} s"
+    )
+    # The Job migrated each service's own database on its own server.
+    logs = kubectl("logs", "-n", namespace, f"job/{job}")
+    for name in migrations.database_services():
+        assert f"{name}: " in logs, name
+    # In the order the catalog states, by the pods' creation times.
+    starts = pod_starts(namespace, NEXT_VERSION)
+    assert set(starts) == {s.name for s in catalog.implemented()}
+    first = {g: min(starts[s.name] for s in catalog.implemented(g)) for g in DEPLOYED_GROUPS}
+    last = {g: max(starts[s.name] for s in catalog.implemented(g)) for g in DEPLOYED_GROUPS}
+    for earlier, later in itertools.pairwise(DEPLOYED_GROUPS):
+        assert last[earlier] <= first[later], (earlier, later)
+    # No pod migrated at start: the schemas' only writer is the Job.
+    for pod in service_pods(namespace):
+        text = kubectl("logs", "-n", namespace, pod["metadata"]["name"])
+        assert "Running upgrade" not in text, pod["metadata"]["name"]
+    assert {p["spec"]["containers"][0]["image"] for p in service_pods(namespace)} == {nxt.platform}
+    with httpx.Client(timeout=10) as client:
+        for spec in catalog.implemented():
+            health = client.get(service_address(namespace, spec.name) + "/health").json()
+            assert health["version"] == NEXT_VERSION, spec.name
