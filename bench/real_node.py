@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
 
 import httpx
 
@@ -57,15 +56,12 @@ def _upgrade(namespace: str) -> float:
     kubectl("patch", "quckchatcluster", platform.CLUSTER, "-n", namespace, "--type=merge",
             "-p", json.dumps(patch))  # fmt: skip
 
-    def upgraded() -> bool:
-        status: dict[str, Any] = kubectl_json(
-            "get", "quckchatcluster", platform.CLUSTER, "-n", namespace
-        )["status"]
-        return bool(
-            status.get("phase") == "Ready" and status.get("currentVersion") == platform.NEXT_VERSION
-        )
-
-    wait_for("the upgrade", upgraded, timeout=platform.READY_TIMEOUT, poll=1)
+    wait_for(
+        "the upgrade",
+        lambda: platform.ready_at(namespace, platform.NEXT_VERSION),
+        timeout=platform.READY_TIMEOUT,
+        poll=1,
+    )
     return time.monotonic() - started
 
 
@@ -77,6 +73,7 @@ def main() -> None:
         print("real-node benchmarks: no real node (run `hack/testbed up kube node`); skipped")
         return
     os.environ["KUBECONFIG"] = os.environ["QUCKCHAT_TEST_KUBECONFIG"]
+    platform.drop_leftovers()
     started = time.monotonic()
     images = platform.build_images(platform.VERSION)
     figure("images of this tree (built, or found cached)", time.monotonic() - started, "s")

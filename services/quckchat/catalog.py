@@ -431,6 +431,12 @@ def implemented(group: Group | None = None) -> list[ServiceSpec]:
     return [s for s in SERVICES if s.implemented and (group is None or s.group == group)]
 
 
+def deployed_groups() -> list[Group]:
+    """The groups with at least one implemented service, in upgrade order: the only groups the
+    operator makes a ServiceGroup for."""
+    return [g for g in UPGRADE_ORDER if implemented(g)]
+
+
 def by_group(group: Group) -> list[ServiceSpec]:
     return [s for s in SERVICES if s.group == group]
 

@@ -49,7 +49,7 @@ def render_cluster(
             generate_password=generate_password,
         )
     objects.append(render_migration(cluster))
-    objects += [render_service_group(cluster, groups[group]) for group in Group]
+    objects += [render_service_group(cluster, groups[g]) for g in catalog.deployed_groups()]
     digest = config_hash(config)
     for group in catalog.UPGRADE_ORDER:
         # A planned service has no code yet: nothing is rendered for it until it is implemented.

@@ -1,4 +1,5 @@
-"""ServiceGroups: one per catalog group, holding its services' replicas and autoscaling.
+"""ServiceGroups: one per catalog group with something deployed, holding its services' replicas
+and autoscaling.
 
 The cluster's `groups` and `services` overrides seed a ServiceGroup when it is first made; from
 then on the ServiceGroup is what a platform team edits (or `kubectl scale`s), and the
@@ -33,9 +34,10 @@ class Scaling:
 
 
 def seed(cluster: Cluster) -> dict[Group, ServiceGroupSpec]:
-    """Every group's ServiceGroup spec as the cluster's overrides first describe it."""
+    """Each deployed group's ServiceGroup spec as the cluster's overrides first describe it (a
+    group whose services are all planned gets none until one is implemented)."""
     specs = {}
-    for group in Group:
+    for group in catalog.deployed_groups():
         override = cluster.spec.groups.get(group)
         services = {}
         for service in catalog.by_group(group):

@@ -123,10 +123,18 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     assert kinds.count("Deployment") == deployed
     assert kinds.count("StatefulSet") == len(MANAGED_STORES) == 6
     assert kinds.count("Service") == deployed + 6
-    assert kinds.count("ServiceGroup") == len(Group) == 6
+    assert kinds.count("ServiceGroup") == len(catalog.deployed_groups())
     for (kind, name), obj in live.items():
         if kind == "Deployment" or kind == "StatefulSet":
             assert obj["status"].get("readyReplicas") == obj["spec"]["replicas"] == 1, name
+    for group in catalog.deployed_groups():
+        name = naming.service_group_name(NAME, group)
+
+        def group_ready(name: str = name) -> bool:
+            found = kubectl_json("get", "servicegroup", name, "-n", namespace).get("status", {})
+            return bool(found.get("readyReplicas") == found.get("replicas") == 1)
+
+        wait_for(f"ServiceGroup {name} to read 1/1", group_ready)
     uid = cluster(namespace)["metadata"]["uid"]
     # With Retain, the stores' credentials outlive the cluster; everything else is its own.
     outliving = set(outliving_credentials(load_example("minimal-cluster")))

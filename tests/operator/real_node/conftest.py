@@ -34,6 +34,7 @@ def real_node() -> str:
     )
     if ready != "True":
         missing(f"the real node {node} is not Ready ({ready!r})")
+    platform.drop_leftovers()
     return node
 
 

@@ -25,7 +25,7 @@ from quckchat import catalog
 from quckchat_operator import naming
 from tests.charts.support import CHART, helm
 from tests.operator.e2e.conftest import PSA_ENFORCE
-from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
+from tests.operator.e2e.kube import drop_namespace, kubectl, kubectl_json, wait_for
 from tests.operator.support import ROOT
 from tests.support import load_testbed_env, server
 
@@ -84,6 +84,20 @@ def store_urls() -> dict[str, str]:
     if urls["redis"]:
         urls["redis"] = urls["redis"].rsplit("/", 1)[0] + f"/{REDIS_DB}"
     return urls
+
+
+# Namespaces of the real-pod suite and its benchmark; one left by an interrupted run keeps its
+# pods running on the node (and its finalizers, with no operator to lift them).
+RUN_PREFIXES = ("qc-real-", "qcb-real-")
+
+
+def drop_leftovers() -> list[str]:
+    """Delete what earlier, interrupted runs left on the node; the namespaces dropped."""
+    names = kubectl("get", "namespaces", "-o=jsonpath={.items[*].metadata.name}").split()
+    left = [n for n in names if n.startswith(RUN_PREFIXES)]
+    for name in left:
+        drop_namespace(name)
+    return left
 
 
 def restricted_namespace(prefix: str, *, exact: bool = False) -> str:
@@ -222,6 +236,18 @@ def phase(namespace: str) -> str | None:
     found = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)
     value: str | None = found.get("status", {}).get("phase")
     return value
+
+
+def ready_at(namespace: str, version: str) -> bool:
+    """The cluster is Ready and reports `version` as current."""
+    found = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace).get("status", {})
+    return bool(found.get("phase") == "Ready" and found.get("currentVersion") == version)
+
+
+def job_succeeded(namespace: str, job: str) -> bool:
+    """The Job ran to success (False while it runs, and while it does not exist)."""
+    succeeded = "jsonpath={.status.succeeded}"
+    return kubectl("get", "job", job, "-n", namespace, "-o", succeeded, check=False) == "1"
 
 
 def service_pods(namespace: str) -> list[dict[str, Any]]:

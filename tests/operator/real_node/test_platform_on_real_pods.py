@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import re
 import time
 import uuid
@@ -26,6 +27,7 @@ import websockets
 from quckchat import catalog
 from quckchat.core import migrations
 from quckchat_operator import naming
+from quckchat_operator.render import network
 from tests.operator.e2e.conftest import MEASUREMENTS
 from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
 from tests.operator.real_node.platform import (
@@ -39,18 +41,20 @@ from tests.operator.real_node.platform import (
     databases_of,
     deploy,
     is_ready,
+    job_succeeded,
     phase,
+    ready_at,
     run_sql,
     service_address,
     service_pods,
+    store_port,
 )
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
 pytestmark = [pytest.mark.kube, pytest.mark.timeout(2400)]
 
 
-# Groups in the order an upgrade rolls them, those with something deployed.
-DEPLOYED_GROUPS = [g for g in catalog.UPGRADE_ORDER if catalog.implemented(g)]
+DEPLOYED_GROUPS = catalog.deployed_groups()
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +212,60 @@ def test_a_client_through_the_services_only(ready_cluster: str) -> None:
     assert not mentions(eve_seen, text_sent)
 
 
+PROBE = """
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()
+    print("open")
+except OSError as error:
+    print("refused", type(error).__name__, error)
+"""
+
+
+def reaches(namespace: str, pod: str, host: str, port: int) -> bool:
+    """Whether a TCP connection from inside `pod` to host:port is accepted."""
+    answer = kubectl("exec", "-n", namespace, pod, "--", "python", "-c", PROBE, host, str(port))
+    return answer.strip() == "open"
+
+
+def test_network_policies_refuse_every_edge_the_code_does_not_have(
+    ready_cluster: str, store_urls: dict[str, str]
+) -> None:
+    """The node enforces the rendered policies: a pod reaches the services its code calls and
+    its own stores, and nothing else (another service, another store, the API server)."""
+    namespace = ready_cluster
+    pods = {p["metadata"]["labels"][naming.LABEL_NAME]: p for p in service_pods(namespace)}
+    # A service that calls others, but never permission; and one it does call.
+    caller = next(
+        s for s in catalog.implemented()
+        if s.name not in network.PUBLIC_SERVICES
+        and network.calls(s) and "permission" not in network.calls(s)
+    )  # fmt: skip
+    callee = network.calls(caller)[0]
+    pod = pods[caller.name]["metadata"]["name"]
+
+    def ip_port(service: str) -> tuple[str, int]:
+        host, port = service_address(namespace, service).removeprefix("http://").split(":")
+        return host, int(port)
+
+    assert reaches(namespace, pod, *ip_port(callee)), f"{caller.name} -> {callee} (allowed)"
+    assert not reaches(namespace, pod, *ip_port("permission")), f"{caller.name} -> permission"
+    # Its own store is open; a store it has no business with is not, nor is the API server.
+    node_ip = os.environ["QUCKCHAT_TEST_NODE_IP"]
+    own, other = (
+        ("mysql", "postgresql")
+        if caller.relational_store == catalog.Store.MYSQL
+        else ("postgresql", "mysql")
+    )
+    assert reaches(namespace, pod, node_ip, store_port(store_urls[own])), f"{caller.name} -> {own}"
+    assert not reaches(namespace, pod, node_ip, store_port(store_urls[other])), other
+    api = kubectl("get", "service", "kubernetes", "-n", "default", "-o=jsonpath={.spec.clusterIP}")
+    assert not reaches(namespace, pod, api, 443), "the API server"
+    # So permission is up, and open to the service whose code calls it.
+    gateway = pods["backend-gateway"]["metadata"]["name"]
+    assert reaches(namespace, gateway, *ip_port("permission")), "gateway -> permission"
+
+
 def test_a_service_crashing_after_ready_turns_the_cluster_degraded_naming_it(
     ready_cluster: str,
 ) -> None:
@@ -232,12 +290,8 @@ def test_a_service_crashing_after_ready_turns_the_cluster_degraded_naming_it(
     job = naming.migration_job_name(CLUSTER, VERSION)
     kubectl("delete", "job", job, "-n", namespace, "--wait=true")
 
-    def migrated() -> bool:
-        # Until the operator has made the Job again, kubectl answers NotFound.
-        succeeded = "jsonpath={.status.succeeded}"
-        return kubectl("get", "job", job, "-n", namespace, "-o", succeeded, check=False) == "1"
-
-    wait_for("the migration to run again", migrated, timeout=300)
+    # Until the operator has made the Job again, it is not found.
+    wait_for("the migration to run again", lambda: job_succeeded(namespace, job), timeout=300)
     # Skip the crash loop's back-off: a fresh pod starts on the migrated schema at once.
     kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
     wait_for("the cluster to be Ready again", lambda: phase(namespace) == "Ready", timeout=600)
@@ -267,22 +321,17 @@ def test_an_upgrade_migrates_in_a_job_then_rolls_the_groups_in_order_across_an_o
     kubectl("patch", "quckchatcluster", CLUSTER, "-n", namespace, "--type=merge", "-p",
             json.dumps(patch))  # fmt: skip
     job = naming.migration_job_name(CLUSTER, NEXT_VERSION)
-
-    def job_done() -> bool:
-        succeeded = "jsonpath={.status.succeeded}"
-        return kubectl("get", "job", job, "-n", namespace, "-o", succeeded, check=False) == "1"
-
-    wait_for("the migration Job of the new version", job_done, timeout=300)
+    wait_for(
+        "the migration Job of the new version", lambda: job_succeeded(namespace, job), timeout=300
+    )
     # The operator goes away in the middle of the rollout; its Deployment brings it back.
     wait_for("the first group to roll", lambda: pod_starts(namespace, NEXT_VERSION), timeout=300)
     selector = "app.kubernetes.io/name=quckchat-operator"
     kubectl("delete", "pod", "-n", namespace, "-l", selector, "--wait=false")
 
-    def upgraded() -> bool:
-        status = kubectl_json("get", "quckchatcluster", CLUSTER, "-n", namespace)["status"]
-        return bool(status.get("phase") == "Ready" and status.get("currentVersion") == NEXT_VERSION)
-
-    wait_for("Ready at the new version", upgraded, timeout=READY_TIMEOUT)
+    wait_for(
+        "Ready at the new version", lambda: ready_at(namespace, NEXT_VERSION), timeout=READY_TIMEOUT
+    )
     MEASUREMENTS["real node: upgrade 1.0.0 -> 1.0.1 (operator restarted midway)"] = (
         f"{time.monotonic() - started:.1f} s"
     )
@@ -297,11 +346,18 @@ def test_an_upgrade_migrates_in_a_job_then_rolls_the_groups_in_order_across_an_o
     last = {g: max(starts[s.name] for s in catalog.implemented(g)) for g in DEPLOYED_GROUPS}
     for earlier, later in itertools.pairwise(DEPLOYED_GROUPS):
         assert last[earlier] <= first[later], (earlier, later)
+
+    # The old version's pods finish terminating.
+    def only_new() -> list[dict[str, Any]] | None:
+        pods = service_pods(namespace)
+        images = {p["spec"]["containers"][0]["image"] for p in pods}
+        return pods if images == {nxt.platform} else None
+
+    pods = wait_for("the old version's pods to be gone", only_new, timeout=120)
     # No pod migrated at start: the schemas' only writer is the Job.
-    for pod in service_pods(namespace):
+    for pod in pods:
         text = kubectl("logs", "-n", namespace, pod["metadata"]["name"])
         assert "Running upgrade" not in text, pod["metadata"]["name"]
-    assert {p["spec"]["containers"][0]["image"] for p in service_pods(namespace)} == {nxt.platform}
     with httpx.Client(timeout=10) as client:
         for spec in catalog.implemented():
             health = client.get(service_address(namespace, spec.name) + "/health").json()
