@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from quckchat.core.events import InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.reminder import firing
+from quckchat.reminder import service as service_module
 from tests.support import TestKeys, running_app
 from tests.thread.world import Chat, Observer, chat_world
 
@@ -21,9 +23,19 @@ from tests.thread.world import Chat, Observer, chat_world
 TICK = 0.02
 
 
+def tick_every(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """How often the apps this test starts look for due reminders."""
+    running = service_module.service
+    jobs = [
+        replace(job, every=seconds) if job.name == firing.FIRE_DUE.name else job
+        for job in running.periodic
+    ]
+    monkeypatch.setattr(service_module, "service", replace(running, periodic=jobs))
+
+
 @pytest.fixture(autouse=True)
 def quick_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(firing, "TICK_SECONDS", TICK)
+    tick_every(monkeypatch, TICK)
 
 
 @pytest.fixture

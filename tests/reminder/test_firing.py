@@ -16,7 +16,7 @@ from quckchat.core.settings import Settings
 from quckchat.core.sql import new_id, utcnow
 from quckchat.reminder import firing
 from quckchat.reminder.models import FIRED, FIRING, PENDING, Reminder
-from tests.reminder.conftest import fired_events, replica
+from tests.reminder.conftest import fired_events, replica, tick_every
 from tests.support import TestKeys
 
 pytestmark = pytest.mark.timeout(120)
@@ -63,7 +63,7 @@ async def statuses(runtime: Runtime) -> dict[tuple[str, int], int]:
 async def test_one_claim_wins_among_replicas_racing_for_it(
     settings: Settings, keys: TestKeys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(firing, "TICK_SECONDS", 3600)  # the loops stay out of the way
+    tick_every(monkeypatch, 3600)  # the loops stay out of the way
     async with replica(settings, keys) as (one, _), replica(settings, keys) as (two, _):
         [rid] = await add_reminders(one, 1, due=utcnow() - timedelta(seconds=1))
         assert one.db is not None and two.db is not None
@@ -76,7 +76,7 @@ async def test_one_claim_wins_among_replicas_racing_for_it(
 async def test_two_replicas_racing_over_due_reminders_fire_each_once(
     settings: Settings, keys: TestKeys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(firing, "TICK_SECONDS", 3600)  # the test starts the race itself
+    tick_every(monkeypatch, 3600)  # the test starts the race itself
     async with (
         replica(settings, keys) as (one, _),
         replica(settings, keys) as (two, _),
@@ -137,7 +137,7 @@ async def test_an_overdue_reminder_fires_once_after_a_restart(
 async def test_a_claim_lost_with_its_replica_is_taken_over_under_the_same_event_id(
     settings: Settings, keys: TestKeys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(firing, "TICK_SECONDS", 3600)
+    tick_every(monkeypatch, 3600)
     async with replica(settings, keys) as (runtime, _), fired_events(settings) as fired:
         past = utcnow() - timedelta(minutes=5)
         [lost] = await add_reminders(

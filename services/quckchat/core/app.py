@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quckchat import catalog
 from quckchat.catalog import ServiceSpec
-from quckchat.core import context, errors, metrics, migrations
+from quckchat.core import context, errors, metrics, migrations, periodic
 from quckchat.core import logging as qlog
 from quckchat.core import runtime as runtime_mod
 from quckchat.core.runtime import Runtime
@@ -130,6 +130,7 @@ def create_app(
         tasks: list[asyncio.Task[None]] = [
             asyncio.create_task(loop(runtime)) for loop in service.background
         ]
+        tasks += [asyncio.create_task(periodic.run_forever(runtime, j)) for j in service.periodic]
         log.info("%s ready on port %s", spec.name, settings.port or settings.port_for(spec))
         try:
             yield

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
+from quckchat.core.periodic import Periodic
+
 if TYPE_CHECKING:
     from quckchat.core.events import Event
     from quckchat.core.runtime import Runtime
@@ -37,7 +39,9 @@ class Service:
     consumers: list[Consumer] = field(default_factory=list)
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
-    # Long-running loops (schedulers, sweepers) run for the service's lifetime.
+    # Sweepers, timers, outbox publishing: run every so often by the framework (core/periodic).
+    periodic: list[Periodic] = field(default_factory=list)
+    # Loops that wait on something else (a change stream, a delivery queue), for its lifetime.
     background: list[Hook] = field(default_factory=list)
     # Where this service reads token keys from; default: the auth service's JWKS over HTTP.
     jwks: JwksProvider | None = None

@@ -6,7 +6,6 @@ the outbox after a crash) repeats the same event, which realtime shows once.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -71,13 +70,3 @@ async def republish(runtime: Runtime) -> int:
     for doc in waiting:
         await publish(runtime, doc)
     return len(waiting)
-
-
-async def outbox(runtime: Runtime) -> None:
-    """The background loop; an error waits a tick."""
-    while True:
-        try:
-            await republish(runtime)
-        except Exception:  # a store or broker hiccup must not end the loop
-            log.exception("republishing broadcasts failed")
-        await asyncio.sleep(TICK_SECONDS)

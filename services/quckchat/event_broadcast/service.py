@@ -1,6 +1,7 @@
 """The event-broadcast service: workspace, channel and permission events to their audiences,
 announcements and platform notices, with a history in MongoDB."""
 
+from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer, Service
 from quckchat.event_broadcast import publish, store
@@ -16,5 +17,5 @@ service = Service(
     routers=[router],
     consumers=[Consumer(sources=("workspace", "channel", "permission"), handler=on_event)],
     on_startup=[_indexes],
-    background=[publish.outbox],
+    periodic=[Periodic("republish broadcasts", publish.TICK_SECONDS, (publish.republish,))],
 )

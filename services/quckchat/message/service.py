@@ -15,5 +15,5 @@ service = Service(
     routers=[router, internal],
     consumers=[Consumer(sources=("channel",), handler=on_channel_event, broadcast=True)],
     on_startup=[_indexes],
-    background=[timers.run],
+    periodic=[timers.TIMERS],
 )

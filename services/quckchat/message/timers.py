@@ -17,7 +17,6 @@ Each replica runs every timer; which one acts on an item is decided by a claim
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from pymongo import ASCENDING
 
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
+from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
@@ -47,6 +47,7 @@ BATCH = 200
 CLAIM_RETENTION = timedelta(days=1)
 SWEEP_SECONDS = 600.0
 SWEEP_PAGES = 10  # per run, so a backlog never holds up the other timers for long
+SWEEP_STATE = "message.timers.sweep"  # (when the next sweep is due, where it resumes)
 
 
 async def schedule(runtime: Runtime, principal: Principal, body: ScheduledCreate) -> dict[str, Any]:
@@ -299,22 +300,18 @@ async def sweep_claims(
     return removed, after
 
 
-async def run(runtime: Runtime) -> None:
-    """The service's background loop: every tick, each timer in turn; an error waits a tick.
-    Every SWEEP_SECONDS (and each tick while a sweep has more to do), the claims' sweep."""
-    sweep_at = time.monotonic()
-    resume: str | None = None
-    while True:
-        for timer in (post_due, expire_due, republish):
-            try:
-                await timer(runtime)
-            except Exception:  # a store hiccup must not end the loop; the next tick retries
-                log.exception("message timer %s failed", timer.__name__)
-        if time.monotonic() >= sweep_at:
-            try:
-                _, resume = await sweep_claims(runtime, after=resume)
-            except Exception:  # as above: the next sweep starts over
-                log.exception("message timer sweep_claims failed")
-                resume = None
-            sweep_at = time.monotonic() + (TICK_SECONDS if resume else SWEEP_SECONDS)
-        await asyncio.sleep(TICK_SECONDS)
+async def sweep_claims_when_due(runtime: Runtime) -> None:
+    """The claims' sweep every SWEEP_SECONDS, and at each tick while a sweep has more to do;
+    where it stopped is kept in the runtime, and a failed sweep starts over next time."""
+    due_at, resume = runtime.state.get(SWEEP_STATE, (time.monotonic(), None))
+    if time.monotonic() < due_at:
+        return
+    runtime.state[SWEEP_STATE] = (time.monotonic() + SWEEP_SECONDS, None)
+    _, resume = await sweep_claims(runtime, after=resume)
+    if resume:
+        runtime.state[SWEEP_STATE] = (time.monotonic() + TICK_SECONDS, resume)
+
+
+TIMERS = Periodic(
+    "message timers", TICK_SECONDS, (post_due, expire_due, republish, sweep_claims_when_due)
+)

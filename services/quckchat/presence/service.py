@@ -10,4 +10,4 @@ async def _indexes(runtime: Runtime) -> None:
     await store.ensure_indexes(runtime)
 
 
-service = Service(routers=[router, internal], on_startup=[_indexes], background=[sweeper.run])
+service = Service(routers=[router, internal], on_startup=[_indexes], periodic=[sweeper.SWEEPS])

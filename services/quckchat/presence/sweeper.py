@@ -8,10 +8,10 @@ versions older than `store.KEEP_VERSIONS`.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from quckchat.core import logging as qlog
+from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.presence import announce, devices, state, store
@@ -54,12 +54,6 @@ async def republish(runtime: Runtime) -> int:
     return len(waiting)
 
 
-async def run(runtime: Runtime) -> None:
-    """Every tick, each sweep in turn; a failing one waits for the next tick."""
-    while True:
-        for sweep in (silence, end_dnd, republish, store.forget_versions):
-            try:
-                await sweep(runtime)
-            except Exception:  # a store hiccup must not end the loop; the next tick retries
-                log.exception("presence sweep %s failed", sweep.__name__)
-        await asyncio.sleep(TICK_SECONDS)
+SWEEPS = Periodic(
+    "presence sweeps", TICK_SECONDS, (silence, end_dnd, republish, store.forget_versions)
+)

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
+from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, utcnow
 from quckchat.reminder.access import membership
@@ -178,11 +179,4 @@ async def fire_due(runtime: Runtime) -> int:
             return fired
 
 
-async def run(runtime: Runtime) -> None:
-    """The service's background loop; a failing tick is logged and the next one retries."""
-    while True:
-        try:
-            await fire_due(runtime)
-        except Exception:  # a database hiccup must not end the loop
-            log.exception("firing due reminders failed")
-        await asyncio.sleep(TICK_SECONDS)
+FIRE_DUE = Periodic("fire due reminders", TICK_SECONDS, (fire_due,))

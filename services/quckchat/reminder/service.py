@@ -9,5 +9,5 @@ service = Service(
     routers=[router],
     # Every replica drops its cached channel memberships when they change.
     consumers=[Consumer(sources=("channel",), handler=forget_memberships, broadcast=True)],
-    background=[firing.run],
+    periodic=[firing.FIRE_DUE],
 )
