@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.documents import Documents, claim
+from quckchat.core.documents import Documents, Index, claim
 
 
 async def test_unique_index_sort_and_update_behave_alike(documents_url: str | None) -> None:
@@ -18,7 +18,13 @@ async def test_unique_index_sort_and_update_behave_alike(documents_url: str | No
     try:
         await docs.ping()
         messages = docs.collection("messages")
-        await messages.create_index([("channel", 1), ("client_id", 1)], unique=True)
+        declared = (Index("messages", (("channel", 1), ("client_id", 1)), unique=True),)
+        await docs.ensure_indexes(declared)
+        await docs.ensure_indexes(declared)  # every start makes them again: a no-op
+        info = await messages.index_information()
+        assert [v["key"] for v in info.values() if v.get("unique")] == [
+            [("channel", 1), ("client_id", 1)]
+        ]
         sent = datetime(2026, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
         for n in range(3):
             await messages.insert_one({"channel": "c1", "client_id": f"m{n}", "n": n, "at": sent})

@@ -98,7 +98,7 @@ async def test_a_redelivered_event_makes_one_broadcast_under_one_event_id(town: 
     await on_event(town.runtime, event)
     await on_event(town.runtime, event)
     assert [e.id for e in town.drain()] == [f"broadcast.{event.id}"]
-    stored = await store.db(town.runtime)[store.BROADCASTS].count_documents({"user_id": newcomer})
+    stored = await town.runtime.document_db[store.BROADCASTS].count_documents({"user_id": newcomer})
     assert stored == 1
 
 

@@ -81,7 +81,7 @@ async def test_the_outbox_of_two_replicas_publishes_each_message_once(
     seen = await collect(pair.chat, "message.created", {m["id"] for m in sent})
     assert set(seen.values()) == {1}
     runtime = pair.chat.org.runtime("message")
-    waiting = await store.db(runtime)[store.MESSAGES].count_documents({"published": False})
+    waiting = await runtime.document_db[store.MESSAGES].count_documents({"published": False})
     assert waiting == 0
 
 
@@ -125,7 +125,7 @@ async def test_concurrent_scheduled_sweeps_post_once(pair: Pair) -> None:
     assert response.status_code == 201, response.text
     job_id = response.json()["id"]
     runtime = pair.chat.org.runtime("message")
-    scheduled = store.db(runtime)[store.SCHEDULED]
+    scheduled = runtime.document_db[store.SCHEDULED]
     await scheduled.update_one({"_id": job_id}, {"$set": {"due_at": datetime.now(UTC)}})
     posted = await asyncio.gather(*(timers.post_due(r) for _, r in pair.replicas * 3))
     assert sum(posted) <= 1  # the replicas' own timers may have taken it first
@@ -137,7 +137,7 @@ async def test_concurrent_scheduled_sweeps_post_once(pair: Pair) -> None:
     assert job["status"] == "sent", job
     seen = await collect(pair.chat, "message.created", {job["message_id"]})
     assert seen[job["message_id"]] == 1
-    texts = await store.db(runtime)[store.MESSAGES].count_documents({"text": "once"})
+    texts = await runtime.document_db[store.MESSAGES].count_documents({"text": "once"})
     assert texts == 1
 
 
@@ -159,7 +159,7 @@ async def test_a_claimed_schedule_cannot_be_cancelled(pair: Pair) -> None:
 async def test_concurrent_expiry_sweeps_announce_once(pair: Pair) -> None:
     message = await send_through(pair, 0, "short-lived")
     runtime = pair.chat.org.runtime("message")
-    messages = store.db(runtime)[store.MESSAGES]
+    messages = runtime.document_db[store.MESSAGES]
     past = datetime.now(UTC) - timedelta(seconds=1)
     await messages.update_one({"_id": message["id"]}, {"$set": {"expires_at": past}})
     await store.will_expire(runtime, message["id"], past)
@@ -243,7 +243,7 @@ async def test_racing_adds_and_removes_announce_each_reaction_once(pair: Pair) -
     assert shown["reactions"] == ({":eyes:": [pair.chat.bob]} if standing else {})
     runtime = pair.chat.org.runtime("message")
     stored = (
-        await store.db(runtime)[store.REACTIONS].find({"message_id": message["id"]}).to_list(None)
+        await runtime.document_db[store.REACTIONS].find({"message_id": message["id"]}).to_list(None)
     )
     assert {r["_id"] for r in stored} == standing
 
@@ -259,7 +259,7 @@ async def test_a_deleted_message_shows_and_keeps_no_reactions(pair: Pair) -> Non
     late = await pair.chat.messages.put(f"/{message['id']}/reactions/:wave:", headers=alice)
     assert late.status_code == 409
     runtime = pair.chat.org.runtime("message")
-    left = await store.db(runtime)[store.REACTIONS].count_documents({"message_id": message["id"]})
+    left = await runtime.document_db[store.REACTIONS].count_documents({"message_id": message["id"]})
     assert left == 0
 
 
@@ -299,7 +299,7 @@ async def test_concurrent_marks_never_move_back_and_announce_a_seq_once(
     assert [e.data["seq"] for e in events] == [newest["seq"]]
 
     runtime = pair.chat.org.runtime("message")
-    stored = store.db(runtime)[receipts.KINDS[kind]]
+    stored = runtime.document_db[receipts.KINDS[kind]]
     rows = await stored.find({"channel_id": pair.chat.general, "user_id": pair.chat.bob}).to_list(
         None
     )

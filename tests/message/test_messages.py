@@ -267,7 +267,7 @@ async def test_the_expiry_list_is_what_the_timer_reads(chat: Chat) -> None:
     """Disappearing messages are found through `expiring`: one listed but never stored is
     dropped after a grace, and ones stored before the list existed are listed at startup."""
     runtime = chat.org.runtime("message")
-    database = store.db(runtime)
+    database = runtime.document_db
     past = datetime.now(UTC) - timedelta(seconds=1)
     await store.will_expire(runtime, "never-stored", past)
     await timers.expire_due(runtime)
@@ -281,10 +281,10 @@ async def test_the_expiry_list_is_what_the_timer_reads(chat: Chat) -> None:
     older = await chat.send(chat.alice, "from before the list")
     await database[store.MESSAGES].update_one({"_id": older["id"]}, {"$set": {"expires_at": past}})
     await database[store.EXPIRING].delete_many({})
-    await store.ensure_indexes(runtime)  # listed once already: the scan is not run again
+    await store.list_expiring(runtime)  # listed once already: the scan is not run again
     assert await database[store.EXPIRING].find_one({"_id": older["id"]}) is None
     await database[store.CLAIMS].delete_one({"_id": store.EXPIRING_LISTED})
-    await store.ensure_indexes(runtime)  # a database from before the list
+    await store.list_expiring(runtime)  # a database from before the list
     assert await database[store.EXPIRING].find_one({"_id": older["id"]}) is not None
     await timers.expire_due(runtime)  # or the replica's own timer did already
     expired = await chat.event("message.expired", message_id=older["id"])

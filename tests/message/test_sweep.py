@@ -16,7 +16,7 @@ async def test_the_sweep_removes_only_old_claims_of_finished_work(
 ) -> None:
     monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(days=1))  # the test's outbox alone
     runtime = chat.org.runtime("message")
-    database = store.db(runtime)
+    database = runtime.document_db
     claims = database[store.CLAIMS]
     alice, bob = chat.auth(chat.alice), chat.auth(chat.bob)
 

@@ -14,7 +14,7 @@ from sqlalchemy import Delete, delete
 from quckchat.bookmark.models import ChannelBookmark, SavedMessage
 from quckchat.core.events import Event
 from quckchat.core.runtime import Runtime
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN
 
 _ID = re.compile(ID_PATTERN)
 GONE_MESSAGES = frozenset({"message.deleted", "message.expired"})

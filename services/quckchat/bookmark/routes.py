@@ -17,7 +17,7 @@ from quckchat.bookmark.schemas import (
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN
 
 # At the root: the gateway serves this under /api/v1/bookmarks.
 router = APIRouter(tags=["bookmarks"])

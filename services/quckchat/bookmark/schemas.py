@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from quckchat.bookmark.models import EMOJI_LENGTH, NOTE_LENGTH, TITLE_LENGTH, URL_LENGTH
-from quckchat.message.schemas import EMOJI_PATTERN
+from quckchat.core.values import EMOJI_PATTERN
 
 
 def _short_url(url: HttpUrl) -> HttpUrl:

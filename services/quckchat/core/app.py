@@ -117,6 +117,7 @@ def create_app(
                 await migrations.require_current(runtime.db, spec.name)
         if runtime.documents is not None:
             await runtime.documents.start()
+            await runtime.documents.ensure_indexes(service.document_indexes)
         for consumer in service.consumers:
             runtime.events.subscribe(
                 spec.name,

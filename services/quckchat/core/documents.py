@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,16 @@ from pymongo import AsyncMongoClient, uri_parser
 from pymongo.errors import DuplicateKeyError
 
 SNAPSHOT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index a service declares on one of its collections; made at every start (making an
+    existing index is a no-op)."""
+
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
 
 
 class Documents:
@@ -46,6 +57,10 @@ class Documents:
 
     def collection(self, name: str) -> Any:
         return self.db[name]
+
+    async def ensure_indexes(self, indexes: tuple[Index, ...]) -> None:
+        for index in indexes:
+            await self.db[index.collection].create_index(list(index.keys), unique=index.unique)
 
     async def start(self) -> None:
         """Load the embedded snapshot and keep it written; nothing to do for a server."""

@@ -14,6 +14,7 @@ from quckchat.catalog import ServiceSpec, Store
 from quckchat.core import cache as cache_mod
 from quckchat.core import metrics
 from quckchat.core.documents import Documents
+from quckchat.core.errors import Problem
 from quckchat.core.events import Event, EventBus, InProcessBus, KafkaBus
 from quckchat.core.http import ServiceClient
 from quckchat.core.settings import Settings
@@ -39,6 +40,13 @@ class Runtime:
     state: dict[str, Any] = field(default_factory=dict)
     # Health of stores a service opens itself (search's Elasticsearch), by dependency name.
     extra_checks: dict[str, Check] = field(default_factory=dict)
+
+    @property
+    def document_db(self) -> Any:
+        """The service's document database (PyMongo's async API); 503 where none is set."""
+        if self.documents is None:
+            raise Problem(503, f"the {self.spec.name} document store is not configured")
+        return self.documents.db
 
     def health_checks(self) -> dict[str, Check]:
         checks: dict[str, Check] = {}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
 
+from quckchat.core.documents import Index
 from quckchat.core.periodic import Periodic
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class Consumer:
 class Service:
     routers: list[APIRouter]
     consumers: list[Consumer] = field(default_factory=list)
+    # Made on the service's document store at every start, before anything reads it.
+    document_indexes: tuple[Index, ...] = ()
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     # Sweepers, timers, outbox publishing: run every so often by the framework (core/periodic).

@@ -90,7 +90,7 @@ async def history(
     }
     query = {"$and": [visible, _after(cursor)]} if cursor else visible
     found = (
-        await store.db(runtime)[store.BROADCASTS]
+        await runtime.document_db[store.BROADCASTS]
         .find(query)
         .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
         .limit(limit + 1)

@@ -2,20 +2,14 @@
 announcements and platform notices, with a history in MongoDB."""
 
 from quckchat.core.periodic import Periodic
-from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer, Service
 from quckchat.event_broadcast import publish, store
 from quckchat.event_broadcast.consumers import on_event
 from quckchat.event_broadcast.routes import router
 
-
-async def _indexes(runtime: Runtime) -> None:
-    await store.ensure_indexes(runtime)
-
-
 service = Service(
     routers=[router],
     consumers=[Consumer(sources=("workspace", "channel", "permission"), handler=on_event)],
-    on_startup=[_indexes],
+    document_indexes=store.INDEXES,
     periodic=[Periodic("republish broadcasts", publish.TICK_SECONDS, (publish.republish,))],
 )

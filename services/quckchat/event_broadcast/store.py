@@ -13,7 +13,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.errors import Problem
+from quckchat.core.documents import Index
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.event_broadcast.rules import Audience
@@ -22,20 +22,13 @@ BROADCASTS = "broadcasts"
 WORKSPACES = "workspaces"
 
 
-def db(runtime: Runtime) -> Any:
-    if runtime.documents is None:
-        raise Problem(503, "the broadcast store is not configured")
-    return runtime.documents.db
-
-
-async def ensure_indexes(runtime: Runtime) -> None:
-    """Create the indexes once at startup (an existing index is a no-op)."""
-    database = db(runtime)
-    await database[BROADCASTS].create_index(
-        [("workspace_ids", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
-    )
-    await database[BROADCASTS].create_index([("published", ASCENDING), ("created_at", ASCENDING)])
-    await database[WORKSPACES].create_index([("deleted", ASCENDING)])
+INDEXES = (
+    Index(
+        BROADCASTS, (("workspace_ids", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))
+    ),
+    Index(BROADCASTS, (("published", ASCENDING), ("created_at", ASCENDING))),
+    Index(WORKSPACES, (("deleted", ASCENDING),)),
+)
 
 
 def document(
@@ -87,27 +80,29 @@ def _millis(moment: datetime) -> datetime:
 async def insert(runtime: Runtime, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Store a broadcast once; (the stored one, whether this call stored it)."""
     try:
-        await db(runtime)[BROADCASTS].insert_one(dict(doc))
+        await runtime.document_db[BROADCASTS].insert_one(dict(doc))
     except DuplicateKeyError:
-        found: dict[str, Any] = await db(runtime)[BROADCASTS].find_one({"_id": doc["_id"]})
+        found: dict[str, Any] = await runtime.document_db[BROADCASTS].find_one({"_id": doc["_id"]})
         return found, False
     return doc, True
 
 
 async def mark_published(runtime: Runtime, broadcast_id: str) -> None:
-    await db(runtime)[BROADCASTS].update_one({"_id": broadcast_id}, {"$set": {"published": True}})
+    await runtime.document_db[BROADCASTS].update_one(
+        {"_id": broadcast_id}, {"$set": {"published": True}}
+    )
 
 
 async def unpublished(runtime: Runtime, before: Any, limit: int) -> list[dict[str, Any]]:
     query = {"published": False, "created_at": {"$lte": before}}
-    cursor = db(runtime)[BROADCASTS].find(query).sort("created_at", ASCENDING).limit(limit)
+    cursor = runtime.document_db[BROADCASTS].find(query).sort("created_at", ASCENDING).limit(limit)
     found: list[dict[str, Any]] = await cursor.to_list(None)
     return found
 
 
 async def saw_workspace(runtime: Runtime, workspace_id: str, tenant: str | None) -> None:
     """Remember a workspace (a later event about it changes nothing)."""
-    await db(runtime)[WORKSPACES].update_one(
+    await runtime.document_db[WORKSPACES].update_one(
         {"_id": workspace_id},
         {"$setOnInsert": {"tenant": tenant, "deleted": False, "seen_at": utcnow()}},
         upsert=True,
@@ -115,11 +110,13 @@ async def saw_workspace(runtime: Runtime, workspace_id: str, tenant: str | None)
 
 
 async def forget_workspace(runtime: Runtime, workspace_id: str) -> None:
-    await db(runtime)[WORKSPACES].update_one(
+    await runtime.document_db[WORKSPACES].update_one(
         {"_id": workspace_id}, {"$set": {"deleted": True}}, upsert=True
     )
 
 
 async def live_workspaces(runtime: Runtime) -> list[str]:
-    cursor = db(runtime)[WORKSPACES].find({"deleted": False}, {"_id": 1}).sort("_id", ASCENDING)
+    cursor = (
+        runtime.document_db[WORKSPACES].find({"deleted": False}, {"_id": 1}).sort("_id", ASCENDING)
+    )
     return [doc["_id"] for doc in await cursor.to_list(None)]

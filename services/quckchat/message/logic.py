@@ -67,7 +67,7 @@ def _visible(user_id: str, now: datetime) -> dict[str, Any]:
 
 
 async def _find_visible(runtime: Runtime, message_id: str, user_id: str) -> dict[str, Any]:
-    doc: dict[str, Any] | None = await store.db(runtime)[store.MESSAGES].find_one(
+    doc: dict[str, Any] | None = await runtime.document_db[store.MESSAGES].find_one(
         {"_id": message_id, **_visible(user_id, utcnow())}
     )
     if doc is None:
@@ -100,14 +100,14 @@ async def keep_deleted(runtime: Runtime, message_id: str) -> None:
     read of the message can undo a concurrent delete."""
     deleted = await store.taken(runtime, f"{message_id}.deleted")
     if deleted is not None:
-        await store.db(runtime)[store.MESSAGES].update_one(
+        await runtime.document_db[store.MESSAGES].update_one(
             {"_id": message_id, "deleted_at": None}, {"$set": _deletion(deleted["at"])}
         )
 
 
 async def update(runtime: Runtime, message_id: str, change: dict[str, Any]) -> None:
     """Change a message without undoing a concurrent delete."""
-    await store.db(runtime)[store.MESSAGES].update_one({"_id": message_id}, change)
+    await runtime.document_db[store.MESSAGES].update_one({"_id": message_id}, change)
     await keep_deleted(runtime, message_id)
 
 
@@ -116,7 +116,7 @@ async def recount_replies(runtime: Runtime, parent_id: str) -> None:
     after each change converges where concurrent `$inc`s would lose some). A count taken before
     another change can land after that change's own: each writer reads back what is stored and
     counts again until the two agree, so the last writer leaves the true count."""
-    messages = store.db(runtime)[store.MESSAGES]
+    messages = runtime.document_db[store.MESSAGES]
     live = {"parent_id": parent_id, "deleted_at": None, "expired": {"$ne": True}}
 
     async def measure() -> dict[str, Any]:
@@ -157,12 +157,12 @@ async def _reserve(
     if draft.client_id is None:
         return new_id(), None
     key = f"{sender}:{draft.channel_id}:{draft.client_id}"
-    sends = store.db(runtime)[store.SENDS]
+    sends = runtime.document_db[store.SENDS]
     with contextlib.suppress(DuplicateKeyError):  # a retry: the first attempt's record stands
         await sends.insert_one({"_id": key, "message_id": new_id(), "created_at": utcnow()})
     record = await sends.find_one({"_id": key})
     message_id = str(record["message_id"])
-    existing = await store.db(runtime)[store.MESSAGES].find_one({"_id": message_id})
+    existing = await runtime.document_db[store.MESSAGES].find_one({"_id": message_id})
     return message_id, existing
 
 
@@ -233,7 +233,7 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         await store.will_expire(runtime, message_id, doc["expires_at"])
     if not await store.insert_next(runtime, doc):
         # A concurrent retry of the same client id stored it first.
-        return await store.db(runtime)[store.MESSAGES].find_one({"_id": message_id}), False
+        return await runtime.document_db[store.MESSAGES].find_one({"_id": message_id}), False
     if parent is not None:
         await recount_replies(runtime, parent["_id"])
     await publish(runtime, doc, principal.tenant)
@@ -263,7 +263,7 @@ async def history(
         await membership(runtime, str(channel_id), principal.user_id)
         scope = {"channel_id": channel_id, "parent_id": None}
     base = {**scope, **_visible(principal.user_id, utcnow())}
-    messages = store.db(runtime)[store.MESSAGES]
+    messages = runtime.document_db[store.MESSAGES]
 
     async def older(seq: int | None, n: int, inclusive: bool = False) -> list[dict[str, Any]]:
         query = dict(base)
@@ -327,7 +327,7 @@ async def edit(
             409, "the message changed meanwhile; load it and edit again", slug="edit-conflict"
         )
     now = utcnow()
-    updated: dict[str, Any] | None = await store.db(runtime)[store.MESSAGES].find_one_and_update(
+    updated: dict[str, Any] | None = await runtime.document_db[store.MESSAGES].find_one_and_update(
         {"_id": message_id, "deleted_at": None},
         {
             "$set": {
@@ -359,7 +359,7 @@ async def delete(
 ) -> None:
     """For everyone (the sender or a channel admin), or hidden for the caller alone."""
     doc, member = await get_for(runtime, principal, message_id)
-    messages = store.db(runtime)[store.MESSAGES]
+    messages = runtime.document_db[store.MESSAGES]
     if scope == DeleteScope.ME:
         await update(runtime, message_id, {"$addToSet": {"hidden_for": principal.user_id}})
         await runtime.emit(
@@ -384,7 +384,7 @@ async def delete(
     await messages.update_one({"_id": message_id}, {"$set": _deletion(utcnow())})
     await keep_deleted(runtime, message_id)
     # After deleted_at is set, so a reaction added meanwhile sees the delete and takes itself back.
-    await store.db(runtime)[store.REACTIONS].delete_many({"message_id": message_id})
+    await runtime.document_db[store.REACTIONS].delete_many({"message_id": message_id})
     deleted: dict[str, Any] = await messages.find_one({"_id": message_id})
     if deleted.get("parent_id"):
         await recount_replies(runtime, deleted["parent_id"])
@@ -411,7 +411,7 @@ async def react(
         raise Problem(409, "the message was deleted", slug="message-deleted")
     if add and member.archived:
         raise Problem(409, "the channel is archived", slug="channel-archived")
-    reactions = store.db(runtime)[store.REACTIONS]
+    reactions = runtime.document_db[store.REACTIONS]
     slot = store.reaction_slot(message_id, emoji, principal.user_id)
     if add:
         reaction_id = new_id()
@@ -428,12 +428,14 @@ async def react(
         held = await reactions.find_one({"slot": slot}, {"_id": 1})
         reaction_id = held["_id"] if held is not None else ""
         changed = held is not None and await claim(
-            store.db(runtime)[store.CLAIMS], store.UNREACT + reaction_id, at=utcnow()
+            runtime.document_db[store.CLAIMS], store.UNREACT + reaction_id, at=utcnow()
         )
         if held is not None:
             # Every remover finishes the delete: the claimant may have died after its claim.
             await reactions.delete_one({"_id": reaction_id})
-    current: dict[str, Any] = await store.db(runtime)[store.MESSAGES].find_one({"_id": message_id})
+    current: dict[str, Any] = await runtime.document_db[store.MESSAGES].find_one(
+        {"_id": message_id}
+    )
     if current.get("deleted_at") is not None or current.get("expired"):
         # Deleted or expired meanwhile: its reactions are gone with it, this one too.
         if add and changed:

@@ -42,7 +42,7 @@ async def _pointer(collection: Any, channel_id: str, user_id: str) -> int:
 async def mark(runtime: Runtime, principal: Principal, channel_id: str, seq: int, kind: str) -> int:
     """Move the caller's pointer to `seq` (never back); the pointer as it now stands."""
     member = await membership(runtime, channel_id, principal.user_id)
-    collection = store.db(runtime)[KINDS[kind]]
+    collection = runtime.document_db[KINDS[kind]]
     user_id = principal.user_id
     before = await _pointer(collection, channel_id, user_id)
     if seq <= before:
@@ -101,7 +101,7 @@ async def receipts(
 ) -> dict[str, list[Receipt]]:
     """Who has received and read a message, other than its sender."""
     doc, _ = await get_for(runtime, principal, message_id)
-    database = store.db(runtime)
+    database = runtime.document_db
     return {
         "read_by": await _listed(database[store.READS], doc),
         "delivered_to": await _listed(database[store.DELIVERIES], doc),

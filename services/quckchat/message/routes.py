@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep
 from quckchat.core.errors import not_found, problem_docs
 from quckchat.core.runtime import Runtime
+from quckchat.core.values import EMOJI_PATTERN, ID_PATTERN
 from quckchat.message import logic, receipts, store, timers
 from quckchat.message.schemas import (
-    EMOJI_PATTERN,
-    ID_PATTERN,
     DeleteScope,
     Forward,
     Limit,
@@ -255,7 +254,7 @@ async def internal_get(
     message_id: MessageId, runtime: RuntimeDep, _: InternalCaller
 ) -> MessagePublic:
     """A message for another service (bookmark, reminder, search), whoever may see it."""
-    doc = await store.db(runtime)[store.MESSAGES].find_one(
+    doc = await runtime.document_db[store.MESSAGES].find_one(
         {"_id": message_id, "expired": {"$ne": True}}
     )
     if doc is None:

@@ -9,15 +9,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from quckchat.core.pagination import MAX_LIMIT
+from quckchat.core.values import Id
 
 MAX_TEXT = 40_000
 MAX_ATTACHMENTS = 20
-ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
-# A shortcode (`:thumbsup:`, `:+1:`) or a short run of emoji characters; never `.`/`$`.
-EMOJI_PATTERN = r"^(:[a-z0-9_+-]{1,40}:|[^\x00-\x7f]{1,16})$"
-
-Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Emoji = Annotated[str, Field(pattern=EMOJI_PATTERN)]
 
 
 class Strict(BaseModel):

@@ -21,7 +21,7 @@ from weakref import WeakValueDictionary
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.documents import claim
+from quckchat.core.documents import Index, claim
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
@@ -46,38 +46,36 @@ SEQ_ATTEMPTS = 100
 SEQS_KEY = "message.seqs"
 
 
-def db(runtime: Runtime) -> Any:
-    if runtime.documents is None:
-        raise Problem(503, "the message store is not configured")
-    return runtime.documents.db
+INDEXES = (
+    Index(MESSAGES, (("channel_id", ASCENDING), ("seq", ASCENDING)), unique=True),
+    Index(MESSAGES, (("parent_id", ASCENDING), ("seq", ASCENDING))),
+    Index(MESSAGES, (("expires_at", ASCENDING),)),
+    Index(MESSAGES, (("published", ASCENDING), ("created_at", ASCENDING))),
+    Index(MESSAGES, (("workspace_id", ASCENDING), ("_id", ASCENDING))),
+    *(
+        Index(receipts, keys)
+        for receipts in (READS, DELIVERIES)
+        for keys in (
+            (("channel_id", ASCENDING), ("seq", DESCENDING)),
+            (("channel_id", ASCENDING), ("user_id", ASCENDING), ("seq", DESCENDING)),
+        )
+    ),
+    # Not the `_id`: FerretDB deletes by `_id` after reading, so a removal of one incarnation
+    # would take a newer one stored under the same `_id`.
+    Index(REACTIONS, (("slot", ASCENDING),), unique=True),
+    Index(REACTIONS, (("message_id", ASCENDING), ("at", ASCENDING))),
+)
 
 
-async def ensure_indexes(runtime: Runtime) -> None:
-    """Create the indexes once at startup (creating an existing index is a no-op), and list the
-    disappearing messages stored before `expiring` was kept."""
-    database = db(runtime)
-    # Once per database, marked when done: a replica that died midway leaves it to the next.
+async def list_expiring(runtime: Runtime) -> None:
+    """At startup, list the disappearing messages stored before `expiring` was kept; once per
+    database, marked when done: a replica that died midway leaves it to the next."""
+    database = runtime.document_db
     if await database[CLAIMS].find_one({"_id": EXPIRING_LISTED}) is None:
         due = {"expires_at": {"$ne": None}, "expired": {"$ne": True}}
         async for doc in database[MESSAGES].find(due, {"expires_at": 1}):
             await will_expire(runtime, doc["_id"], doc["expires_at"])
         await claim(database[CLAIMS], EXPIRING_LISTED, at=utcnow())
-    await database[MESSAGES].create_index(
-        [("channel_id", ASCENDING), ("seq", ASCENDING)], unique=True
-    )
-    await database[MESSAGES].create_index([("parent_id", ASCENDING), ("seq", ASCENDING)])
-    await database[MESSAGES].create_index([("expires_at", ASCENDING)])
-    await database[MESSAGES].create_index([("published", ASCENDING), ("created_at", ASCENDING)])
-    await database[MESSAGES].create_index([("workspace_id", ASCENDING), ("_id", ASCENDING)])
-    for receipts in (READS, DELIVERIES):
-        await database[receipts].create_index([("channel_id", ASCENDING), ("seq", DESCENDING)])
-        await database[receipts].create_index(
-            [("channel_id", ASCENDING), ("user_id", ASCENDING), ("seq", DESCENDING)]
-        )
-    # Not the `_id`: FerretDB deletes by `_id` after reading, so a removal of one incarnation
-    # would take a newer one stored under the same `_id`.
-    await database[REACTIONS].create_index([("slot", ASCENDING)], unique=True)
-    await database[REACTIONS].create_index([("message_id", ASCENDING), ("at", ASCENDING)])
     await database[CLAIMS].create_index([("at", ASCENDING)])
     await database[EXPIRING].create_index([("expires_at", ASCENDING)])
     await database[SCHEDULED].create_index([("status", ASCENDING), ("due_at", ASCENDING)])
@@ -121,7 +119,7 @@ async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
     Messages are never removed (expiry leaves a tombstone), so newest + 1 taken by the unique
     (channel_id, seq) index makes seqs gapless and increasing in the order messages are stored.
     """
-    messages = db(runtime)[MESSAGES]
+    messages = runtime.document_db[MESSAGES]
     channel_id = doc["channel_id"]
     seqs: _Seqs = runtime.state.setdefault(SEQS_KEY, _Seqs())
     lock = seqs.lock(channel_id)
@@ -143,7 +141,7 @@ async def insert_next(runtime: Runtime, doc: dict[str, Any]) -> bool:
 async def will_expire(runtime: Runtime, message_id: str, expires_at: datetime) -> None:
     """List the message to expire at `expires_at` (again: no change)."""
     with contextlib.suppress(DuplicateKeyError):
-        await db(runtime)[EXPIRING].insert_one(
+        await runtime.document_db[EXPIRING].insert_one(
             {"_id": message_id, "expires_at": expires_at, "at": utcnow()}
         )
 
@@ -151,7 +149,7 @@ async def will_expire(runtime: Runtime, message_id: str, expires_at: datetime) -
 async def take(runtime: Runtime, subject: str, lease: timedelta) -> bool:
     """Whether this caller does what `subject` names: True for the one whose claim insert made
     it. A claim older than `lease` was lost with its holder, so the next attempt is open."""
-    claims = db(runtime)[CLAIMS]
+    claims = runtime.document_db[CLAIMS]
     now = utcnow()
     attempt = 0
     while True:
@@ -166,7 +164,9 @@ async def take(runtime: Runtime, subject: str, lease: timedelta) -> bool:
 
 async def taken(runtime: Runtime, subject: str) -> dict[str, Any] | None:
     """The first claim on `subject`, if any (a later attempt implies the first one)."""
-    found: dict[str, Any] | None = await db(runtime)[CLAIMS].find_one({"_id": f"{subject}#0"})
+    found: dict[str, Any] | None = await runtime.document_db[CLAIMS].find_one(
+        {"_id": f"{subject}#0"}
+    )
     return found
 
 
@@ -181,7 +181,7 @@ async def reactions_of(runtime: Runtime, message_ids: list[str]) -> dict[str, di
     were added; a message without any is left out."""
     if not message_ids:
         return {}
-    cursor = db(runtime)[REACTIONS].find({"message_id": {"$in": message_ids}})
+    cursor = runtime.document_db[REACTIONS].find({"message_id": {"$in": message_ids}})
     rows = await cursor.sort([("at", ASCENDING), ("_id", ASCENDING)]).to_list(None)
     grouped: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
@@ -250,6 +250,6 @@ async def scan(
     }
     if after_id is not None:
         query["_id"] = {"$gt": after_id}
-    cursor = db(runtime)[MESSAGES].find(query).sort("_id", ASCENDING).limit(limit)
+    cursor = runtime.document_db[MESSAGES].find(query).sort("_id", ASCENDING).limit(limit)
     found: list[dict[str, Any]] = await cursor.to_list(None)
     return found

@@ -74,13 +74,13 @@ async def schedule(runtime: Runtime, principal: Principal, body: ScheduledCreate
         "error": None,
         "created_at": utcnow(),
     }
-    await store.db(runtime)[store.SCHEDULED].insert_one(doc)
+    await runtime.document_db[store.SCHEDULED].insert_one(doc)
     return doc
 
 
 async def list_scheduled(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
     query = {"sender_id": principal.user_id, "status": {"$in": ["pending", "sending"]}}
-    cursor = store.db(runtime)[store.SCHEDULED].find(query).sort("due_at", ASCENDING)
+    cursor = runtime.document_db[store.SCHEDULED].find(query).sort("due_at", ASCENDING)
     found: list[dict[str, Any]] = await cursor.limit(BATCH).to_list(None)
     return found
 
@@ -88,7 +88,7 @@ async def list_scheduled(runtime: Runtime, principal: Principal) -> list[dict[st
 async def cancel_scheduled(runtime: Runtime, principal: Principal, scheduled_id: str) -> bool:
     """Cancel a pending one; False when there is none of the caller's by that id, or it is
     being posted (the cancel and the post take the same claim)."""
-    scheduled = store.db(runtime)[store.SCHEDULED]
+    scheduled = runtime.document_db[store.SCHEDULED]
     pending = {"_id": scheduled_id, "sender_id": principal.user_id, "status": "pending"}
     if await scheduled.find_one(pending) is None:
         return False
@@ -100,7 +100,7 @@ async def cancel_scheduled(runtime: Runtime, principal: Principal, scheduled_id:
 
 async def post_due(runtime: Runtime) -> int:
     """Post the scheduled messages that are due and this replica claims; how many it posted."""
-    scheduled = store.db(runtime)[store.SCHEDULED]
+    scheduled = runtime.document_db[store.SCHEDULED]
     now = utcnow()
     due = {
         "$or": [
@@ -155,8 +155,8 @@ TOMBSTONE: dict[str, Any] = {
 async def expire_due(runtime: Runtime) -> int:
     """Announce the disappearing messages whose time is up and empty them; how many this
     replica claimed."""
-    messages = store.db(runtime)[store.MESSAGES]
-    expiring = store.db(runtime)[store.EXPIRING]
+    messages = runtime.document_db[store.MESSAGES]
+    expiring = runtime.document_db[store.EXPIRING]
     now = utcnow()
     listed = expiring.find({"expires_at": {"$lte": now}}).sort("expires_at", ASCENDING)
     handled = 0
@@ -186,7 +186,7 @@ async def expire_due(runtime: Runtime) -> int:
             event_id=f"{doc['_id']}.expired",
         )
         await messages.update_one({"_id": doc["_id"]}, {"$set": TOMBSTONE})
-        await store.db(runtime)[store.REACTIONS].delete_many({"message_id": doc["_id"]})
+        await runtime.document_db[store.REACTIONS].delete_many({"message_id": doc["_id"]})
         if doc.get("parent_id"):
             await recount_replies(runtime, doc["parent_id"])
         await expiring.delete_one({"_id": doc["_id"]})
@@ -196,7 +196,7 @@ async def expire_due(runtime: Runtime) -> int:
 async def republish(runtime: Runtime) -> int:
     """Publish the stored messages whose event did not go out; how many this replica took."""
     query = {"published": False, "created_at": {"$lte": utcnow() - OUTBOX_GRACE}}
-    waiting = await store.db(runtime)[store.MESSAGES].find(query).limit(BATCH).to_list(None)
+    waiting = await runtime.document_db[store.MESSAGES].find(query).limit(BATCH).to_list(None)
     handled = 0
     for doc in waiting:
         if await store.take(runtime, f"{doc['_id']}.outbox", OUTBOX_LEASE):
@@ -267,7 +267,7 @@ async def _settled(runtime: Runtime, claims: list[dict[str, Any]]) -> list[str]:
     records: dict[tuple[str, str], dict[str, Any]] = {}
     for name, ids in wanted.items():
         query = {"_id": {"$in": sorted(ids)}}
-        for row in await store.db(runtime)[name].find(query, RECORD_FIELDS[name]).to_list(None):
+        for row in await runtime.document_db[name].find(query, RECORD_FIELDS[name]).to_list(None):
             records[name, row["_id"]] = row
     return [
         claim["_id"]
@@ -282,7 +282,7 @@ async def sweep_claims(
     """Remove the claims past CLAIM_RETENTION whose work is recorded elsewhere, up to
     SWEEP_PAGES batches in claim id order after `after`; how many it removed, and the id to
     go on from (None once it reached the end)."""
-    claims = store.db(runtime)[store.CLAIMS]
+    claims = runtime.document_db[store.CLAIMS]
     cutoff = (now or utcnow()) - CLAIM_RETENTION
     removed = 0
     for _ in range(SWEEP_PAGES):

@@ -26,7 +26,7 @@ from bson.codec_options import CodecOptions
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.documents import claim
+from quckchat.core.documents import Index, claim
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
@@ -43,27 +43,21 @@ _STORED: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 Fields = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-def _db(runtime: Runtime) -> Any:
-    if runtime.documents is None:
-        raise Problem(503, "the presence store is not configured")
-    return runtime.documents.db
+# The sweeper's indexes.
+INDEXES = (
+    Index(PRESENCE, (("effective", ASCENDING), ("beat_at", ASCENDING))),
+    Index(PRESENCE, (("status", ASCENDING), ("dnd_until", ASCENDING))),
+    Index(PRESENCE, (("pending", ASCENDING), ("tried_at", ASCENDING))),
+    Index(VERSIONS, (("at", ASCENDING),)),
+)
 
 
 def collection(runtime: Runtime) -> Any:
-    return _db(runtime)[PRESENCE]
+    return runtime.document_db[PRESENCE]
 
 
 def versions(runtime: Runtime) -> Any:
-    return _db(runtime)[VERSIONS]
-
-
-async def ensure_indexes(runtime: Runtime) -> None:
-    """Create the sweeper's indexes once at startup (an existing index is a no-op)."""
-    presence = collection(runtime)
-    await presence.create_index([("effective", ASCENDING), ("beat_at", ASCENDING)])
-    await presence.create_index([("status", ASCENDING), ("dnd_until", ASCENDING)])
-    await presence.create_index([("pending", ASCENDING), ("tried_at", ASCENDING)])
-    await versions(runtime).create_index([("at", ASCENDING)])
+    return runtime.document_db[VERSIONS]
 
 
 def blank(user_id: str, tenant: str) -> dict[str, Any]:

@@ -15,9 +15,8 @@ from pydantic import (
     model_validator,
 )
 
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN, TimeZoneName
 from quckchat.reminder.models import TEXT_LENGTH
-from quckchat.user.schemas import TimeZoneName
 
 Repeat = Literal["daily", "weekdays", "weekly"]
 Status = Literal["pending", "firing", "fired", "completed", "cancelled"]

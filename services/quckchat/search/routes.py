@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from quckchat.core.deps import CurrentUser, RuntimeDep
 from quckchat.core.errors import problem_docs
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN
 from quckchat.search import logic
 from quckchat.search.schemas import MAX_PAGE, SearchPage
 

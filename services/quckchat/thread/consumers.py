@@ -21,7 +21,7 @@ from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, get_or_add
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN
 from quckchat.thread.access import fetch_message, members_among
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
 from quckchat.thread.store import (

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, status
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
-from quckchat.message.schemas import ID_PATTERN
+from quckchat.core.values import ID_PATTERN
 from quckchat.thread import logic
 from quckchat.thread.schemas import ReadMark, ThreadPublic
 

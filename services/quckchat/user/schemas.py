@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import zoneinfo
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -18,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from quckchat.core.values import Patch, TimeZoneName
 from quckchat.user.models import USER_ID_LENGTH
 
 Visibility = Literal["everyone", "contacts", "nobody"]
@@ -34,18 +33,6 @@ MAX_LAST_SEEN_QUERY = 500
 UserIdStr = Annotated[str, StringConstraints(min_length=1, max_length=USER_ID_LENGTH)]
 
 
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    # "localtime" is the host's zone, not an IANA name, though some hosts list it.
-    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
-
-
-def _iana_zone(name: str) -> str:
-    if name not in _zone_names():
-        raise ValueError("not an IANA time zone name (like Europe/Berlin)")
-    return name
-
-
 def _short_url(url: HttpUrl) -> HttpUrl:
     if len(str(url)) > MAX_AVATAR_URL:
         raise ValueError(f"the URL is longer than {MAX_AVATAR_URL} characters")
@@ -55,27 +42,8 @@ def _short_url(url: HttpUrl) -> HttpUrl:
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 StatusText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=140)]
 AvatarUrl = Annotated[HttpUrl, AfterValidator(_short_url)]
-TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_zone)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,4}$")]
 Nickname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-
-
-class Patch(BaseModel):
-    """A partial update: absent fields stay; null clears only the fields that may be empty."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _null_only_where_allowed(self) -> Self:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in self.nullable:
-                raise ValueError(f"{name} may not be null")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent, with their (validated) values."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 # Profiles

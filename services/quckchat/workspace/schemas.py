@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from quckchat.core.pagination import MAX_LIMIT
+from quckchat.core.values import Patch
 from quckchat.permission.schemas import UserId
 from quckchat.workspace.models import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_STORAGE_BYTES
 
@@ -32,25 +33,6 @@ RetentionDays = Annotated[int, Field(ge=1, le=36500)]
 Token = Annotated[
     str, StringConstraints(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
 ]
-
-
-class Patch(BaseModel):
-    """A partial update: absent fields stay; null clears only the fields that may be empty."""
-
-    model_config = ConfigDict(extra="forbid")
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _null_only_where_allowed(self) -> Self:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in self.nullable:
-                raise ValueError(f"{name} may not be null")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        """The fields the client sent (nested patches as their own changes)."""
-        values = {name: getattr(self, name) for name in self.model_fields_set}
-        return {n: v.changes() if isinstance(v, Patch) else v for n, v in values.items()}
 
 
 class Settings(BaseModel):
