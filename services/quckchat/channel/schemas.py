@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from quckchat.core.pagination import MAX_LIMIT
+from quckchat.core.values import Patch
 from quckchat.permission.schemas import UserId
 
 Kind = Literal["public", "private", "direct", "group"]
@@ -56,10 +57,9 @@ class ChannelCreate(BaseModel):
         return self
 
 
-class ChannelUpdate(BaseModel):
+class ChannelUpdate(Patch):
     """A partial update: absent fields stay; null clears topic, purpose and the timer."""
 
-    model_config = ConfigDict(extra="forbid")
     nullable: ClassVar[frozenset[str]] = frozenset({"topic", "purpose", "disappearing_seconds"})
 
     name: ChannelName | None = None
@@ -67,16 +67,6 @@ class ChannelUpdate(BaseModel):
     purpose: Text | None = None
     announcement_only: bool | None = None
     disappearing_seconds: Seconds | None = None
-
-    @model_validator(mode="after")
-    def _null_only_where_allowed(self) -> Self:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in self.nullable:
-                raise ValueError(f"{name} may not be null")
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
 
 
 class ChannelPublic(BaseModel):
