@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check services operator tests bench
 	$(BIN)/ruff format --check services operator tests bench
 	$(BIN)/mypy services/quckchat operator/quckchat_operator
+	$(BIN)/shellcheck -x $$(grep -rlE '^#!/usr/bin/env bash' hack) $$(find hack -name '*.sh')
 
 bench: $(STAMP)
 	@hack/testbed up || true

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import TestKeys, fresh_database, fresh_documents, load_testbed_env
+from tests import support
+from tests.support import SERVER_VARS, TestKeys, fresh_database, fresh_documents, load_testbed_env
 
 load_testbed_env()
 
 SQL_BACKENDS = ["sqlite", "mysql", "postgres"]
 DOCUMENT_BACKENDS = ["embedded", "mongodb"]
+# Everything hack/testbed starts or builds that a test may need.
+SERVER_MARKERS = (*SERVER_VARS, "kube", "helm", "checkov")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test parametrized onto a real server (a backend param named like one: `mysql`,
+    `postgres`, `mongodb`...) gets that server's marker; a test with any server's marker gets
+    `server` too, so `-m "not server"` selects the pure tests."""
+    for item in items:
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        for value in params.values():
+            if isinstance(value, str) and value in SERVER_VARS:
+                item.add_marker(value)
+        if any(item.get_closest_marker(m) for m in SERVER_MARKERS):
+            item.add_marker("server")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[object]:
+    support.CURRENT_TEST.append(item)
+    try:
+        return (yield)
+    finally:
+        support.CURRENT_TEST.pop()
 
 
 @pytest.fixture(params=SQL_BACKENDS)

@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from quckchat import catalog
@@ -26,6 +27,15 @@ from quckchat.search.store import index_prefix
 from tests.support import fresh_database, fresh_documents, server
 
 SettingsFor = Callable[[ServiceSpec], Settings]
+# The markers of a test that runs the platform on these servers.
+EVERY_SERVER = [
+    pytest.mark.mysql,
+    pytest.mark.postgres,
+    pytest.mark.mongodb,
+    pytest.mark.redis,
+    pytest.mark.kafka,
+    pytest.mark.elasticsearch,
+]
 
 
 @asynccontextmanager

@@ -51,8 +51,23 @@ def load_testbed_env() -> None:
             os.environ.setdefault(name, value)
 
 
+# The test being set up or run (tests/conftest.py keeps it), so `server` can check its markers.
+CURRENT_TEST: list[pytest.Item] = []
+
+
+def require_marker(kind: str) -> None:
+    """Fail the running test unless it carries `kind`'s marker: `pytest -m "not server"`
+    selects the pure tests by these markers, so every user of a server must have one."""
+    if CURRENT_TEST and CURRENT_TEST[-1].get_closest_marker(kind) is None:
+        pytest.fail(
+            f"{CURRENT_TEST[-1].nodeid} uses hack/testbed's {kind} but lacks "
+            f"@pytest.mark.{kind} (pytestmark on its module or class, or on the test)"
+        )
+
+
 def server(kind: str) -> str:
     """The address of a real server; a missing one fails under CI=true and skips elsewhere."""
+    require_marker(kind)
     value = os.environ.get(SERVER_VARS[kind])
     if value:
         return value

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from quckchat.core.events import Event, KafkaBus
 from quckchat.core.settings import Settings
 from tests.support import TestKeys, running_app, server
+
+pytestmark = pytest.mark.kafka
 
 INTERNAL = {"X-QuckChat-Caller": "test"}
 

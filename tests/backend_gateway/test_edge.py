@@ -6,6 +6,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from quckchat.backend_gateway import idempotency
 from quckchat.core.migrations import upgrade
 from quckchat.core.settings import Settings
@@ -13,6 +15,7 @@ from quckchat.core.sql import Database
 from tests.support import running_app, server
 
 
+@pytest.mark.redis
 async def test_rate_limit_per_address_answers_429_with_retry_after(tmp_path: Path) -> None:
     settings = Settings(
         service="backend-gateway",

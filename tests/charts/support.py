@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.operator.support import ROOT
-from tests.support import IN_CI
+from tests.support import IN_CI, require_marker
 
 CHART = ROOT / "charts" / "quckchat-operator"
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34")
@@ -44,6 +44,7 @@ kubernetes_validate.utils.schema_contents = functools.cache(
 
 def tool(name: str) -> str:
     """The path of a tool from hack/testbed; missing, it fails under CI=true and skips elsewhere."""
+    require_marker(name)
     value = os.environ.get(TOOL_VARS[name])
     if value and Path(value).is_file():
         return value

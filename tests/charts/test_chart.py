@@ -29,6 +29,8 @@ from tests.charts.support import (
     write_documents,
 )
 
+pytestmark = pytest.mark.helm
+
 Objects = list[dict[str, Any]]
 FULLNAME = RELEASE  # the release name already holds the chart name
 CLUSTER_SCOPED = frozenset(

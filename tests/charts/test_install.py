@@ -22,7 +22,7 @@ from quckchat_operator.apply import CHILD_KINDS
 from tests.charts.support import CHART, helm, run
 from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
 
-pytestmark = pytest.mark.kube
+pytestmark = [pytest.mark.kube, pytest.mark.helm]
 
 CHILD_VERBS = ("get", "list", "watch", "create", "patch", "update", "delete")
 PEERING_VERBS = ("get", "list", "watch", "patch")

@@ -76,6 +76,7 @@ def render_report(
     return checkov(CHECKOV_CONFIG, directory)
 
 
+@pytest.mark.checkov
 def test_checkov_finds_nothing_beyond_the_design_choices(
     operator_rendered: dict[str, Objects], render_report: dict[str, Any]
 ) -> None:

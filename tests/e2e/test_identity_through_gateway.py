@@ -19,8 +19,9 @@ import pytest
 
 from quckchat import catalog
 from tests.e2e.conftest import Platform
+from tests.real_platform import EVERY_SERVER
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
 
 def bearer(tokens: dict[str, Any]) -> dict[str, str]:

@@ -25,8 +25,9 @@ from websockets.asyncio.client import ClientConnection
 from quckchat.realtime.stream import position
 from tests.e2e.conftest import Platform
 from tests.e2e.test_identity_through_gateway import bearer, eventually, otp_sign_in, phone_number
+from tests.real_platform import EVERY_SERVER
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
 Frame = dict[str, Any]
 WAIT_SECONDS = 30.0

@@ -6,9 +6,13 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from quckchat.permission import decisions
 from tests.permission.conftest import SERVICE_HEADERS, settings_for
 from tests.support import TestKeys, running_app, server
+
+pytestmark = pytest.mark.redis
 
 
 async def test_a_role_change_reaches_the_other_replica_within_a_second(

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from quckchat.realtime.audience import Audience, audience_of
 from tests.presence.conftest import World
+
+pytestmark = pytest.mark.redis
 
 
 async def test_devices_decide_online_away_and_offline(world: World) -> None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from tests.presence.conftest import World, register
 from tests.workspace.harness import new_user
+
+pytestmark = pytest.mark.redis
 
 
 async def test_last_seen_follows_everyone_contacts_and_nobody(world: World) -> None:

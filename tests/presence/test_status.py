@@ -6,9 +6,13 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from quckchat.core.sql import utcnow
 from quckchat.presence import sweeper
 from tests.presence.conftest import World, assert_problem
+
+pytestmark = pytest.mark.redis
 
 
 async def test_away_and_dnd_win_over_the_devices_while_connected(world: World) -> None:

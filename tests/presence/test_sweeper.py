@@ -14,6 +14,8 @@ from quckchat.presence import devices, store, sweeper
 from tests.presence.conftest import World, register, replica
 from tests.workspace.harness import new_user
 
+pytestmark = pytest.mark.redis
+
 
 async def test_silent_users_go_offline_once_across_replicas(
     world: World, monkeypatch: pytest.MonkeyPatch

@@ -11,6 +11,8 @@ from quckchat.presence import indicators
 from quckchat.realtime.audience import Audience, audience_of
 from tests.presence.conftest import World, assert_problem
 
+pytestmark = pytest.mark.redis
+
 
 async def test_a_typist_is_listed_told_to_the_channel_and_expires(
     world: World, monkeypatch: pytest.MonkeyPatch

@@ -14,6 +14,8 @@ from quckchat.realtime.audience import Audience
 from quckchat.realtime.stream import Stream, position
 from tests.support import server
 
+pytestmark = pytest.mark.redis
+
 
 @pytest.fixture(params=["embedded", "redis"])
 async def redis(

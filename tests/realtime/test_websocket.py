@@ -28,6 +28,8 @@ from tests.mesh import serving
 from tests.support import TestKeys, running_app, server
 from tests.workspace.harness import Org, new_user, running_org
 
+pytestmark = pytest.mark.redis
+
 SERVICES = ["permission", "channel", "workspace", "message", "realtime"]
 
 

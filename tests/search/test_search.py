@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from quckchat.core.events import Event
 from quckchat.core.search import ElasticsearchBackend
@@ -15,6 +16,8 @@ from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
 from quckchat.search.store import backend
 from tests.thread.world import Chat, assert_problem, eventually, new_id
+
+pytestmark = pytest.mark.elasticsearch
 
 
 async def ask(chat: Chat, user: str, q: str, **params: Any) -> httpx.Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from quckchat.core.search import ElasticsearchBackend
 from quckchat.core.settings import Settings
 from quckchat.search.store import index_for, index_prefix
@@ -17,6 +19,7 @@ def test_the_prefix_falls_back_to_the_kafka_topic_prefix() -> None:
     assert index_prefix(Settings(kafka_topic_prefix="k.", search_index_prefix="")) == ""
 
 
+@pytest.mark.elasticsearch
 async def test_the_index_is_made_under_the_search_prefix() -> None:
     prefix = f"s{uuid.uuid4().hex[:8]}-"
     settings = Settings(

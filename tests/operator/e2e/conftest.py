@@ -23,7 +23,7 @@ from tests.operator.e2e.kube import (
     wait_for,
 )
 from tests.operator.support import ROOT
-from tests.support import IN_CI, load_testbed_env
+from tests.support import IN_CI, load_testbed_env, require_marker
 
 load_testbed_env()
 
@@ -35,6 +35,7 @@ MEASUREMENTS: dict[str, str] = {}
 
 def server(kind: str) -> str:
     """Like tests.support.server: a missing server fails under CI=true and skips elsewhere."""
+    require_marker(kind)
     value = os.environ.get(SERVER_VARS[kind])
     if value and Path(value).exists():
         return value

@@ -49,9 +49,10 @@ from tests.operator.real_node.platform import (
     service_pods,
     store_port,
 )
+from tests.real_platform import EVERY_SERVER
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
-pytestmark = [pytest.mark.kube, pytest.mark.timeout(2400)]
+pytestmark = [pytest.mark.kube, pytest.mark.helm, *EVERY_SERVER, pytest.mark.timeout(2400)]
 
 
 DEPLOYED_GROUPS = catalog.deployed_groups()
