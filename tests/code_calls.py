@@ -1,9 +1,10 @@
 """Which services each service's code can call over REST, read from the source itself.
 
-A call is `<...>.http.json|request(NAME, ...)` with NAME a string literal, in any module the
-service's package reaches by importing (its own modules, `core`, and another service's modules
-it borrows). Reaching a module counts as calling what it calls: an over-approximation, so a
-catalog that covers it leaves no call blocked by a NetworkPolicy.
+A service calls another when any module its package reaches by importing (its own modules,
+`core`, and what those import) is the other's `client.py`, or makes a call
+`<...>.http.json|request(NAME, ...)` with NAME a string literal (calls not yet moved into the
+callee's client). Reaching a module counts as calling what it calls: an over-approximation, so
+a catalog that covers it leaves no call blocked by a NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -71,6 +72,23 @@ def _rest_callee(node: ast.Call) -> str | None:
     return first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
 
 
+def _client_owner(module: str) -> str | None:
+    """The service whose client `module` is (`quckchat.<its module>.client`), if any."""
+    package, _, name = module.rpartition(".")
+    if name != "client":
+        return None
+    owners = [s.name for s in catalog.SERVICES if f"quckchat.{s.module}" == package]
+    return owners[0] if owners else None
+
+
+def _own_or_shared(module: str, service: str) -> bool:
+    """A module of `service` itself, of core, or any service's client."""
+    parts = module.split(".")
+    if len(parts) < 3 or parts[1] == "core" or parts[1] == catalog.get(service).module:
+        return True
+    return parts[2] == "client" or parts[1] not in {s.module for s in catalog.SERVICES}
+
+
 def modules_of(service: str) -> list[str]:
     """The modules of the service's own package."""
     folder = PACKAGE_ROOT / catalog.get(service).module
@@ -89,5 +107,9 @@ def rest_calls(service: str) -> set[str]:
         seen.add(module)
         imported, names = _parsed(module)
         called |= names
-        todo.extend(imported - seen)
+        if (owner := _client_owner(module)) is not None:
+            called.add(owner)
+        # Another service's modules a client imports (its schemas, say) run in the caller only
+        # as types: their calls are the other service's own.
+        todo.extend(m for m in imported - seen if _own_or_shared(m, service))
     return called - {service}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -111,8 +113,34 @@ def test_the_catalog_lists_exactly_whom_the_code_calls(spec: catalog.ServiceSpec
 def test_calls_are_read_from_the_code_and_what_it_borrows() -> None:
     # Direct: the message service asks channel for membership.
     assert "channel" in rest_calls("message")
-    # Borrowed: bookmark imports the message service's access checks, which ask channel.
+    # Through clients: bookmark imports the message client, which asks channel for membership.
     assert {"message", "channel"} <= rest_calls("bookmark")
     # Through core: every service but auth verifies tokens against auth's JWKS.
     assert all("auth" in rest_calls(s.name) for s in catalog.implemented() if s.name != "auth")
     assert rest_calls("auth") == set()
+
+
+def _imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("spec", catalog.implemented(), ids=lambda s: s.name)
+def test_a_service_reaches_another_only_through_its_client(spec: catalog.ServiceSpec) -> None:
+    """`quckchat.<other>.client` is all one service may import of another."""
+    folder = Path(catalog.__file__).parent / spec.module
+    modules = {s.module for s in catalog.SERVICES}
+    borrowed = []
+    for path in sorted(folder.rglob("*.py")):
+        for name in _imports_of(path):
+            parts = name.split(".")
+            other = parts[1] if len(parts) > 2 and parts[0] == "quckchat" else None
+            if other in modules and other != spec.module and parts[2] != "client":
+                borrowed.append(f"{path.relative_to(folder.parent)}: {name}")
+    assert not borrowed, "imports of another service's internals:\n" + "\n".join(borrowed)

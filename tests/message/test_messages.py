@@ -253,7 +253,7 @@ async def test_a_disappearing_message_is_removed_and_announced(chat: Chat) -> No
     )
     assert timer.status_code == 200, timer.text
     await asyncio.sleep(0.1)  # the channel event drops the message service's cached rules
-    from quckchat.message.access import forget_channel
+    from quckchat.channel.client import forget_channel
 
     forget_channel(chat.org.runtime("message"), chat.general)
     sent = await chat.send(chat.alice, "vanishing")

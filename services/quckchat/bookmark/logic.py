@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quckchat.bookmark.access import Membership, may_manage, membership, visible_message
+from quckchat.bookmark.access import may_manage
 from quckchat.bookmark.models import ChannelBookmark, SavedMessage
 from quckchat.bookmark.schemas import (
     BookmarkCreate,
@@ -15,11 +15,13 @@ from quckchat.bookmark.schemas import (
     ChannelBookmarkPublic,
     SavedPublic,
 )
+from quckchat.channel.client import Membership, membership
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
+from quckchat.message.client import visible_message
 
 MAX_CHANNEL_BOOKMARKS = 100
 

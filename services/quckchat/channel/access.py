@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.channel.models import CHANNEL_ADMIN, DIRECT, GROUP, PUBLIC, Channel, ChannelMember
 from quckchat.core.authz import is_allowed
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
-from quckchat.core.http import raise_for_problem
 from quckchat.core.runtime import Runtime
-from quckchat.permission.policy import channel_object
+from quckchat.permission import client as permission_client
+from quckchat.permission.client import channel_object
+from quckchat.workspace import client as workspace_client
 
 # Guests see only the channels they were added to; these roles see every public channel.
 FULL_MEMBER_ROLES = frozenset({"owner", "admin", "member"})
@@ -24,13 +25,7 @@ FULL_MEMBER_ROLES = frozenset({"owner", "admin", "member"})
 
 async def workspace_role(runtime: Runtime, *, workspace_id: str, user_id: str) -> str | None:
     """The user's role in the workspace, or None when they are not in it."""
-    response = await runtime.http.request(
-        "workspace", "GET", f"/internal/workspaces/{workspace_id}/members/{user_id}"
-    )
-    if response.status_code == 404:
-        return None
-    raise_for_problem("workspace", response)
-    return str(response.json()["role"])
+    return await workspace_client.role_of(runtime.http, workspace_id, user_id)
 
 
 async def require_full_member(runtime: Runtime, *, workspace_id: str, user_id: str) -> None:
@@ -121,27 +116,22 @@ def require_active(channel: Channel) -> None:
 
 async def grant(runtime: Runtime, channel: Channel, *, user_id: str, role: str, actor: str) -> None:
     """Give (or change) the user's channel role in the permission service."""
-    await runtime.http.json(
-        "permission",
-        "PUT",
-        "/internal/roles",
-        json={
-            "user_id": user_id,
-            "role": role,
-            "tenant": channel.workspace_id,
-            "channel_id": channel.id,
-            "actor": actor,
-        },
-        # Assigning the same role again changes nothing, so a retry is harmless.
-        idempotent=True,
+    await permission_client.assign_role(
+        runtime.http,
+        tenant=channel.workspace_id,
+        channel_id=channel.id,
+        user_id=user_id,
+        role=role,
+        actor=actor,
     )
 
 
 async def revoke(runtime: Runtime, channel: Channel, *, user_id: str, actor: str | None) -> None:
     """End the user's channel role; one already gone (a workspace removal) is fine."""
-    params = {"user_id": user_id, "tenant": channel.workspace_id, "channel_id": channel.id}
-    if actor is not None:
-        params["actor"] = actor
-    response = await runtime.http.request("permission", "DELETE", "/internal/roles", params=params)
-    if response.status_code != 404:
-        raise_for_problem("permission", response)
+    await permission_client.revoke_role(
+        runtime.http,
+        tenant=channel.workspace_id,
+        channel_id=channel.id,
+        user_id=user_id,
+        actor=actor,
+    )

@@ -17,7 +17,7 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 

@@ -24,7 +24,7 @@ from quckchat.channel.schemas import (
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 
 router = APIRouter(tags=["channels"])
 

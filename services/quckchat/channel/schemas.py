@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from quckchat.core.pagination import MAX_LIMIT
 from quckchat.core.values import Patch
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 
 Kind = Literal["public", "private", "direct", "group"]
 NamedKind = Literal["public", "private"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo import DESCENDING
 
+from quckchat.channel import client as channel_client
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.pagination import decode_cursor, page, parse_datetime
@@ -15,6 +16,7 @@ from quckchat.core.tokens import Principal
 from quckchat.event_broadcast import access, publish, store
 from quckchat.event_broadcast.rules import Audience
 from quckchat.event_broadcast.schemas import AnnouncementCreate, BroadcastPublic, Kind
+from quckchat.workspace import client as workspace_client
 
 log = qlog.get("event_broadcast.logic")
 
@@ -78,8 +80,8 @@ async def history(
 ) -> tuple[list[BroadcastPublic], str | None]:
     """The workspace's broadcasts the caller may see, newest first."""
     me = principal.user_id
-    await access.require_member(runtime, workspace_id, me)
-    channels = await access.channels_of(runtime, me)
+    await workspace_client.member_role(runtime.http, workspace_id, me)
+    channels = await channel_client.channels_of(runtime.http, me)
     visible = {
         "workspace_ids": workspace_id,
         "$or": [

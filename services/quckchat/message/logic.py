@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from quckchat.channel.client import Membership, membership
 from quckchat.core import logging as qlog
 from quckchat.core.documents import claim
 from quckchat.core.errors import Problem, forbidden, not_found
@@ -25,7 +26,6 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import store
-from quckchat.message.access import Membership, membership
 from quckchat.message.schemas import Attachment, DeleteScope, MessagePage, MessagePublic
 
 log = qlog.get("message.logic")

@@ -18,12 +18,12 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
+from quckchat.channel.client import membership
 from quckchat.core.documents import claim
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import store
-from quckchat.message.access import membership
 from quckchat.message.logic import get_for
 from quckchat.message.schemas import Receipt
 

@@ -1,13 +1,13 @@
 """The message service: messages, threads' replies, reactions, receipts, on MongoDB."""
 
-from quckchat.core.service import Consumer, Service
+from quckchat.channel import client as channel_client
+from quckchat.core.service import Service
 from quckchat.message import store, timers
-from quckchat.message.consumers import on_channel_event
 from quckchat.message.routes import internal, router
 
 service = Service(
     routers=[router, internal],
-    consumers=[Consumer(sources=("channel",), handler=on_channel_event, broadcast=True)],
+    consumers=[channel_client.MEMBERSHIP_CACHE],
     document_indexes=store.INDEXES,
     on_startup=[store.list_expiring],
     periodic=[timers.TIMERS],

@@ -24,6 +24,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
+from quckchat.channel.client import membership
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.periodic import Periodic
@@ -31,7 +32,6 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import store
-from quckchat.message.access import membership
 from quckchat.message.logic import Draft, post, publish, recount_replies
 from quckchat.message.schemas import Attachment, ScheduledCreate
 

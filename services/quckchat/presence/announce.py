@@ -20,22 +20,18 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.presence import profiles, store
 from quckchat.presence.schemas import Status
+from quckchat.workspace.client import workspaces_of
 
 log = qlog.get("presence.announce")
 
 CHANGED = "presence.changed"
 
 
-async def workspaces_of(runtime: Runtime, user_id: str) -> list[str]:
-    found = await runtime.http.json("workspace", "GET", f"/internal/users/{user_id}/workspaces")
-    return sorted({w["workspace_id"] for w in found})
-
-
 async def events_of(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """(event id, data) per workspace, each naming it in `workspace_id` (what realtime reads);
     with no workspace, one for the user's own devices."""
     user_id, version = doc["_id"], doc["change_version"]
-    workspace_ids = await workspaces_of(runtime, user_id)
+    workspace_ids = await workspaces_of(runtime.http, user_id)
     last_seen = doc["last_seen"] if await profiles.seen_by_everyone(runtime, user_id) else None
     data = {
         "user_id": user_id,

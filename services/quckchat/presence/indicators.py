@@ -11,8 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from quckchat.core.errors import not_found
-from quckchat.core.http import raise_for_problem
+from quckchat.channel.client import membership
 from quckchat.core.runtime import Runtime
 from quckchat.presence.schemas import Typist
 
@@ -30,18 +29,6 @@ def throttle_key(channel_id: str, user_id: str) -> str:
     return f"presence:typing:{channel_id}:{user_id}"
 
 
-async def membership(runtime: Runtime, channel_id: str, user_id: str) -> dict[str, Any]:
-    """The user's membership of the channel; 404 as if it did not exist when not a member."""
-    response = await runtime.http.request(
-        "channel", "GET", f"/internal/channels/{channel_id}/members/{user_id}"
-    )
-    if response.status_code == 404:
-        raise not_found("channel")
-    raise_for_problem("channel", response)
-    found: dict[str, Any] = response.json()
-    return found
-
-
 async def start(runtime: Runtime, *, user_id: str, tenant: str, channel_id: str) -> Typist:
     """The user is typing in the channel: keep them listed, and tell the channel (throttled)."""
     member = await membership(runtime, channel_id, user_id)
@@ -56,7 +43,7 @@ async def start(runtime: Runtime, *, user_id: str, tenant: str, channel_id: str)
             TYPING,
             key=channel_id,
             data={
-                "workspace_id": member["workspace_id"],
+                "workspace_id": member.workspace_id,
                 "channel_id": channel_id,
                 "user_id": user_id,
                 "actor": user_id,

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from quckchat.channel import client as channel_client
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
@@ -22,6 +23,7 @@ from quckchat.core.tokens import Principal
 from quckchat.realtime.audience import Audience
 from quckchat.realtime.hub import Client, Frame, Hub, frame
 from quckchat.realtime.stream import Stream, position
+from quckchat.workspace import client as workspace_client
 
 log = qlog.get("realtime.connection")
 
@@ -39,11 +41,9 @@ def control(kind: str, **fields: Any) -> Frame:
 
 async def _memberships(runtime: Runtime, user_id: str) -> tuple[set[str], set[str]]:
     """The channels and workspaces the user belongs to, as their services say now."""
-    channels = await runtime.http.json("channel", "GET", f"/internal/users/{user_id}/channels")
-    workspaces = await runtime.http.json(
-        "workspace", "GET", f"/internal/users/{user_id}/workspaces"
-    )
-    return set(channels), {w["workspace_id"] for w in workspaces}
+    channels = await channel_client.channels_of(runtime.http, user_id)
+    workspaces = await workspace_client.workspaces_of(runtime.http, user_id)
+    return set(channels), set(workspaces)
 
 
 class Session:

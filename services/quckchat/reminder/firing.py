@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
+from quckchat.channel.client import membership
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, utcnow
-from quckchat.reminder.access import membership
 from quckchat.reminder.models import CANCELLED, FIRED, FIRING, PENDING, Reminder
 from quckchat.reminder.schedule import next_occurrence
 

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, conflict, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
-from quckchat.reminder.access import membership, visible_message
+from quckchat.message.client import visible_message
 from quckchat.reminder.models import CANCELLED, COMPLETED, FIRED, FIRING, PENDING, Reminder
 from quckchat.reminder.schedule import first_occurrence
 from quckchat.reminder.schemas import HORIZON, ReminderCreate, ReminderPublic

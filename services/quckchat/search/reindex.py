@@ -10,32 +10,15 @@ A whole rebuild covers every workspace the workspace service lists, indexed befo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 from quckchat.core import migrations
 from quckchat.core.http import ServiceClient
 from quckchat.core.search import SearchBackend
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
+from quckchat.message import client as message_client
 from quckchat.search.documents import document
 from quckchat.search.store import index_for, removed_among
-
-BATCH = 200
-
-
-async def scan(http: ServiceClient, workspace_id: str) -> AsyncIterator[list[dict[str, Any]]]:
-    """The workspace's live messages, a batch at a time, in id order."""
-    after: str | None = None
-    while True:
-        params: dict[str, Any] = {"workspace_id": workspace_id, "limit": BATCH}
-        if after is not None:
-            params["after_id"] = after
-        body = await http.json("message", "GET", "/internal/messages", params=params)
-        yield body["items"]
-        after = body["next_after_id"]
-        if after is None:
-            return
+from quckchat.workspace import client as workspace_client
 
 
 async def fill(
@@ -48,7 +31,7 @@ async def fill(
 ) -> int:
     """Index the workspace's live messages, remove what else it has indexed; how many live."""
     live: set[str] = set()
-    async for batch in scan(http, workspace_id):
+    async for batch in message_client.workspace_messages(http, workspace_id):
         docs = [d for d in (document(m) for m in batch) if d is not None]
         gone = await removed_among(db, (d.id for d in docs))
         docs = [d for d in docs if d.id not in gone]
@@ -59,21 +42,6 @@ async def fill(
     return len(live)
 
 
-async def every_workspace(http: ServiceClient) -> set[str]:
-    """The id of every workspace the workspace service keeps, asked a batch at a time."""
-    found: set[str] = set()
-    after: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": BATCH}
-        if after is not None:
-            params["after_id"] = after
-        body = await http.json("workspace", "GET", "/internal/workspaces", params=params)
-        found.update(w["id"] for w in body["items"])
-        after = body["next_after_id"]
-        if after is None:
-            return found
-
-
 async def reindex(
     backend: SearchBackend, db: Database, http: ServiceClient, workspaces: list[str] | None
 ) -> dict[str, int]:
@@ -82,7 +50,9 @@ async def reindex(
     if workspaces:
         targets = sorted(set(workspaces))
     else:
-        targets = sorted(await every_workspace(http) | set(await backend.workspaces()))
+        targets = sorted(
+            await workspace_client.every_workspace(http) | set(await backend.workspaces())
+        )
     generation = None if workspaces else await backend.begin_rebuild()
     if generation is not None:
         for workspace_id in targets:

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.channel.client import members_among
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, get_or_add
 from quckchat.core.values import ID_PATTERN
-from quckchat.thread.access import fetch_message, members_among
+from quckchat.message.client import fetch_message
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
 from quckchat.thread.store import (
     emit_updated,
@@ -89,7 +90,7 @@ async def _open(
     found = await session.get(Thread, reply.parent_id)
     if found is not None:
         return found
-    parent = await fetch_message(runtime, reply.parent_id)
+    parent = await fetch_message(runtime.http, reply.parent_id)
     thread, _ = await get_or_add(
         session,
         Thread,

@@ -7,12 +7,13 @@ from typing import Any, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
-from quckchat.thread.access import fetch_message, membership
+from quckchat.message.client import fetch_message
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
 from quckchat.thread.store import new_thread, unread_count, view
@@ -35,7 +36,7 @@ async def _open(
     """The thread of a message the caller can see, started now if it has no reply yet."""
     if await session.get(Thread, parent_id) is not None:
         return await _visible(session, runtime, principal=principal, parent_id=parent_id)
-    parent = await fetch_message(runtime, parent_id)
+    parent = await fetch_message(runtime.http, parent_id)
     if parent is None:
         raise not_found("message")
     member = await membership(runtime, parent["channel_id"], principal.user_id)

@@ -1,7 +1,7 @@
 """The thread service: reply counts, followers and unread per thread, from message events."""
 
+from quckchat.channel import client as channel_client
 from quckchat.core.service import Consumer, Service
-from quckchat.message.consumers import on_channel_event as forget_memberships
 from quckchat.thread.consumers import on_event
 from quckchat.thread.routes import router
 
@@ -10,6 +10,6 @@ service = Service(
     consumers=[
         Consumer(sources=("message", "channel"), handler=on_event),
         # Every replica drops its cached channel memberships when they change.
-        Consumer(sources=("channel",), handler=forget_memberships, broadcast=True),
+        channel_client.MEMBERSHIP_CACHE,
     ],
 )

@@ -1,4 +1,6 @@
-"""What other services call to count a workspace's storage: one function each way.
+"""What other services ask the workspace service: a user's role in a workspace, the workspaces
+a user is in, every workspace, and counting a workspace's storage. The only module outside the
+workspace service that calls it.
 
 A file service reserves bytes before it keeps them and releases them once they are gone,
 each under an id of its own (lowercase letters, digits and `_.:-`; a file's id serves for
@@ -12,12 +14,54 @@ from typing import Any
 
 import httpx
 
-from quckchat.core.errors import Problem
-from quckchat.core.http import raise_for_problem
+from quckchat.core.errors import Problem, not_found
+from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
 from quckchat.workspace.schemas import StorageUsage
 
+SERVICE = "workspace"
 QUOTA_EXCEEDED = "storage-quota-exceeded"
+BATCH = 200
+
+
+async def role_of(http: ServiceClient, workspace_id: str, user_id: str) -> str | None:
+    """The user's role in the workspace, or None when they are not in it."""
+    response = await http.request(
+        SERVICE, "GET", f"/internal/workspaces/{workspace_id}/members/{user_id}"
+    )
+    if response.status_code == 404:
+        return None
+    raise_for_problem(SERVICE, response)
+    return str(response.json()["role"])
+
+
+async def member_role(http: ServiceClient, workspace_id: str, user_id: str) -> str:
+    """The user's role in the workspace; 404 as if it did not exist when they are not in it."""
+    role = await role_of(http, workspace_id, user_id)
+    if role is None:
+        raise not_found("workspace")
+    return role
+
+
+async def workspaces_of(http: ServiceClient, user_id: str) -> list[str]:
+    """The ids of the workspaces the user is a member of, sorted."""
+    found = await http.json(SERVICE, "GET", f"/internal/users/{user_id}/workspaces")
+    return sorted({w["workspace_id"] for w in found})
+
+
+async def every_workspace(http: ServiceClient) -> set[str]:
+    """The id of every workspace the workspace service keeps, asked a batch at a time."""
+    found: set[str] = set()
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": BATCH}
+        if after is not None:
+            params["after_id"] = after
+        body = await http.json(SERVICE, "GET", "/internal/workspaces", params=params)
+        found.update(w["id"] for w in body["items"])
+        after = body["next_after_id"]
+        if after is None:
+            return found
 
 
 class StorageQuotaExceeded(Problem):
@@ -52,7 +96,7 @@ async def release_storage(
 
 async def _change(runtime: Runtime, workspace_id: str, change: str, size: int) -> StorageUsage:
     response = await runtime.http.request(
-        "workspace",
+        SERVICE,
         "PUT",
         f"/internal/workspaces/{workspace_id}/storage/{change}",
         json={"bytes": size},
@@ -62,7 +106,7 @@ async def _change(runtime: Runtime, workspace_id: str, change: str, size: int) -
         raise StorageQuotaExceeded(
             str(body["detail"]), limit=body["limit"], used=body["used"], asked=body["asked"]
         )
-    raise_for_problem("workspace", response)
+    raise_for_problem(SERVICE, response)
     return StorageUsage.model_validate(response.json())
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 from quckchat.workspace import internal, storage
 from quckchat.workspace.schemas import (
     CHANGE_ID_PATTERN,

@@ -22,6 +22,7 @@ from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
+from quckchat.permission import client as permission_client
 from quckchat.workspace import events, peers
 from quckchat.workspace.models import GUEST, OWNER, Invite, Member, StorageChange, Workspace
 from quckchat.workspace.schemas import (
@@ -174,8 +175,8 @@ async def insert(session: AsyncSession, workspace: Workspace) -> bool:
 
 async def provision(runtime: Runtime, workspace: Workspace, *, owner: str) -> None:
     """The owner's role and the default channels; each step is a no-op when already done."""
-    await peers.assign_role(
-        runtime, workspace_id=workspace.id, user_id=owner, role=OWNER, actor=owner
+    await permission_client.assign_role(
+        runtime.http, tenant=workspace.id, user_id=owner, role=OWNER, actor=owner
     )
     await peers.create_default_channels(
         runtime, workspace_id=workspace.id, tenant=workspace.tenant, owner=owner
@@ -221,8 +222,8 @@ async def admit(
     if role == OWNER:
         await provision(runtime, workspace, owner=user_id)
     else:
-        await peers.assign_role(
-            runtime, workspace_id=workspace.id, user_id=user_id, role=role, actor=invited_by
+        await permission_client.assign_role(
+            runtime.http, tenant=workspace.id, user_id=user_id, role=role, actor=invited_by
         )
     # Guests see only the channels they are added to, not even #general.
     if role != GUEST:
@@ -343,9 +344,9 @@ async def remove(
     await session.flush()
     # Owners last: the permission service keeps the last one, which then names no workspace.
     for member in sorted(members, key=lambda m: m.role == OWNER):
-        await peers.revoke_role(
-            runtime,
-            workspace_id=workspace.id,
+        await permission_client.revoke_role(
+            runtime.http,
+            tenant=workspace.id,
             user_id=member.user_id,
             actor=actor,
             strict=False,

@@ -11,6 +11,7 @@ from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
+from quckchat.permission import client as permission_client
 from quckchat.workspace import events, peers
 from quckchat.workspace.logic import require, seats, visible
 from quckchat.workspace.models import GUEST, OWNER, Member
@@ -95,7 +96,9 @@ async def remove(
     await session.delete(target)
     await session.flush()
     await seats(session, workspace, -1)
-    await peers.revoke_role(runtime, workspace_id=workspace_id, user_id=user_id, actor=me)
+    await permission_client.revoke_role(
+        runtime.http, tenant=workspace_id, user_id=user_id, actor=me
+    )
     await events.emit(
         runtime,
         "workspace.member.removed",
@@ -131,8 +134,8 @@ async def set_role(
         raise guests_refused()
     previous, target.role = target.role, role
     await session.flush()
-    await peers.assign_role(
-        runtime, workspace_id=workspace_id, user_id=user_id, role=role, actor=me
+    await permission_client.assign_role(
+        runtime.http, tenant=workspace_id, user_id=user_id, role=role, actor=me
     )
     if previous == GUEST:
         await peers.join_default_channels(runtime, workspace_id=workspace_id, user_id=user_id)

@@ -1,40 +1,12 @@
-"""Calls to the services a workspace relies on: permission (roles), channel (defaults), auth."""
+"""Calls to the services a workspace relies on: channel (defaults), auth."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quckchat.core.http import raise_for_problem
 from quckchat.core.runtime import Runtime
 
 DEFAULT_CHANNELS = (("general", True), ("random", False))
-
-
-async def assign_role(
-    runtime: Runtime, *, workspace_id: str, user_id: str, role: str, actor: str | None
-) -> None:
-    """Give (or change) the user's workspace role; the permission service keeps the last owner."""
-    body: dict[str, Any] = {"user_id": user_id, "role": role, "tenant": workspace_id}
-    if actor is not None:
-        body["actor"] = actor
-    # The same assignment again changes nothing, so a retry is harmless.
-    await runtime.http.json("permission", "PUT", "/internal/roles", json=body, idempotent=True)
-
-
-async def revoke_role(
-    runtime: Runtime, *, workspace_id: str, user_id: str, actor: str | None, strict: bool = True
-) -> None:
-    """End the user's workspace role (and with it their channel roles); gone already is fine.
-
-    Not strict: a refusal (the permission service keeps a last owner) is accepted too.
-    """
-    params = {"user_id": user_id, "tenant": workspace_id}
-    if actor is not None:
-        params["actor"] = actor
-    response = await runtime.http.request("permission", "DELETE", "/internal/roles", params=params)
-    if response.status_code == 404 or (not strict and response.status_code == 409):
-        return
-    raise_for_problem("permission", response)
 
 
 async def create_default_channels(

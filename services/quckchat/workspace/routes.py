@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 from quckchat.workspace import invites, logic, members
 from quckchat.workspace.schemas import (
     ENTITY_ID_PATTERN,

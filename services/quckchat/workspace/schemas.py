@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from quckchat.core.pagination import MAX_LIMIT
 from quckchat.core.values import Patch
-from quckchat.permission.schemas import UserId
+from quckchat.permission.client import UserId
 from quckchat.workspace.models import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_STORAGE_BYTES
 
 Role = Literal["owner", "admin", "member", "guest"]

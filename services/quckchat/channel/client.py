@@ -1,0 +1,143 @@
+"""What other services ask the channel service: a user's standing in a channel, the channels
+they are in or may read. The only module outside the channel service that calls it.
+
+A membership answer is kept a few seconds per replica, and dropped at once when a channel event
+says the membership or the channel changed: a service that keeps them declares
+`MEMBERSHIP_CACHE` among its consumers, so a removed member cannot go on posting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from quckchat.core.errors import Problem, forbidden, not_found
+from quckchat.core.events import Event
+from quckchat.core.http import ServiceClient, raise_for_problem
+from quckchat.core.runtime import Runtime
+from quckchat.core.service import Consumer
+
+SERVICE = "channel"
+TTL_SECONDS = 10.0
+STATE_KEY = "channel.client.memberships"
+CHANNEL_ADMIN = "channel-admin"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A user's standing in one channel, and the channel's rules."""
+
+    channel_id: str
+    workspace_id: str
+    user_id: str
+    kind: str
+    role: str
+    archived: bool
+    announcement_only: bool
+    disappearing_seconds: int | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == CHANNEL_ADMIN
+
+    def require_post(self) -> None:
+        if self.archived:
+            raise Problem(409, "the channel is archived", slug="channel-archived")
+        if self.announcement_only and not self.is_admin:
+            raise forbidden("only channel admins post in this announcement channel")
+
+
+Cache = dict[tuple[str, str], tuple[float, Membership]]
+
+
+def _cache(runtime: Runtime) -> Cache:
+    cache: Cache = runtime.state.setdefault(STATE_KEY, {})
+    return cache
+
+
+async def membership(runtime: Runtime, channel_id: str, user_id: str) -> Membership:
+    """The user's membership; a channel they are not in answers 404, as if it did not exist."""
+    cache = _cache(runtime)
+    now = time.monotonic()
+    found = cache.get((channel_id, user_id))
+    if found is not None and found[0] > now:
+        return found[1]
+    response = await runtime.http.request(
+        SERVICE, "GET", f"/internal/channels/{channel_id}/members/{user_id}"
+    )
+    if response.status_code == 404:
+        raise not_found("channel")
+    raise_for_problem(SERVICE, response)
+    member = _from_json(response.json(), user_id)
+    cache[(channel_id, user_id)] = (now + TTL_SECONDS, member)
+    return member
+
+
+def _from_json(body: dict[str, Any], user_id: str) -> Membership:
+    return Membership(
+        channel_id=body["channel_id"],
+        workspace_id=body["workspace_id"],
+        user_id=user_id,
+        kind=body.get("kind", "public"),
+        role=body.get("role", "channel-member"),
+        archived=bool(body.get("archived")),
+        announcement_only=bool(body.get("announcement_only")),
+        disappearing_seconds=body.get("disappearing_seconds"),
+    )
+
+
+async def is_member(runtime: Runtime, channel_id: str, user_id: str) -> bool:
+    try:
+        await membership(runtime, channel_id, user_id)
+    except Problem as problem:
+        if problem.status == 404:
+            return False
+        raise
+    return True
+
+
+async def members_among(runtime: Runtime, channel_id: str, user_ids: set[str]) -> set[str]:
+    """Those of the users who are members of the channel (an unreachable service raises)."""
+    ordered = sorted(user_ids)
+    answers = await asyncio.gather(*(is_member(runtime, channel_id, u) for u in ordered))
+    return {user for user, member in zip(ordered, answers, strict=True) if member}
+
+
+async def channels_of(http: ServiceClient, user_id: str) -> list[str]:
+    """The ids of every channel the user is a member of."""
+    found: list[str] = await http.json(SERVICE, "GET", f"/internal/users/{user_id}/channels")
+    return found
+
+
+async def readable_channels(http: ServiceClient, *, workspace_id: str, user_id: str) -> list[str]:
+    """The workspace's channels the user may read: their own and, unless a guest, the public."""
+    found: list[str] = await http.json(
+        SERVICE,
+        "GET",
+        f"/internal/users/{user_id}/readable-channels",
+        params={"workspace_id": workspace_id},
+    )
+    return found
+
+
+def forget_channel(runtime: Runtime, channel_id: str, user_id: str | None = None) -> None:
+    """Drop cached answers for a channel (one member's, or everyone's)."""
+    cache = _cache(runtime)
+    for key in [k for k in cache if k[0] == channel_id and (user_id is None or k[1] == user_id)]:
+        cache.pop(key, None)
+
+
+async def forget_changed(runtime: Runtime, event: Event) -> None:
+    """Forget what a channel event may have made stale: one member's standing, or the
+    channel's."""
+    channel_id = event.data.get("channel_id")
+    if not isinstance(channel_id, str):
+        return
+    user_id = event.data.get("user_id") if event.type.startswith("channel.member.") else None
+    forget_channel(runtime, channel_id, user_id if isinstance(user_id, str) else None)
+
+
+# Every replica drops its own cached memberships when they change.
+MEMBERSHIP_CACHE = Consumer(sources=(SERVICE,), handler=forget_changed, broadcast=True)
