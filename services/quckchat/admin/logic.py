@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote
 
 from quckchat.admin.schemas import AdminUser, AdminUserPage, LogoutResult, PlatformStats
-from quckchat.core.errors import Problem, conflict
+from quckchat.auth import client as auth_client
+from quckchat.core.errors import conflict
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
-
-
-def _user_path(user_id: str, action: str = "") -> str:
-    return f"/internal/users/{quote(user_id, safe='')}{action}"
+from quckchat.user import client as user_client
 
 
 async def _display_name(runtime: Runtime, user_id: str) -> str | None:
-    try:
-        profile = await runtime.http.json("user", "GET", _user_path(user_id))
-    except Problem as exc:
-        # An account without a profile yet is still an account.
-        if exc.status == 404:
-            return None
-        raise
-    name = profile.get("display_name") if isinstance(profile, dict) else None
+    # An account without a profile yet is still an account.
+    profile = await user_client.profile(runtime.http, user_id)
+    name = profile.get("display_name") if profile is not None else None
     return name if isinstance(name, str) else None
 
 
@@ -53,12 +45,7 @@ async def find_users(
     runtime: Runtime, *, admin: Principal, query: str | None, cursor: str | None, limit: int
 ) -> AdminUserPage:
     """Accounts whose phone, email or id match, each with its profile's display name."""
-    params: dict[str, Any] = {"limit": limit}
-    if query:
-        params["query"] = query
-    if cursor:
-        params["cursor"] = cursor
-    found = await runtime.http.json("auth", "GET", "/internal/users", params=params)
+    found = await auth_client.find_accounts(runtime.http, query=query, limit=limit, cursor=cursor)
     items = await asyncio.gather(*(_with_profile(runtime, item) for item in found["items"]))
     await runtime.emit(
         "admin.users.searched",
@@ -70,7 +57,7 @@ async def find_users(
 
 
 async def get_user(runtime: Runtime, *, user_id: str) -> AdminUser:
-    return await _with_profile(runtime, await runtime.http.json("auth", "GET", _user_path(user_id)))
+    return await _with_profile(runtime, await auth_client.account(runtime.http, user_id))
 
 
 async def suspend_user(
@@ -79,15 +66,13 @@ async def suspend_user(
     """Suspend the account (auth ends all its sessions at once); never one's own."""
     if user_id == admin.user_id:
         raise conflict("an administrator cannot suspend their own account", slug="self-suspend")
-    item = await runtime.http.json(
-        "auth", "POST", _user_path(user_id, "/suspend"), json={"reason": reason}
-    )
+    item = await auth_client.suspend(runtime.http, user_id, reason=reason)
     await _audit(runtime, "admin.user.suspended", admin=admin, user_id=user_id, reason=reason)
     return await _with_profile(runtime, item)
 
 
 async def reactivate_user(runtime: Runtime, *, admin: Principal, user_id: str) -> AdminUser:
-    item = await runtime.http.json("auth", "POST", _user_path(user_id, "/reactivate"))
+    item = await auth_client.reactivate(runtime.http, user_id)
     await _audit(runtime, "admin.user.reactivated", admin=admin, user_id=user_id)
     return await _with_profile(runtime, item)
 
@@ -95,7 +80,7 @@ async def reactivate_user(runtime: Runtime, *, admin: Principal, user_id: str) -
 async def force_logout(runtime: Runtime, *, admin: Principal, user_id: str) -> LogoutResult:
     """End every session of the account; its access tokens stop working at once."""
     result = LogoutResult.model_validate(
-        await runtime.http.json("auth", "POST", _user_path(user_id, "/logout"))
+        await auth_client.log_out_everywhere(runtime.http, user_id)
     )
     await _audit(
         runtime,
@@ -109,7 +94,7 @@ async def force_logout(runtime: Runtime, *, admin: Principal, user_id: str) -> L
 
 async def platform_stats(runtime: Runtime) -> PlatformStats:
     auth, user = await asyncio.gather(
-        runtime.http.json("auth", "GET", "/internal/stats"),
-        runtime.http.json("user", "GET", "/internal/stats"),
+        auth_client.stats(runtime.http),
+        user_client.stats(runtime.http),
     )
     return PlatformStats.model_validate({**auth, **user})

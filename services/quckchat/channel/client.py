@@ -23,6 +23,8 @@ SERVICE = "channel"
 TTL_SECONDS = 10.0
 STATE_KEY = "channel.client.memberships"
 CHANNEL_ADMIN = "channel-admin"
+# The channels every workspace starts with, and whether everyone joins it.
+DEFAULT_CHANNELS = (("general", True), ("random", False))
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,43 @@ async def forget_changed(runtime: Runtime, event: Event) -> None:
 
 # Every replica drops its own cached memberships when they change.
 MEMBERSHIP_CACHE = Consumer(sources=(SERVICE,), handler=forget_changed, broadcast=True)
+
+
+async def create_default_channels(
+    http: ServiceClient, *, workspace_id: str, tenant: str, owner: str
+) -> None:
+    """#general (everyone joins it) and #random; the channel service opens each name once."""
+    for name, default in DEFAULT_CHANNELS:
+        await http.json(
+            SERVICE,
+            "POST",
+            "/internal/channels",
+            json={
+                "workspace_id": workspace_id,
+                "name": name,
+                "kind": "public",
+                "created_by": owner,
+                "default": default,
+                "tenant": tenant,
+            },
+            idempotent=True,
+        )
+
+
+async def join_default_channels(http: ServiceClient, *, workspace_id: str, user_id: str) -> None:
+    """The user joins the workspace's default channels (#general)."""
+    await http.json(
+        SERVICE,
+        "POST",
+        f"/internal/workspaces/{workspace_id}/default-members",
+        json={"user_id": user_id},
+        idempotent=True,
+    )
+
+
+async def workspace_channels(http: ServiceClient, workspace_id: str) -> list[dict[str, Any]]:
+    """Every channel of the workspace."""
+    found: list[dict[str, Any]] = await http.json(
+        SERVICE, "GET", f"/internal/workspaces/{workspace_id}/channels"
+    )
+    return found

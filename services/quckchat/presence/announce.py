@@ -18,8 +18,9 @@ from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
-from quckchat.presence import profiles, store
+from quckchat.presence import store
 from quckchat.presence.schemas import Status
+from quckchat.user import client as user_client
 from quckchat.workspace.client import workspaces_of
 
 log = qlog.get("presence.announce")
@@ -32,7 +33,9 @@ async def events_of(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, di
     with no workspace, one for the user's own devices."""
     user_id, version = doc["_id"], doc["change_version"]
     workspace_ids = await workspaces_of(runtime.http, user_id)
-    last_seen = doc["last_seen"] if await profiles.seen_by_everyone(runtime, user_id) else None
+    last_seen = (
+        doc["last_seen"] if await user_client.seen_by_everyone(runtime.http, user_id) else None
+    )
     data = {
         "user_id": user_id,
         "status": doc["effective"],
@@ -53,7 +56,7 @@ async def publish(runtime: Runtime, doc: dict[str, Any]) -> bool:
     `pending`; False, and still pending, when it could not go out."""
     try:
         if doc["effective"] == Status.OFFLINE.value and doc["last_seen"] is not None:
-            await profiles.record_last_seen(runtime, doc["_id"], doc["last_seen"])
+            await user_client.record_last_seen(runtime.http, doc["_id"], doc["last_seen"])
         for event_id, data in await events_of(runtime, doc):
             await runtime.emit(
                 CHANGED, key=doc["_id"], data=data, tenant=doc["tenant"], event_id=event_id

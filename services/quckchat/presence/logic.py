@@ -7,8 +7,9 @@ from typing import Any
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
-from quckchat.presence import devices, profiles, state, store
+from quckchat.presence import devices, state, store
 from quckchat.presence.schemas import PresenceMe, PresencePublic, Status, StatusUpdate
+from quckchat.user import client as user_client
 
 
 async def heartbeat(
@@ -65,7 +66,9 @@ async def query(
     }
     with_times = [u for u, doc in docs.items() if doc["last_seen"] is not None]
     seen = (
-        await profiles.visible_to(runtime, principal.user_id, with_times) if with_times else set()
+        await user_client.last_seen_visible_to(runtime.http, principal.user_id, with_times)
+        if with_times
+        else set()
     )
     return [_view(u, docs.get(u), seen=u in seen) for u in wanted]
 

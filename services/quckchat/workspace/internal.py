@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.channel import client as channel_client
 from quckchat.core.errors import not_found
 from quckchat.core.runtime import Runtime
 from quckchat.workspace import events, peers
@@ -193,5 +194,5 @@ async def export(session: AsyncSession, runtime: Runtime, *, slug: str) -> Expor
     return Export(
         workspace=await internal_view(session, workspace),
         members=members,
-        channels=await peers.channels_of(runtime, workspace_id=workspace.id),
+        channels=await channel_client.workspace_channels(runtime.http, workspace.id),
     )

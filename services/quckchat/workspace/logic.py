@@ -17,13 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from quckchat.channel import client as channel_client
 from quckchat.core.authz import is_allowed
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.permission import client as permission_client
-from quckchat.workspace import events, peers
+from quckchat.workspace import events
 from quckchat.workspace.models import GUEST, OWNER, Invite, Member, StorageChange, Workspace
 from quckchat.workspace.schemas import (
     Quotas,
@@ -178,8 +179,8 @@ async def provision(runtime: Runtime, workspace: Workspace, *, owner: str) -> No
     await permission_client.assign_role(
         runtime.http, tenant=workspace.id, user_id=owner, role=OWNER, actor=owner
     )
-    await peers.create_default_channels(
-        runtime, workspace_id=workspace.id, tenant=workspace.tenant, owner=owner
+    await channel_client.create_default_channels(
+        runtime.http, workspace_id=workspace.id, tenant=workspace.tenant, owner=owner
     )
 
 
@@ -227,7 +228,9 @@ async def admit(
         )
     # Guests see only the channels they are added to, not even #general.
     if role != GUEST:
-        await peers.join_default_channels(runtime, workspace_id=workspace.id, user_id=user_id)
+        await channel_client.join_default_channels(
+            runtime.http, workspace_id=workspace.id, user_id=user_id
+        )
     await events.emit(
         runtime,
         "workspace.member.joined",

@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.channel import client as channel_client
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.permission import client as permission_client
-from quckchat.workspace import events, peers
+from quckchat.workspace import events
 from quckchat.workspace.logic import require, seats, visible
 from quckchat.workspace.models import GUEST, OWNER, Member
 from quckchat.workspace.schemas import MemberPublic
@@ -138,7 +139,9 @@ async def set_role(
         runtime.http, tenant=workspace_id, user_id=user_id, role=role, actor=me
     )
     if previous == GUEST:
-        await peers.join_default_channels(runtime, workspace_id=workspace_id, user_id=user_id)
+        await channel_client.join_default_channels(
+            runtime.http, workspace_id=workspace_id, user_id=user_id
+        )
     await events.emit(
         runtime,
         "workspace.member.role_changed",
