@@ -325,6 +325,7 @@ def chart_report(
     return checkov(CHECKOV_CONFIG, directory)
 
 
+@pytest.mark.checkov
 def test_checkov_finds_nothing_in_the_chart(chart_report: dict[str, Any]) -> None:
     assert failed_checks(chart_report) == []
     assert chart_report["summary"]["parsing_errors"] == 0
