@@ -163,6 +163,8 @@ async def _revision_in(server_url: str, database: str, service: str) -> str | No
         await db.close()
 
 
+@pytest.mark.mysql
+@pytest.mark.postgres
 async def test_migrate_all_gives_each_service_its_own_database_on_its_server(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
