@@ -78,7 +78,11 @@ async def cluster_changed(
 async def cluster_check(
     body: kopf.Body, status: kopf.Status, patch: kopf.Patch, memo: kopf.Memo, **_: Any
 ) -> None:
-    """Every few seconds: repair drift, follow readiness; no write when nothing changed."""
+    """Every few seconds: repair drift, follow readiness; no write when nothing changed.
+    Not once the cluster is being deleted: its children are going, and a pass that re-applied
+    them would keep the timer (and with it Kopf's finalizer) busy."""
+    if body.meta.get("deletionTimestamp"):
+        return
     publish(await _reconcile(memo, body), body, status, patch)
 
 
