@@ -17,6 +17,8 @@ from quckchat import catalog
 
 PACKAGE_ROOT = Path(catalog.__file__).parent
 HTTP_METHODS = frozenset({"json", "request"})
+# What a service offers the others: its client (calls) and its events (what it publishes).
+PUBLIC_MODULES = frozenset({"client", "events"})
 
 
 def _file_of(module: str) -> Path | None:
@@ -82,11 +84,12 @@ def _client_owner(module: str) -> str | None:
 
 
 def _own_or_shared(module: str, service: str) -> bool:
-    """A module of `service` itself, of core, or any service's client."""
+    """A module of `service` itself, of core, or any service's client or events (the
+    producer's event models a consumer reads; importing them calls nothing)."""
     parts = module.split(".")
     if len(parts) < 3 or parts[1] == "core" or parts[1] == catalog.get(service).module:
         return True
-    return parts[2] == "client" or parts[1] not in {s.module for s in catalog.SERVICES}
+    return parts[2] in PUBLIC_MODULES or parts[1] not in {s.module for s in catalog.SERVICES}
 
 
 def modules_of(service: str) -> list[str]:

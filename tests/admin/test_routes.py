@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from quckchat.core.events import Event, InProcessBus
+from quckchat.admin.events import UserLoggedOut
+from quckchat.core.events import Audience, Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from tests.admin.upstreams import Accounts, auth_app, permission_app, user_app
@@ -126,6 +127,8 @@ async def test_find_users_merges_display_names_and_is_audited(harness: Harness) 
     assert [e.type for e in events] == ["admin.users.searched"] * 2
     assert events[1].data == {"actor": ADMIN_ID, "query": "alice@"}
     assert events[1].tenant == "platform"
+    # Keyed by the administrator; about no account, so no client sees it.
+    assert events[1].key == ADMIN_ID and events[1].audience is None
     caller = harness.accounts.calls[0][3][0]
     assert caller == "admin"
 
@@ -179,6 +182,7 @@ async def test_suspend_then_reactivate_are_audited(harness: Harness) -> None:
     assert suspended.data == {"actor": ADMIN_ID, "user_id": ALICE, "reason": "sent spam"}
     assert reactivated.type == "admin.user.reactivated"
     assert reactivated.data == {"actor": ADMIN_ID, "user_id": ALICE}
+    assert suspended.audience == reactivated.audience == Audience(users=(ALICE,))
 
 
 async def test_an_admin_cannot_suspend_themselves(harness: Harness) -> None:
@@ -220,8 +224,9 @@ async def test_force_logout_reports_revoked_sessions(harness: Harness) -> None:
     assert harness.accounts.sessions[ALICE] == 0
     (event,) = await harness.emitted(1)
     assert event.type == "admin.user.logged_out"
-    assert event.data["user_id"] == ALICE
-    assert event.data["actor"] == ADMIN_ID
+    assert UserLoggedOut.of(event) == UserLoggedOut(
+        actor=ADMIN_ID, user_id=ALICE, revoked_sessions=3
+    )
 
 
 async def test_stats_combine_auth_and_user_counts(harness: Harness) -> None:

@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
+from quckchat.admin import events as admin_events
 from quckchat.audit import chain
 from quckchat.audit.models import GENESIS_HASH, AuditEntry, ChainHead
+from quckchat.auth import events as auth_events
 from quckchat.core import migrations
-from quckchat.core.events import Event
+from quckchat.core.events import DomainEvent, Event
 from quckchat.core.sql import Database
+from quckchat.permission import events as permission_events
 
 
 def login(user: str, *, tenant: str = "t1", **data: object) -> Event:
@@ -202,3 +205,31 @@ async def test_odd_event_values_are_kept_within_the_columns(db: Database) -> Non
     assert entry.target == "k" * 255
     assert entry.data["when"] == "2026-01-01 00:00:00+00:00"
     assert (await chain.verify(db)).valid
+
+
+@pytest.mark.parametrize(
+    ("event", "actor", "target"),
+    [
+        (
+            auth_events.LoginFailed(method="password", attempted_email="x@example.com"),
+            None,
+            "x@example.com",
+        ),
+        (auth_events.UserSuspended(user_id="u1", reason="spam"), None, "u1"),
+        (auth_events.OtpFailed(phone_hash="ab" * 32, attempt=2), None, "ab" * 32),
+        (
+            permission_events.RoleRevoked(actor="ann", user_id="mo", role="member", tenant="t1"),
+            "ann",
+            "mo",
+        ),
+        (admin_events.UsersSearched(actor="root", query="bob"), "root", "root"),
+        (admin_events.UserLoggedOut(actor="root", user_id="u1", revoked_sessions=2), "root", "u1"),
+    ],
+)
+def test_an_entry_names_who_did_what_to_whom_in_the_producers_events(
+    event: DomainEvent, actor: str | None, target: str
+) -> None:
+    source = event.type.split(".")[0]
+    fields = chain.entry_fields(Event.of(event, source=source, tenant="t1"))
+    assert (fields["action"], fields["actor"], fields["target"]) == (event.type, actor, target)
+    assert fields["data"] == event.model_dump(mode="json")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from tests.support import OtpOutbox, running_app
@@ -23,3 +25,26 @@ async def auth(sql_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncC
 def outbox() -> OtpOutbox:
     with OtpOutbox() as box:
         yield box  # type: ignore[misc]
+
+
+Published = Callable[[], list[Event]]
+
+
+@pytest.fixture
+def published(auth: tuple[httpx.AsyncClient, Runtime]) -> Iterator[Published]:
+    """The auth events published since the last call (the outbox publishes on commit)."""
+    runtime = auth[1]
+    assert isinstance(runtime.events, InProcessBus)
+    hub = runtime.events.hub
+    queue: asyncio.Queue[Event] = hub.attach("test-observer", ("quckchat.auth",))
+
+    def drain() -> list[Event]:
+        events = []
+        while not queue.empty():
+            events.append(queue.get_nowait())
+        return events
+
+    try:
+        yield drain
+    finally:
+        hub.detach(queue)

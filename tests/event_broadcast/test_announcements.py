@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from quckchat.core import outbox
 from quckchat.event_broadcast import publish, store
+from quckchat.event_broadcast.events import Announcement
 from quckchat.realtime.audience import Audience, audience_of
 from tests.event_broadcast.conftest import INTERNAL, Town
 from tests.workspace.harness import assert_problem, new_user
@@ -33,6 +35,11 @@ async def test_an_owner_announces_to_every_member(town: Town) -> None:
     assert event.id == f"broadcast.{made['id']}"
     assert event.data["text"] == "Offsite on Friday" and event.data["actor"] == town.alice
     assert audience_of(event) == Audience(workspace_id=town.workspace_id)
+    assert event.key == town.workspace_id and "audience" not in event.data
+    typed = Announcement.of(event)
+    assert (typed.broadcast_id, typed.happened) == (made["id"], "announcement")
+    assert typed.created_at == datetime.fromisoformat(made["created_at"])
+    assert event.data["created_at"] == typed.created_at.isoformat()  # as it always went out
     newest = (await town.history(town.bob))["items"][0]
     assert newest == made
 
@@ -140,8 +147,9 @@ async def test_an_announcement_the_broker_refused_goes_out_later_once(
     assert (await town.history(town.bob))["items"][0]["id"] == made["id"]
     assert [e for e in town.drain() if e.type == "event-broadcast.announcement"] == []
 
-    monkeypatch.setattr(publish, "OUTBOX_GRACE", timedelta(0))
-    await asyncio.gather(publish.republish(town.runtime), publish.republish(town.runtime))
+    monkeypatch.setattr(outbox, "GRACE", timedelta(0))
+    relay = publish.OUTBOX.relay
+    await asyncio.gather(relay(town.runtime), relay(town.runtime))
     ids = {e.id for e in town.drain() if e.type == "event-broadcast.announcement"}
     assert ids == {f"broadcast.{made['id']}"}
-    assert await publish.republish(town.runtime) == 0
+    assert await relay(town.runtime) == 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from quckchat.core import events
 from quckchat.core.events import Event
 from quckchat.event_broadcast import store
 from quckchat.event_broadcast.consumers import on_event
+from quckchat.event_broadcast.events import Membership
+from quckchat.event_broadcast.rules import draft_for
 from quckchat.realtime.audience import Audience, audience_of
 from tests.event_broadcast.conftest import INTERNAL, Town
 from tests.workspace.harness import new_user
@@ -83,6 +86,45 @@ async def test_an_archived_channel_is_told_to_its_members(town: Town) -> None:
     assert channel["id"] in mine
     bobs = [i["channel_id"] for i in (await town.history(town.bob))["items"]]
     assert channel["id"] not in bobs  # Bob is not in that channel
+
+
+async def test_a_channel_role_change_is_told_to_that_member_only(town: Town) -> None:
+    channel = await town.org.create_channel(town.workspace_id, town.alice)
+    added = await town.org.channel.put(
+        f"/{channel['id']}/members/{town.bob}", headers=town.auth(town.alice)
+    )
+    assert added.status_code == 201, added.text
+    response = await town.org.channel.put(
+        f"/{channel['id']}/members/{town.bob}/role",
+        json={"role": "channel-admin"},
+        headers=town.auth(town.alice),
+    )
+    assert response.status_code == 200, response.text
+    changed = await town.event("event-broadcast.membership", type="channel.member.role_changed")
+    assert (changed.data["user_id"], changed.data["role"]) == (town.bob, "channel-admin")
+    assert changed.data["channel_id"] == channel["id"]
+    assert changed.data["details"] == {"previous_role": "channel-member"}
+    assert changed.audience == events.Audience(users=(town.bob,))
+    told = Membership.of(changed)
+    assert (told.happened, told.recipients) == ("channel.member.role_changed", changed.audience)
+    assert "audience" not in changed.data  # the envelope carries it
+
+
+def test_a_malformed_channel_event_makes_no_broadcast() -> None:
+    for type_, data in (
+        ("channel.member.role_changed", {"channel_id": "c1", "user_id": "u1", "role": "x"}),
+        ("channel.archived", {"channel_id": "c1"}),
+        ("channel.unarchived", {"workspace_id": "w1", "kind": "public"}),
+    ):
+        assert draft_for(Event(type=type_, source="channel", key="k", data=data)) is None
+    unarchived = Event(
+        type="channel.unarchived",
+        source="channel",
+        key="c1",
+        data={"workspace_id": "w1", "channel_id": "c1", "kind": "public", "actor": "u1"},
+    )
+    draft = draft_for(unarchived)
+    assert draft is not None and draft.audience.channel_id == "c1"
 
 
 async def test_a_redelivered_event_makes_one_broadcast_under_one_event_id(town: Town) -> None:

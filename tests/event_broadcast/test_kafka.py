@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quckchat.core.events import Event, KafkaBus
+from quckchat.core.events import Audience, Event, KafkaBus
 from tests.event_broadcast.conftest import SERVICES
 from tests.support import TestKeys, server
 from tests.workspace.harness import new_user, running_org
@@ -38,7 +38,8 @@ async def test_a_join_on_kafka_comes_back_as_a_membership_broadcast(
                     if event.data.get("user_id") == bob:
                         break
             assert event.type == "event-broadcast.membership"
-            assert event.data["audience"] == {"workspace_id": workspace["id"]}
+            assert event.audience == Audience(workspace_id=workspace["id"])
+            assert "audience" not in event.data  # the envelope carries it
             history = await org.mesh.client("event-broadcast").get(
                 "/", params={"workspace_id": workspace["id"]}, headers=org.auth(bob)
             )

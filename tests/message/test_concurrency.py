@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from quckchat.core import outbox
 from quckchat.core.events import Event
-from quckchat.message import receipts, store, timers
+from quckchat.message import logic, receipts, store, timers
 from tests.message.conftest import Chat, Pair, drain_all
 
 
@@ -59,9 +60,9 @@ async def test_concurrent_sends_get_gapless_seqs_and_publish_once(
     listed = history.json()["items"]
     assert [m["seq"] for m in listed] == list(range(1, 41))
     assert {m["id"] for m in listed} == {m["id"] for m in sent}
-    monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(0))
-    outbox = await asyncio.gather(*(timers.republish(r) for _, r in pair.replicas))
-    assert outbox == [0, 0]
+    monkeypatch.setattr(outbox, "GRACE", timedelta(0))
+    relayed = await asyncio.gather(*(logic.OUTBOX.relay(r) for _, r in pair.replicas))
+    assert relayed == [0, 0]
     seen = await collect(pair.chat, "message.created", {m["id"] for m in sent})
     assert set(seen.values()) == {1}
 
@@ -76,8 +77,8 @@ async def test_the_outbox_of_two_replicas_publishes_each_message_once(
         monkeypatch.setattr(runtime.events, "publish", broken)
     sent = await asyncio.gather(*(send_through(pair, n, f"o{n}") for n in range(10)))
     monkeypatch.undo()
-    monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(0))
-    await asyncio.gather(*(timers.republish(r) for _, r in pair.replicas for _ in range(2)))
+    monkeypatch.setattr(outbox, "GRACE", timedelta(0))
+    await asyncio.gather(*(logic.OUTBOX.relay(r) for _, r in pair.replicas for _ in range(2)))
     seen = await collect(pair.chat, "message.created", {m["id"] for m in sent})
     assert set(seen.values()) == {1}
     runtime = pair.chat.org.runtime("message")

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from quckchat.core.events import Event
+from quckchat.core import outbox
+from quckchat.core.events import Audience, Event
 from quckchat.core.runtime import Runtime
-from quckchat.message import store, timers
+from quckchat.message import events, logic, store, timers
 from tests.message.conftest import Chat
 from tests.workspace.harness import assert_problem
 
@@ -21,6 +22,16 @@ async def test_a_send_is_stored_published_and_idempotent(chat: Chat) -> None:
     assert first["mentions"] == [chat.bob] and first["mention_channel"] is True
     event = await chat.event("message.created", message_id=first["id"])
     assert event.key == chat.general and event.data["message"]["text"] == first["text"]
+    assert event.audience == Audience(channel_id=chat.general)
+    created = events.MessageCreated.of(event)
+    assert (created.actor, created.seq, created.message.mentions) == (
+        chat.alice,
+        first["seq"],
+        [chat.bob],
+    )
+    assert created.message.created_at == datetime.fromisoformat(first["created_at"])
+    # Times go out as they always have: `isoformat()`, with its `+00:00`.
+    assert event.data["message"]["created_at"] == created.message.created_at.isoformat()
     retry = await chat.messages.post(
         "/",
         json={"channel_id": chat.general, "text": "hi again", "client_id": "c-1"},
@@ -103,6 +114,8 @@ async def test_edit_keeps_history_and_only_the_sender_edits(chat: Chat) -> None:
     assert edited.status_code == 200 and edited.json()["edited_at"] is not None
     event = await chat.event("message.edited", message_id=sent["id"])
     assert event.data["message"]["text"] == "second"
+    edited_event = events.MessageEdited.of(event)
+    assert edited_event.message.edited_at is not None and edited_event.actor == chat.alice
 
 
 async def test_delete_for_me_and_for_everyone(chat: Chat) -> None:
@@ -111,6 +124,9 @@ async def test_delete_for_me_and_for_everyone(chat: Chat) -> None:
         f"/{sent['id']}", params={"for": "me"}, headers=chat.auth(chat.bob)
     )
     assert hide.status_code == 204
+    hidden = await chat.event("message.hidden", message_id=sent["id"])
+    assert hidden.audience == Audience(users=(chat.bob,))  # Bob's other devices, nobody else
+    assert events.MessageHidden.of(hidden).user_id == chat.bob
     assert_problem(await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.bob)), 404)
     assert (
         await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.alice))
@@ -123,7 +139,10 @@ async def test_delete_for_me_and_for_everyone(chat: Chat) -> None:
     ).status_code == 204
     shown = (await chat.messages.get(f"/{other['id']}", headers=chat.auth(chat.bob))).json()
     assert shown["deleted"] is True and shown["text"] == ""
-    await chat.event("message.deleted", message_id=other["id"])
+    deleted = await chat.event("message.deleted", message_id=other["id"])
+    assert deleted.audience == Audience(channel_id=chat.general)
+    gone = events.MessageDeleted.of(deleted).message
+    assert (gone.deleted, gone.text, gone.reactions) == (True, "", {})
     again = await chat.messages.delete(f"/{other['id']}", headers=chat.auth(chat.alice))
     assert again.status_code == 204
 
@@ -138,6 +157,13 @@ async def test_reactions_are_idempotent(chat: Chat) -> None:
     assert unicode.json()["reactions"]["🎉"] == [chat.alice]
     removed = await chat.messages.delete(f"/{sent['id']}/reactions/:thumbsup:", headers=bob)
     assert ":thumbsup:" not in removed.json()["reactions"]
+    added = await chat.event("message.reaction.added", message_id=sent["id"], actor=chat.bob)
+    assert added.data["emoji"] == ":thumbsup:" and added.audience == Audience(
+        channel_id=chat.general
+    )
+    taken = await chat.event("message.reaction.removed", message_id=sent["id"], actor=chat.bob)
+    unreacted = events.ReactionRemoved.of(taken)
+    assert (unreacted.emoji, unreacted.message.reactions) == (":thumbsup:", {"🎉": [chat.alice]})
     bad = await chat.messages.put(f"/{sent['id']}/reactions/a.b$c", headers=bob)
     assert_problem(bad, 422)
 
@@ -209,12 +235,21 @@ async def test_read_and_delivery_receipts(chat: Chat) -> None:
         "/read", json={"channel_id": chat.general, "seq": 0}, headers=bob
     )
     assert back.json()["seq"] == sent["seq"]  # never moves back
-    await chat.event("message.read", user_id=chat.bob, seq=sent["seq"])
+    read = await chat.event("message.read", user_id=chat.bob, seq=sent["seq"])
+    assert read.audience == Audience(channel_id=chat.general)
+    assert events.MessagesRead.of(read).workspace_id == chat.workspace_id
     receipts = (
         await chat.messages.get(f"/{sent['id']}/receipts", headers=chat.auth(chat.alice))
     ).json()
     assert [r["user_id"] for r in receipts["read_by"]] == [chat.bob]
     assert receipts["delivered_to"] == []
+    delivered = await chat.messages.post(
+        "/delivered", json={"channel_id": chat.general, "seq": sent["seq"]}, headers=bob
+    )
+    assert delivered.json()["seq"] == sent["seq"]
+    told = await chat.event("message.delivered", user_id=chat.bob, seq=sent["seq"])
+    assert told.audience == Audience(channel_id=chat.general)
+    assert events.MessagesDelivered.of(told).actor == chat.bob
 
 
 async def test_a_scheduled_message_is_posted_once_on_time(chat: Chat) -> None:
@@ -260,6 +295,8 @@ async def test_a_disappearing_message_is_removed_and_announced(chat: Chat) -> No
     assert sent["expires_at"] is not None
     expired = await chat.event("message.expired", message_id=sent["id"])
     assert expired.data["channel_id"] == chat.general
+    assert expired.audience == Audience(channel_id=chat.general)
+    assert events.MessageExpired.of(expired).seq == sent["seq"]
     assert_problem(await chat.messages.get(f"/{sent['id']}", headers=chat.auth(chat.alice)), 404)
 
 
@@ -302,8 +339,8 @@ async def test_a_send_survives_a_broker_outage(chat: Chat, monkeypatch: pytest.M
     monkeypatch.setattr(runtime.events, "publish", broken)
     sent = await chat.send(chat.alice, "kept")
     monkeypatch.setattr(runtime.events, "publish", real)
-    monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(0))
-    assert await timers.republish(runtime) == 1
+    monkeypatch.setattr(outbox, "GRACE", timedelta(0))
+    assert await logic.OUTBOX.relay(runtime) == 1
     event = await chat.event("message.created", message_id=sent["id"])
     assert event.id == f"{sent['id']}.created"
-    assert await timers.republish(runtime) == 0
+    assert await logic.OUTBOX.relay(runtime) == 0

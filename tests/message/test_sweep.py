@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from quckchat.core import outbox
 from quckchat.core.sql import utcnow
 from quckchat.message import store, timers
 from tests.message.conftest import Chat, drain_all
@@ -14,7 +15,7 @@ from tests.message.conftest import Chat, drain_all
 async def test_the_sweep_removes_only_old_claims_of_finished_work(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(timers, "OUTBOX_GRACE", timedelta(days=1))  # the test's outbox alone
+    monkeypatch.setattr(outbox, "GRACE", timedelta(days=1))  # the test's outbox alone
     runtime = chat.org.runtime("message")
     database = runtime.document_db
     claims = database[store.CLAIMS]

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from quckchat.core.events import Event, InProcessBus
+from quckchat.core.events import Audience, Event, InProcessBus
+from quckchat.permission.events import RoleAssigned
 from tests.permission.conftest import SERVICE_HEADERS, PermissionApi
 
 
@@ -80,6 +81,9 @@ async def test_role_changes_are_emitted(api: PermissionApi, collector: Collector
     }
     assert got[2].data["role"] == "channel-admin"
     assert got[2].data["channel_id"] == "c1"
+    # A channel role's change is for the channel; a workspace role's, for its holder.
+    assert RoleAssigned.of(got[2]).audience() == got[2].audience == Audience(channel_id="c1")
+    assert got[1].audience == Audience(users=("mo",))
     revoked = sorted((e.data["role"], e.data["channel_id"]) for e in got[3:])
     assert revoked == [("channel-admin", "c1"), ("member", None)]
 

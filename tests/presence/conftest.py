@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from quckchat.auth.events import UserRegistered
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.user.consumers import on_auth_event
@@ -122,9 +123,8 @@ async def replica(world: World) -> AsyncIterator[Runtime]:
 
 async def register(org: Org, user: str) -> None:
     """The user's profile, made as the auth service's registration event makes it."""
-    data = {"user_id": user, "phone_hash": None, "email": None}
-    event = Event(type="auth.user.registered", source="auth", key=user, data=data)
-    await on_auth_event(org.runtime("user"), event)
+    registered = UserRegistered(user_id=user, actor=user, method="otp")
+    await on_auth_event(org.runtime("user"), Event.of(registered, source="auth", tenant=None))
 
 
 @pytest.fixture(params=["embedded", "redis"])

@@ -7,6 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from quckchat.core import events as core_events
+from quckchat.presence.events import PresenceChanged
+from quckchat.presence.schemas import Status
 from quckchat.realtime.audience import Audience, audience_of
 from tests.presence.conftest import World
 
@@ -43,9 +46,12 @@ async def test_devices_decide_online_away_and_offline(world: World) -> None:
         (await world.presence.get("/me", headers=world.auth(alice))).json()["last_seen"]
     )
 
-    statuses = [e.data["status"] for e in world.events() if e.data["workspace_id"] == world.side_id]
+    told = [e for e in world.events() if e.data["workspace_id"] == world.side_id]
     # online, away, online, offline: a heartbeat that changes nothing announces nothing.
-    assert statuses == ["online", "away", "online", "offline"]
+    assert [e.data["status"] for e in told] == ["online", "away", "online", "offline"]
+    last = PresenceChanged.of(told[-1])
+    assert last.status == Status.OFFLINE and last.last_seen is not None
+    assert told[-1].data["last_seen"] == last.last_seen.isoformat()  # as it always went out
 
 
 async def test_a_change_reaches_each_of_the_users_workspaces_as_realtime_reads_it(
@@ -81,6 +87,7 @@ async def test_a_user_with_no_workspace_is_announced_to_their_own_devices(world:
     [event] = world.events()
     assert event.data["workspace_ids"] == [] and event.data["workspace_id"] is None
     assert audience_of(event) == Audience(users=frozenset({loner}))
+    assert event.audience == core_events.Audience(users=(loner,))
 
 
 async def test_presence_of_many_in_order_and_of_unknown_users(world: World) -> None:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from quckchat.auth.events import UserRegistered
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
@@ -38,10 +39,14 @@ def auth_event(type_: str, user: str, *, tenant: str | None = None, **data: Any)
 
 
 def registered(user: str, *, phone: str | None = None, tenant: str | None = None) -> Event:
-    phone_digest = phone_hash(phone) if phone else None
-    return auth_event(
-        "auth.user.registered", user, tenant=tenant, phone_hash=phone_digest, email=None
+    """A sign-up as the auth service announces it (by phone when one is given)."""
+    event = UserRegistered(
+        actor=user,
+        user_id=user,
+        method="otp" if phone else "password",
+        phone_hash=phone_hash(phone) if phone else None,
     )
+    return Event.of(event, source="auth", tenant=tenant)
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:

@@ -85,11 +85,14 @@ async def test_an_existing_profile_gains_the_phone_hash(app: UserApp) -> None:
 async def test_unusable_events_are_ignored(app: UserApp) -> None:
     user = user_id()
     await app.deliver(auth_event("auth.login.failed", user))
-    await app.deliver(auth_event("auth.user.registered", "x" * 65))
-    bad = auth_event("auth.user.registered", "", phone_hash=None)
+    await app.deliver(auth_event("auth.user.registered", "x" * 65, method="otp"))
+    bad = auth_event("auth.user.registered", "", method="otp", phone_hash=None)
     await app.deliver(bad)
+    # Not a registration as auth declares it (no method): ignored, not retried forever.
+    await app.deliver(auth_event("auth.user.registered", user_id(), phone_hash=None))
     assert await count_processed(app) == 0
-    await app.deliver(auth_event("auth.user.registered", user, phone_hash="NOT-A-HASH"))
+    malformed_hash = auth_event("auth.user.registered", user, method="otp", phone_hash="NOT-A-HASH")
+    await app.deliver(malformed_hash)
     profile = await profile_of(app, user)
     assert profile is not None and profile.phone_hash is None
     other = user_id()

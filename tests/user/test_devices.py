@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from quckchat.core.events import Audience
+from quckchat.user.events import DeviceRemoved
 from tests.user.conftest import INTERNAL, UserApp, assert_problem, user_id
 
 IOS = {"platform": "ios", "push_token": "apns-token-1", "app_version": "2.3.0"}
@@ -78,8 +80,11 @@ async def test_a_push_token_moves_with_the_phone(app: UserApp) -> None:
     moved = await app.client.put("/me/devices/handset", json=IOS, headers=app.auth(bob))
     assert moved.status_code == 201
     events = {e.type: e for e in app.emitted()}
-    assert events["user.device.removed"].data["user_id"] == alice
-    assert events["user.device.removed"].data["reason"] == "push-token-reused"
+    removed = DeviceRemoved.of(events["user.device.removed"])
+    assert (removed.user_id, removed.reason, removed.actor) == (alice, "push-token-reused", bob)
+    # Alice's change, in Alice's order, for Alice's other devices to see.
+    assert events["user.device.removed"].key == alice
+    assert events["user.device.removed"].audience == Audience(users=(alice,))
     assert events["user.device.registered"].data["user_id"] == bob
     assert (await app.get("/me/devices", alice)).json() == []
     alice_devices = await app.client.get(f"/internal/users/{alice}/devices", headers=INTERNAL)

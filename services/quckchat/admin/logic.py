@@ -9,6 +9,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from quckchat.admin.events import (
+    UserLoggedOut,
+    UserReactivated,
+    UsersSearched,
+    UserSuspended,
+)
 from quckchat.admin.schemas import AdminUser, AdminUserPage, LogoutResult, PlatformStats
 from quckchat.auth import client as auth_client
 from quckchat.core.errors import conflict
@@ -30,29 +36,14 @@ async def _with_profile(runtime: Runtime, item: dict[str, Any]) -> AdminUser:
     return user
 
 
-async def _audit(
-    runtime: Runtime, type_: str, *, admin: Principal, user_id: str, **extra: Any
-) -> None:
-    await runtime.emit(
-        type_,
-        key=user_id,
-        data={"actor": admin.user_id, "user_id": user_id, **extra},
-        tenant=admin.tenant,
-    )
-
-
 async def find_users(
     runtime: Runtime, *, admin: Principal, query: str | None, cursor: str | None, limit: int
 ) -> AdminUserPage:
     """Accounts whose phone, email or id match, each with its profile's display name."""
     found = await auth_client.find_accounts(runtime.http, query=query, limit=limit, cursor=cursor)
     items = await asyncio.gather(*(_with_profile(runtime, item) for item in found["items"]))
-    await runtime.emit(
-        "admin.users.searched",
-        key=admin.user_id,
-        data={"actor": admin.user_id, "query": query or ""},
-        tenant=admin.tenant,
-    )
+    searched = UsersSearched(actor=admin.user_id, query=query or "")
+    await runtime.emit(searched, tenant=admin.tenant)
     return AdminUserPage(items=list(items), next_cursor=found.get("next_cursor"))
 
 
@@ -67,13 +58,14 @@ async def suspend_user(
     if user_id == admin.user_id:
         raise conflict("an administrator cannot suspend their own account", slug="self-suspend")
     item = await auth_client.suspend(runtime.http, user_id, reason=reason)
-    await _audit(runtime, "admin.user.suspended", admin=admin, user_id=user_id, reason=reason)
+    event = UserSuspended(actor=admin.user_id, user_id=user_id, reason=reason)
+    await runtime.emit(event, tenant=admin.tenant)
     return await _with_profile(runtime, item)
 
 
 async def reactivate_user(runtime: Runtime, *, admin: Principal, user_id: str) -> AdminUser:
     item = await auth_client.reactivate(runtime.http, user_id)
-    await _audit(runtime, "admin.user.reactivated", admin=admin, user_id=user_id)
+    await runtime.emit(UserReactivated(actor=admin.user_id, user_id=user_id), tenant=admin.tenant)
     return await _with_profile(runtime, item)
 
 
@@ -82,13 +74,10 @@ async def force_logout(runtime: Runtime, *, admin: Principal, user_id: str) -> L
     result = LogoutResult.model_validate(
         await auth_client.log_out_everywhere(runtime.http, user_id)
     )
-    await _audit(
-        runtime,
-        "admin.user.logged_out",
-        admin=admin,
-        user_id=user_id,
-        revoked_sessions=result.revoked_sessions,
+    event = UserLoggedOut(
+        actor=admin.user_id, user_id=user_id, revoked_sessions=result.revoked_sessions
     )
+    await runtime.emit(event, tenant=admin.tenant)
     return result
 
 

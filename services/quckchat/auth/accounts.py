@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.auth import hashing, sessions
+from quckchat.auth.events import LoginFailed, UserReactivated, UserRegistered, UserSuspended
 from quckchat.auth.models import Account, ExternalIdentity, Session
 from quckchat.auth.oidc import ExternalUser
 from quckchat.auth.otp import phone_hash
@@ -16,18 +17,15 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 
 
-async def _registered(runtime: Runtime, account: Account, method: str) -> None:
-    await runtime.emit(
-        "auth.user.registered",
-        key=account.id,
-        data={
-            "actor": account.id,
-            "user_id": account.id,
-            "method": method,
-            "phone_hash": phone_hash(account.phone) if account.phone else None,
-            "email": account.email,
-        },
+async def _registered(runtime: Runtime, db: AsyncSession, account: Account, method: str) -> None:
+    event = UserRegistered(
+        actor=account.id,
+        user_id=account.id,
+        method=method,
+        phone_hash=phone_hash(account.phone) if account.phone else None,
+        email=account.email,
     )
+    await runtime.emit(event, tenant=None, session=db)
 
 
 async def _insert(db: AsyncSession, account: Account) -> bool:
@@ -51,7 +49,7 @@ async def by_phone(runtime: Runtime, db: AsyncSession, phone: str) -> Account:
     account = Account(phone=phone, created_at=utcnow())
     if not await _insert(db, account):
         return (await db.execute(query)).scalar_one()
-    await _registered(runtime, account, "otp")
+    await _registered(runtime, db, account, "otp")
     return account
 
 
@@ -65,7 +63,7 @@ async def register_email(
     )
     if not await _insert(db, account):
         raise Problem(409, "an account with this email exists; sign in instead", slug="email-taken")
-    await _registered(runtime, account, "password")
+    await _registered(runtime, db, account, "password")
     return account
 
 
@@ -79,15 +77,16 @@ async def by_password(runtime: Runtime, db: AsyncSession, *, email: str, passwor
         and (await hashing.check_secret(hashing.PASSWORDS, account.password_hash, password))
     )
     if account is None or not valid:
-        await runtime.emit(
-            "auth.login.failed",
-            key=account.id if account else email.lower(),
-            data={
-                "actor": account.id if account else None,
-                "user_id": account.id if account else None,
-                "method": "password",
-            },
+        failed = LoginFailed(
+            actor=account.id if account else None,
+            user_id=account.id if account else None,
+            method="password",
+            attempted_email=None if account else email.lower(),
         )
+        # The request fails and its transaction rolls back: the failure is recorded on its own.
+        assert runtime.db is not None
+        async with runtime.db.session() as own:
+            await runtime.emit(failed, tenant=None, session=own)
         raise Problem(401, "the email or password is not correct", slug="invalid-credentials")
     return account
 
@@ -128,7 +127,7 @@ async def by_external(
         )
         db.add(account)
         await db.flush()
-        await _registered(runtime, account, user.provider)
+        await _registered(runtime, db, account, user.provider)
     if user.email_verified and user.email and account.email == user.email.lower():
         # The provider vouches for the address this account claims: invites to it now apply.
         account.email_verified = True
@@ -178,11 +177,8 @@ async def set_status(
     account.suspended_reason = reason if suspended else None
     if suspended:
         await sessions.revoke_all(runtime, db, account_id=account.id, reason="suspended")
-    await runtime.emit(
-        "auth.user.suspended" if suspended else "auth.user.reactivated",
-        key=account.id,
-        data={"actor": None, "user_id": account.id, "reason": reason},
-    )
+    kind = UserSuspended if suspended else UserReactivated
+    await runtime.emit(kind(actor=None, user_id=account.id, reason=reason), tenant=None, session=db)
     return account
 
 

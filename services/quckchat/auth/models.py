@@ -17,9 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import IdColumn, UTCDateTime, new_id, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "auth")
 
 
 class Base(DeclarativeBase):

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.auth import hashing
+from quckchat.auth.events import OtpFailed, OtpSent
 from quckchat.auth.models import OtpCode
 from quckchat.auth.sms import SmsProvider
 from quckchat.core import ratelimit
@@ -65,11 +66,7 @@ async def send(
     )
     await db.flush()
     await sms.send_code(phone=phone, code=code)
-    await runtime.emit(
-        "auth.otp.sent",
-        key=phone_hash(phone),
-        data={"actor": None, "phone_hash": phone_hash(phone), "ip": ip},
-    )
+    await runtime.emit(OtpSent(phone_hash=phone_hash(phone), ip=ip), tenant=None, session=db)
     return int(CODE_TTL.total_seconds())
 
 
@@ -97,20 +94,22 @@ async def verify(runtime: Runtime, *, phone: str, code: str) -> None:
             raise Problem(
                 429, "too many wrong codes; request a new one", slug="otp-attempts-exceeded"
             )
+        # Read before the update, which also moves the loaded row's count.
+        attempt = row.attempts + 1
         await db.execute(
             update(OtpCode).where(OtpCode.id == row.id).values(attempts=OtpCode.attempts + 1)
         )
-    if not await hashing.check_secret(hashing.CODES, row.code_hash, code):
-        await runtime.emit(
-            "auth.otp.failed",
-            key=phone_hash(phone),
-            data={"actor": None, "phone_hash": phone_hash(phone), "attempt": row.attempts + 1},
-        )
+        # Checked before the commit, so a wrong try's count and its event commit together.
+        valid = await hashing.check_secret(hashing.CODES, row.code_hash, code)
+        if not valid:
+            failed = OtpFailed(phone_hash=phone_hash(phone), attempt=attempt)
+            await runtime.emit(failed, tenant=None, session=db)
+    if not valid:
         raise Problem(
             401,
             "the code is not correct",
             slug="otp-invalid",
-            attempts_left=max(0, MAX_ATTEMPTS - row.attempts - 1),
+            attempts_left=max(0, MAX_ATTEMPTS - attempt),
         )
     async with runtime.db.session() as db:
         consumed = await db.execute(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.auth import accounts, keys, otp, sessions, twofactor
+from quckchat.auth.events import TwoFactorDisabled, TwoFactorEnabled
 from quckchat.auth.models import Account, ExternalIdentity, Session
 from quckchat.auth.oidc import OidcClient
 from quckchat.auth.schemas import (
@@ -221,9 +222,8 @@ async def enable_2fa(
 ) -> BackupCodes:
     account = await accounts.get(db, user.user_id)
     codes = await twofactor.enable(db, account, body.code)
-    await runtime.emit(
-        "auth.2fa.enabled", key=account.id, data={"actor": account.id, "user_id": account.id}
-    )
+    event = TwoFactorEnabled(actor=account.id, user_id=account.id)
+    await runtime.emit(event, tenant=None, session=db)
     return BackupCodes(backup_codes=codes)
 
 
@@ -233,9 +233,8 @@ async def disable_2fa(
 ) -> Response:
     account = await accounts.get(db, user.user_id)
     await twofactor.disable(db, account, body.code)
-    await runtime.emit(
-        "auth.2fa.disabled", key=account.id, data={"actor": account.id, "user_id": account.id}
-    )
+    event = TwoFactorDisabled(actor=account.id, user_id=account.id)
+    await runtime.emit(event, tenant=None, session=db)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

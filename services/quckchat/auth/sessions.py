@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.auth import keys
+from quckchat.auth.events import LoginSucceeded, SessionReuseDetected, SessionRevoked
 from quckchat.auth.models import Account, RefreshToken, Session
 from quckchat.core.errors import Problem, unauthorized
 from quckchat.core.runtime import Runtime
@@ -98,17 +99,10 @@ async def start(
     db.add(sess)
     await db.flush()
     pair = await _mint(runtime, db, sess, method)
-    await runtime.emit(
-        "auth.login.succeeded",
-        key=account.id,
-        data={
-            "actor": account.id,
-            "user_id": account.id,
-            "session_id": sess.id,
-            "method": method,
-            "ip": client.ip,
-        },
+    event = LoginSucceeded(
+        actor=account.id, user_id=account.id, session_id=sess.id, method=method, ip=client.ip
     )
+    await runtime.emit(event, tenant=None, session=db)
     return pair
 
 
@@ -146,11 +140,10 @@ async def rotate(runtime: Runtime, *, refresh_token: str) -> TokenPair:
         reused = await db.get(Session, row.session_id)
         assert reused is not None
         await revoke(runtime, db, reused, reason="refresh-token-reuse")
-    await runtime.emit(
-        "auth.session.reuse_detected",
-        key=reused.account_id,
-        data={"actor": reused.account_id, "user_id": reused.account_id, "session_id": reused.id},
-    )
+        event = SessionReuseDetected(
+            actor=reused.account_id, user_id=reused.account_id, session_id=reused.id
+        )
+        await runtime.emit(event, tenant=None, session=db)
     raise Problem(
         401,
         "this refresh token was already used; the session has been ended for safety",
@@ -167,16 +160,10 @@ async def revoke(runtime: Runtime, db: AsyncSession, sess: Session, *, reason: s
     await runtime.cache.set(
         revoked_session_key(sess.id), reason, ex=runtime.settings.access_token_ttl_seconds + 60
     )
-    await runtime.emit(
-        "auth.session.revoked",
-        key=sess.account_id,
-        data={
-            "actor": sess.account_id,
-            "user_id": sess.account_id,
-            "session_id": sess.id,
-            "reason": reason,
-        },
+    event = SessionRevoked(
+        actor=sess.account_id, user_id=sess.account_id, session_id=sess.id, reason=reason
     )
+    await runtime.emit(event, tenant=None, session=db)
 
 
 async def active(db: AsyncSession, account_id: str) -> list[Session]:

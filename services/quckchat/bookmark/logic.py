@@ -7,6 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.bookmark import events
 from quckchat.bookmark.access import may_manage
 from quckchat.bookmark.models import ChannelBookmark, SavedMessage
 from quckchat.bookmark.schemas import (
@@ -73,7 +74,8 @@ async def save(
             row.note = note or None
             await session.flush()
         return saved_view(row), False
-    await _emit_saved(runtime, principal, row, "bookmark.saved")
+    event = events.MessageSaved.about(row, actor=me)
+    await runtime.emit(event, tenant=principal.tenant, session=session)
     return saved_view(row), True
 
 
@@ -85,26 +87,8 @@ async def unsave(
         raise not_found("saved message")
     await session.delete(row)
     await session.flush()
-    await _emit_saved(runtime, principal, row, "bookmark.unsaved")
-
-
-async def _emit_saved(
-    runtime: Runtime, principal: Principal, row: SavedMessage, type_: str
-) -> None:
-    """For the saver's other devices only: the channel does not learn who saved what."""
-    await runtime.emit(
-        type_,
-        key=row.user_id,
-        data={
-            "workspace_id": row.workspace_id,
-            "channel_id": row.channel_id,
-            "message_id": row.message_id,
-            "user_id": row.user_id,
-            "actor": principal.user_id,
-            "audience": {"users": [row.user_id]},
-        },
-        tenant=principal.tenant,
-    )
+    event = events.MessageUnsaved.about(row, actor=principal.user_id)
+    await runtime.emit(event, tenant=principal.tenant, session=session)
 
 
 async def list_saved(
@@ -186,7 +170,7 @@ async def add_to_channel(
     )
     session.add(row)
     await session.flush()
-    await _emit_channel(runtime, principal, row, "bookmark.channel.added")
+    await _announce(session, runtime, principal, events.BookmarkAdded, row)
     return bookmark_view(row)
 
 
@@ -229,7 +213,7 @@ async def update_in_channel(
             changed = True
     if changed:
         await session.flush()
-        await _emit_channel(runtime, principal, row, "bookmark.channel.updated")
+        await _announce(session, runtime, principal, events.BookmarkUpdated, row)
     return bookmark_view(row)
 
 
@@ -246,7 +230,7 @@ async def remove_from_channel(
     )
     await session.delete(row)
     await session.flush()
-    await _emit_channel(runtime, principal, row, "bookmark.channel.removed")
+    await _announce(session, runtime, principal, events.BookmarkRemoved, row)
 
 
 def _require_active(member: Membership) -> None:
@@ -254,19 +238,13 @@ def _require_active(member: Membership) -> None:
         raise conflict("the channel is archived", slug="channel-archived")
 
 
-async def _emit_channel(
-    runtime: Runtime, principal: Principal, row: ChannelBookmark, type_: str
+async def _announce(
+    session: AsyncSession,
+    runtime: Runtime,
+    principal: Principal,
+    kind: type[events.ChannelBookmarkEvent],
+    row: ChannelBookmark,
 ) -> None:
-    """For the channel's members (realtime's default audience of an event with a channel)."""
-    await runtime.emit(
-        type_,
-        key=row.channel_id,
-        data={
-            "workspace_id": row.workspace_id,
-            "channel_id": row.channel_id,
-            "bookmark_id": row.id,
-            "bookmark": bookmark_view(row).model_dump(mode="json"),
-            "actor": principal.user_id,
-        },
-        tenant=principal.tenant,
-    )
+    """Record the change to the channel's links with it (its members see it after commit)."""
+    event = kind.about(row, actor=principal.user_id)
+    await runtime.emit(event, tenant=principal.tenant, session=session)

@@ -94,7 +94,9 @@ async def _forget_member(
     for channel, member in (await session.execute(query)).all():
         await drop_member(session, channel, member)
         await access.revoke(runtime, channel, user_id=user_id, actor=actor)
-        await events.emit(runtime, "channel.member.removed", channel, actor=actor, user_id=user_id)
+        await events.announce(
+            session, runtime, events.MemberRemoved, channel, actor=actor, user_id=user_id
+        )
 
 
 async def _forget_workspace(
@@ -111,7 +113,7 @@ async def _forget_workspace(
     await session.execute(delete(ChannelMember).where(ChannelMember.channel_id.in_(ids)))
     await session.execute(delete(Channel).where(Channel.id.in_(ids)))
     for channel in channels:
-        await events.emit(runtime, "channel.deleted", channel, actor=actor)
+        await events.announce(session, runtime, events.ChannelDeleted, channel, actor=actor)
 
 
 async def apply_workspace_event(session: AsyncSession, runtime: Runtime, *, event: Event) -> bool:

@@ -1,25 +1,133 @@
-"""The channel service's events: keyed by channel id, each naming its workspace and actor."""
+"""The events the channel service produces: keyed by channel id, each naming its workspace, its
+kind and who acted. Members of the channel see them; a member change is seen by that member
+too (who may have just left), and a read mark only by its reader's other devices."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import ClassVar, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.models import Channel
+from quckchat.core.events import Audience, DomainEvent
 from quckchat.core.runtime import Runtime
 
 
-async def emit(
-    runtime: Runtime, type_: str, channel: Channel, *, actor: str | None, **data: Any
+class ChannelEvent(DomainEvent):
+    workspace_id: str
+    channel_id: str
+    kind: str
+    actor: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.channel_id
+
+    def audience(self) -> Audience | None:
+        return Audience(channel_id=self.channel_id)
+
+    @classmethod
+    def about(cls, channel: Channel, *, actor: str | None, **fields: object) -> Self:
+        return cls.model_validate(
+            {
+                "workspace_id": channel.workspace_id,
+                "channel_id": channel.id,
+                "kind": channel.kind,
+                "actor": actor,
+                **fields,
+            }
+        )
+
+
+class ChannelCreated(ChannelEvent):
+    type: ClassVar[str] = "channel.created"
+    name: str | None = None
+
+
+class ChannelUpdated(ChannelEvent):
+    """The fields named in `changed` hold their new values; the others are null."""
+
+    type: ClassVar[str] = "channel.updated"
+    changed: list[str]
+    name: str | None = None
+    topic: str | None = None
+    purpose: str | None = None
+    announcement_only: bool | None = None
+    disappearing_seconds: int | None = None
+
+
+class ChannelArchived(ChannelEvent):
+    type: ClassVar[str] = "channel.archived"
+
+
+class ChannelUnarchived(ChannelEvent):
+    type: ClassVar[str] = "channel.unarchived"
+
+
+class ChannelDeleted(ChannelEvent):
+    type: ClassVar[str] = "channel.deleted"
+
+
+class MemberEvent(ChannelEvent):
+    user_id: str
+
+    def audience(self) -> Audience | None:
+        return Audience(channel_id=self.channel_id, users=(self.user_id,))
+
+
+class MemberJoined(MemberEvent):
+    type: ClassVar[str] = "channel.member.joined"
+    role: str
+
+
+class MemberLeft(MemberEvent):
+    type: ClassVar[str] = "channel.member.left"
+
+
+class MemberRemoved(MemberEvent):
+    type: ClassVar[str] = "channel.member.removed"
+
+
+class MemberRoleChanged(MemberEvent):
+    type: ClassVar[str] = "channel.member.role_changed"
+    role: str
+    previous_role: str
+
+
+class ChannelRead(ChannelEvent):
+    """The reader's other devices clear their unread marks; nobody else sees it."""
+
+    type: ClassVar[str] = "channel.read"
+    user_id: str
+    seq: int
+
+    def audience(self) -> Audience | None:
+        return Audience(users=(self.user_id,))
+
+
+class MessagePinned(ChannelEvent):
+    type: ClassVar[str] = "channel.pinned"
+    message_id: str
+
+
+class MessageUnpinned(ChannelEvent):
+    type: ClassVar[str] = "channel.unpinned"
+    message_id: str
+
+
+async def announce(
+    session: AsyncSession,
+    runtime: Runtime,
+    kind: type[ChannelEvent],
+    channel: Channel,
+    *,
+    actor: str | None,
+    **fields: object,
 ) -> None:
-    await runtime.emit(
-        type_,
-        key=channel.id,
-        data={
-            "workspace_id": channel.workspace_id,
-            "channel_id": channel.id,
-            "kind": channel.kind,
-            "actor": actor,
-            **data,
-        },
-        tenant=channel.tenant,
-    )
+    """Record the event about `channel` with the session's change (published after commit)."""
+    event = kind.about(channel, actor=actor, **fields)
+    await runtime.emit(event, tenant=channel.tenant, session=session)
+
+
+# A member's departure, however it happened: consumers that follow membership take both.
+DEPARTURES: tuple[type[MemberEvent], ...] = (MemberLeft, MemberRemoved)

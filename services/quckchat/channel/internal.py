@@ -43,7 +43,9 @@ async def create(
         found = await reread(session, query)
         return view(found), False
     actor = body.created_by
-    await events.emit(runtime, "channel.created", channel, actor=actor, name=channel.name)
+    await events.announce(
+        session, runtime, events.ChannelCreated, channel, actor=actor, name=channel.name
+    )
     await add_member(session, runtime, channel, user_id=actor, role=CHANNEL_ADMIN, actor=actor)
     return view(channel), True
 

@@ -113,8 +113,8 @@ async def add_member(
     await session.flush()
     await _count(session, channel, +1)
     await access.grant(runtime, channel, user_id=user_id, role=role, actor=actor)
-    await events.emit(
-        runtime, "channel.member.joined", channel, actor=actor, user_id=user_id, role=role
+    await events.announce(
+        session, runtime, events.MemberJoined, channel, actor=actor, user_id=user_id, role=role
     )
     return member
 
@@ -185,7 +185,9 @@ async def create(
         ):
             return view(found, await session.get(ChannelMember, (found.id, me))), False
         raise conflict(f"a channel named {body.name} already exists", slug="name-taken")
-    await events.emit(runtime, "channel.created", channel, actor=me, name=channel.name)
+    await events.announce(
+        session, runtime, events.ChannelCreated, channel, actor=me, name=channel.name
+    )
     creator_role = CHANNEL_ADMIN if body.kind in NAMED_KINDS else CHANNEL_MEMBER
     mine = await add_member(session, runtime, channel, user_id=me, role=creator_role, actor=me)
     for other in others:
@@ -307,9 +309,10 @@ async def update(
         if not is_unique_violation(exc):
             raise
         raise conflict(f"a channel named {body.name} already exists", slug="name-taken") from exc
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "channel.updated",
+        events.ChannelUpdated,
         channel,
         actor=me,
         changed=changed,
@@ -338,6 +341,6 @@ async def set_archived(
         return view(channel, member)
     channel.archived_at = utcnow() if archived else None
     await session.flush()
-    type_ = "channel.archived" if archived else "channel.unarchived"
-    await events.emit(runtime, type_, channel, actor=me)
+    kind = events.ChannelArchived if archived else events.ChannelUnarchived
+    await events.announce(session, runtime, kind, channel, actor=me)
     return view(channel, member)

@@ -73,7 +73,7 @@ async def _remove(
     member: ChannelMember,
     *,
     actor: str,
-    type_: str,
+    kind: type[events.MemberEvent],
 ) -> None:
     if channel.kind == DIRECT:
         raise conflict("a direct conversation keeps both its members", slug="direct-fixed")
@@ -81,7 +81,7 @@ async def _remove(
         raise conflict("everyone stays in a workspace's default channel", slug="default-channel")
     await drop_member(session, channel, member)
     await access.revoke(runtime, channel, user_id=member.user_id, actor=actor)
-    await events.emit(runtime, type_, channel, actor=actor, user_id=member.user_id)
+    await events.announce(session, runtime, kind, channel, actor=actor, user_id=member.user_id)
 
 
 async def leave(
@@ -91,7 +91,7 @@ async def leave(
     channel, member = await access.visible(session, runtime, channel_id=channel_id, user_id=me)
     if member is None:
         raise not_found("membership")
-    await _remove(session, runtime, channel, member, actor=me, type_="channel.member.left")
+    await _remove(session, runtime, channel, member, actor=me, kind=events.MemberLeft)
 
 
 async def add(
@@ -142,7 +142,7 @@ async def remove(
     member = await session.get(ChannelMember, (channel.id, user_id))
     if member is None:
         raise not_found("member")
-    await _remove(session, runtime, channel, member, actor=me, type_="channel.member.removed")
+    await _remove(session, runtime, channel, member, actor=me, kind=events.MemberRemoved)
 
 
 async def set_role(
@@ -167,9 +167,10 @@ async def set_role(
         previous, member.role = member.role, role
         await session.flush()
         await access.grant(runtime, channel, user_id=user_id, role=role, actor=me)
-        await events.emit(
+        await events.announce(
+            session,
             runtime,
-            "channel.member.role_changed",
+            events.MemberRoleChanged,
             channel,
             actor=me,
             user_id=user_id,
@@ -232,8 +233,14 @@ async def mark_read(
     )
     await session.refresh(member)
     if member.last_read_seq != before:
-        await events.emit(
-            runtime, "channel.read", channel, actor=me, user_id=me, seq=member.last_read_seq
+        await events.announce(
+            session,
+            runtime,
+            events.ChannelRead,
+            channel,
+            actor=me,
+            user_id=me,
+            seq=member.last_read_seq,
         )
     return ReadState(
         channel_id=channel.id,

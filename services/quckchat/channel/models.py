@@ -8,9 +8,11 @@ from sqlalchemy import BigInteger, Boolean, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core.events import processed_events_table
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import UTCDateTime, new_id, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "channel")
 processed_events = processed_events_table(metadata, "channel_processed_events")
 
 ID_LENGTH = 32

@@ -105,8 +105,13 @@ async def pin(
             raise
         query = select(Pin).where(Pin.channel_id == channel.id, Pin.message_id == message_id)
         return pin_view(await reread(session, query)), False
-    await events.emit(
-        runtime, "channel.pinned", channel, actor=principal.user_id, message_id=message_id
+    await events.announce(
+        session,
+        runtime,
+        events.MessagePinned,
+        channel,
+        actor=principal.user_id,
+        message_id=message_id,
     )
     return pin_view(row), True
 
@@ -125,6 +130,11 @@ async def unpin(
         raise not_found("pin")
     await session.delete(row)
     await session.flush()
-    await events.emit(
-        runtime, "channel.unpinned", channel, actor=principal.user_id, message_id=message_id
+    await events.announce(
+        session,
+        runtime,
+        events.MessageUnpinned,
+        channel,
+        actor=principal.user_id,
+        message_id=message_id,
     )

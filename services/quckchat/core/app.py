@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quckchat import catalog
 from quckchat.catalog import ServiceSpec
-from quckchat.core import context, errors, metrics, migrations, periodic
+from quckchat.core import context, errors, metrics, migrations, outbox, periodic
 from quckchat.core import logging as qlog
 from quckchat.core import runtime as runtime_mod
 from quckchat.core.runtime import Runtime
@@ -117,7 +117,8 @@ def create_app(
                 await migrations.require_current(runtime.db, spec.name)
         if runtime.documents is not None:
             await runtime.documents.start()
-            await runtime.documents.ensure_indexes(service.document_indexes)
+            outbox_indexes = [i for box in service.document_outboxes for i in box.indexes()]
+            await runtime.documents.ensure_indexes((*service.document_indexes, *outbox_indexes))
         for consumer in service.consumers:
             runtime.events.subscribe(
                 spec.name,
@@ -131,7 +132,9 @@ def create_app(
         tasks: list[asyncio.Task[None]] = [
             asyncio.create_task(loop(runtime)) for loop in service.background
         ]
-        tasks += [asyncio.create_task(periodic.run_forever(runtime, j)) for j in service.periodic]
+        jobs = [*service.periodic, *(box.job for box in service.document_outboxes)]
+        jobs += [outbox.RELAY] if runtime.outbox is not None else []
+        tasks += [asyncio.create_task(periodic.run_forever(runtime, j)) for j in jobs]
         log.info("%s ready on port %s", spec.name, settings.port or settings.port_for(spec))
         try:
             yield

@@ -1,4 +1,8 @@
-"""Events: one interface, a Kafka implementation (aiokafka) and an in-process one.
+"""Events: typed by their producers, one bus interface, Kafka (aiokafka) and in-process.
+
+A producer declares each event it makes in `quckchat/<service>/events.py` as a `DomainEvent`:
+its type, its fields, its key and who among the clients may see it. The envelope (`Event`)
+carries that audience, so realtime routes an event without knowing its producer.
 
 Delivery is at-least-once in both: a handler that fails is retried, so consumers make their
 effects idempotent with `first_delivery` (a redelivered event then has no second effect).
@@ -14,8 +18,9 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, MetaData, String, Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +31,41 @@ from quckchat.core.sql import UTCDateTime, is_unique_violation, utcnow
 log = qlog.get("events")
 
 
+class Audience(BaseModel):
+    """Which clients see an event: a channel's members, a workspace's, and named users."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel_id: str | None = None
+    workspace_id: str | None = None
+    users: tuple[str, ...] = ()
+
+
+class DomainEvent(BaseModel):
+    """An event's data, declared by its producer; subclasses set `type` and `key`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: ClassVar[str]
+
+    @property
+    def key(self) -> str:
+        """The entity the event is about: events of one key are delivered in order."""
+        raise NotImplementedError
+
+    def audience(self) -> Audience | None:
+        """The clients that see the event (realtime delivers it to them); None for none."""
+        return None
+
+    @classmethod
+    def of(cls, event: Event) -> Self:
+        """The typed event a consumer receives (a malformed one is a ValidationError)."""
+        return cls.model_validate(event.data)
+
+
 @dataclass(frozen=True)
 class Event:
-    """The envelope every QuckChat event travels in."""
+    """The envelope every QuckChat event travels in (the fields of a CloudEvent, plus key)."""
 
     type: str
     source: str
@@ -37,6 +74,21 @@ class Event:
     tenant: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    audience: Audience | None = None
+
+    @classmethod
+    def of(
+        cls, event: DomainEvent, *, source: str, tenant: str | None, id: str | None = None
+    ) -> Event:
+        return cls(
+            type=event.type,
+            source=source,
+            key=event.key,
+            data=event.model_dump(mode="json"),
+            tenant=tenant,
+            id=id or uuid.uuid4().hex,
+            audience=event.audience(),
+        )
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -47,6 +99,7 @@ class Event:
                 "time": self.time,
                 "tenant": self.tenant,
                 "key": self.key,
+                "audience": None if self.audience is None else self.audience.model_dump(),
                 "data": self.data,
             },
             separators=(",", ":"),
@@ -55,6 +108,7 @@ class Event:
     @classmethod
     def from_json(cls, raw: bytes) -> Event:
         obj = json.loads(raw)
+        audience = obj.get("audience")
         return cls(
             type=obj["type"],
             source=obj["source"],
@@ -63,6 +117,7 @@ class Event:
             tenant=obj.get("tenant"),
             id=obj["id"],
             time=obj["time"],
+            audience=None if audience is None else Audience.model_validate(audience),
         )
 
 
@@ -86,6 +141,10 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
     async def publish(self, topic: str, event: Event) -> None: ...
     async def ping(self) -> None: ...
+
+
+class BrokerBacklog(ConnectionError):
+    """Earlier events of this producer still wait for the broker: this one is not sent."""
 
 
 RETRY_DELAYS = (0.05, 0.2, 1.0, 3.0)
@@ -186,8 +245,14 @@ class InProcessBus:
 class KafkaBus:
     """Events on Kafka: an idempotent producer, one consumer group per subscribing service."""
 
-    def __init__(self, bootstrap: str, *, client_id: str, prefix: str = "") -> None:
+    def __init__(
+        self, bootstrap: str, *, client_id: str, prefix: str = "", publish_timeout: float = 3.0
+    ) -> None:
         self.bootstrap = bootstrap
+        # A request publishing after its commit gives up after this (the outbox sends it later)
+        # instead of hanging while the broker is away.
+        self.publish_timeout = publish_timeout
+        self._stale: set[asyncio.Future[Any]] = set()
         self.client_id = client_id
         self.prefix = prefix
         self.subscriptions: list[Subscription] = []
@@ -253,9 +318,29 @@ class KafkaBus:
         self._consumers.clear()
 
     async def publish(self, topic: str, event: Event) -> None:
-        await self._producer.send_and_wait(
-            self.prefix + topic, event.to_json(), key=event.key.encode()
+        """Send and wait for the broker's ack, at most `publish_timeout` seconds.
+
+        A send that timed out stays in the producer's buffer and may still be delivered when
+        the broker is back. Until every such send has settled, later ones are refused at once:
+        appended meanwhile, they could overtake what the outbox then sends again, oldest first.
+        """
+        if self._stale:
+            raise BrokerBacklog(f"{len(self._stale)} earlier events still wait for the broker")
+        delivered = await asyncio.wait_for(
+            self._producer.send(self.prefix + topic, event.to_json(), key=event.key.encode()),
+            self.publish_timeout,
         )
+        try:
+            await asyncio.wait_for(asyncio.shield(delivered), self.publish_timeout)
+        except TimeoutError:
+            self._stale.add(delivered)
+            delivered.add_done_callback(self._settled)
+            raise
+
+    def _settled(self, delivered: asyncio.Future[Any]) -> None:
+        self._stale.discard(delivered)
+        if not delivered.cancelled() and delivered.exception() is not None:
+            log.info("an event that timed out was not delivered either: %s", delivered.exception())
 
     async def ping(self) -> None:
         await self._producer.client.fetch_all_metadata()

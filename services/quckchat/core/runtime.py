@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.catalog import ServiceSpec, Store
 from quckchat.core import cache as cache_mod
-from quckchat.core import metrics
+from quckchat.core import metrics, migrations
+from quckchat.core import outbox as outbox_mod
 from quckchat.core.documents import Documents
 from quckchat.core.errors import Problem
-from quckchat.core.events import Event, EventBus, InProcessBus, KafkaBus
+from quckchat.core.events import DomainEvent, Event, EventBus, InProcessBus, KafkaBus
 from quckchat.core.http import ServiceClient
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
@@ -34,6 +36,8 @@ class Runtime:
     http: ServiceClient
     tokens: TokenVerifier
     documents: Documents | None = None
+    # The SQL services' transactional outbox (None for a service without SQL tables).
+    outbox: outbox_mod.Outbox | None = None
     started_at: float = field(default_factory=time.monotonic)
     stopping: bool = False
     # Service-specific singletons (a policy enforcer, a key ring) set by startup hooks.
@@ -61,24 +65,28 @@ class Runtime:
 
     async def emit(
         self,
-        type_: str,
-        key: str,
-        data: dict[str, Any],
+        event: DomainEvent,
         *,
-        tenant: str | None = None,
+        tenant: str | None,
+        session: AsyncSession | None = None,
         event_id: str | None = None,
     ) -> Event:
-        """Publish an event of this service on its own topic, keyed for per-entity order.
+        """Announce a change on this service's topic, keyed for per-entity order.
 
+        A SQL service passes the session of the change: the event is stored with it and
+        published after commit (`core/outbox`). Others publish now, after their write.
         `event_id` makes a re-publication of the same change the same event, so consumers
         that drop duplicates by id apply it once.
         """
-        event = Event(type=type_, source=self.spec.name, key=key, data=data, tenant=tenant)
-        if event_id is not None:
-            event = replace(event, id=event_id)
-        await self.events.publish(self.spec.topic, event)
-        metrics.EVENTS_PUBLISHED.labels(self.spec.name, type_).inc()
-        return event
+        envelope = Event.of(event, source=self.spec.name, tenant=tenant, id=event_id)
+        if self.outbox is not None:
+            if session is None:
+                raise RuntimeError(f"{event.type}: a SQL service emits in the change's session")
+            await outbox_mod.stage(session, self.outbox.table, envelope)
+            return envelope
+        await self.events.publish(self.spec.topic, envelope)
+        metrics.EVENTS_PUBLISHED.labels(self.spec.name, envelope.type).inc()
+        return envelope
 
     @property
     def uptime(self) -> int:
@@ -92,7 +100,10 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
     bus: EventBus
     if settings.kafka_bootstrap:
         bus = KafkaBus(
-            settings.kafka_bootstrap, client_id=spec.name, prefix=settings.kafka_topic_prefix
+            settings.kafka_bootstrap,
+            client_id=spec.name,
+            prefix=settings.kafka_topic_prefix,
+            publish_timeout=settings.kafka_publish_timeout_seconds,
         )
     else:
         bus = InProcessBus(prefix=settings.kafka_topic_prefix)
@@ -114,7 +125,13 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
             database=spec.module,
             snapshot=settings.data_dir / f"{spec.name}.documents.json",
         )
-    return Runtime(spec, settings, db, cache, bus, http, tokens, documents=documents)
+    outbox = None
+    metadata = migrations.metadata_of(spec.name) if db is not None else None
+    table = metadata.tables.get(outbox_mod.table_name(spec.module)) if metadata else None
+    if db is not None and table is not None:
+        outbox = outbox_mod.Outbox(db, table, bus, spec.topic)
+        db.after_commit = outbox.after_commit
+    return Runtime(spec, settings, db, cache, bus, http, tokens, documents=documents, outbox=outbox)
 
 
 async def check_all(runtime: Runtime) -> dict[str, str]:

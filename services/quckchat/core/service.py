@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter
 
 from quckchat.core.documents import Index
+from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.periodic import Periodic
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class Service:
     consumers: list[Consumer] = field(default_factory=list)
     # Made on the service's document store at every start, before anything reads it.
     document_indexes: tuple[Index, ...] = ()
+    # Collections whose documents are their own outbox entries: the framework relays them.
+    document_outboxes: tuple[DocumentOutbox, ...] = ()
     on_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     # Sweepers, timers, outbox publishing: run every so often by the framework (core/periodic).

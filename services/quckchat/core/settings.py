@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     search_index_prefix: str | None = None
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
+    # How long a publish may wait for the broker before the event is left to the outbox.
+    kafka_publish_timeout_seconds: float = Field(default=3.0, gt=0)
 
     # How services find each other: Kubernetes sets "http://{name}:{port}".
     service_url_template: str = "http://127.0.0.1:{port}"

@@ -7,7 +7,7 @@ schema changes go through Alembic (`quckchat.core.migrations`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +102,9 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Set by the runtime to the service's outbox: gets what a transaction staged, once it
+        # has committed (never before: a rolled-back change announces nothing).
+        self.after_commit: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     @property
     def dialect(self) -> str:
@@ -110,8 +113,11 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on success and rolls back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            if self.after_commit is not None:
+                await self.after_commit(session)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

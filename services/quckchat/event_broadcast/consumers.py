@@ -41,4 +41,4 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     )
     stored, _ = await store.insert(runtime, doc)
     if not stored["published"]:
-        await publish.publish(runtime, stored)
+        await publish.OUTBOX.publish(runtime, stored)

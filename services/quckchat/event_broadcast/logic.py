@@ -23,10 +23,7 @@ log = qlog.get("event_broadcast.logic")
 
 async def _store_and_publish(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
     await store.insert(runtime, doc)
-    try:
-        await publish.publish(runtime, doc)
-    except Exception:  # stored: the outbox publishes it shortly, the caller need not retry
-        log.warning("broadcast %s not published yet", doc["_id"], exc_info=True)
+    await publish.OUTBOX.publish(runtime, doc)  # stored: on failure the relay sends it shortly
     return doc
 
 

@@ -1,31 +1,31 @@
 """Broadcasts out as events on this service's topic, each naming its audience for realtime.
 
-An event id is derived from its broadcast, so publishing again (a redelivered source event,
-the outbox after a crash) repeats the same event, which realtime shows once.
+A broadcast is its own outbox entry (`OUTBOX`, core/outbox.py): stored unpublished, announced
+after, marked published. An event id is derived from its broadcast, so publishing again (a
+redelivered source event, the relay after a crash) repeats the same event, which realtime
+shows once.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
 from typing import Any
 
-from quckchat.core import logging as qlog
+from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import utcnow
 from quckchat.event_broadcast import store
-
-log = qlog.get("event_broadcast.publish")
+from quckchat.event_broadcast.events import BY_KIND, Broadcast
+from quckchat.event_broadcast.schemas import Kind
 
 SYSTEM = "system"
-TICK_SECONDS = 2.0
-OUTBOX_GRACE = timedelta(seconds=5)  # let the request or consumer publish first
-BATCH = 200
 
 
-def events_of(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    """(event id, key, data) for each event the broadcast makes: one per workspace for a
-    system notice, else one."""
-    data = {
+def events_of(doc: dict[str, Any]) -> list[tuple[str, Broadcast]]:
+    """(event id, event) for each event the broadcast makes: one per workspace for a system
+    notice (seen by its members), else one (seen by the broadcast's audience)."""
+    kind = BY_KIND[Kind(doc["kind"])]
+    fields = {
         "broadcast_id": doc["_id"],
         "kind": doc["kind"],
         "type": doc["type"],
@@ -36,37 +36,24 @@ def events_of(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
         "text": doc["text"],
         "details": doc["details"],
         "actor": doc["actor"],
-        "created_at": doc["created_at"].isoformat(),
+        "created_at": doc["created_at"],
     }
     if doc["type"] == SYSTEM:
         return [
             (
                 f"broadcast.{doc['_id']}.{ws}",
-                ws,
-                {**data, "workspace_id": ws, "audience": {"workspace_id": ws}},
+                kind.model_validate(
+                    {**fields, "workspace_id": ws, "recipients": Audience(workspace_id=ws)}
+                ),
             )
             for ws in doc["workspace_ids"]
         ]
-    key = doc["workspace_id"] or doc["channel_id"] or doc["user_id"] or doc["_id"]
-    return [(f"broadcast.{doc['_id']}", key, {**data, "audience": doc["audience"]})]
+    recipients = Audience.model_validate(doc["audience"])
+    return [(f"broadcast.{doc['_id']}", kind.model_validate({**fields, "recipients": recipients}))]
 
 
-async def publish(runtime: Runtime, doc: dict[str, Any]) -> None:
-    """Emit the broadcast's events, then mark it published (a failure leaves it to the outbox)."""
-    for event_id, key, data in events_of(doc):
-        await runtime.emit(
-            f"event-broadcast.{doc['kind']}",
-            key=key,
-            data=data,
-            tenant=doc["tenant"],
-            event_id=event_id,
-        )
-    await store.mark_published(runtime, doc["_id"])
+async def _events(runtime: Runtime, doc: dict[str, Any]) -> Sequence[tuple[str, DomainEvent]]:
+    return events_of(doc)
 
 
-async def republish(runtime: Runtime) -> int:
-    """Publish the stored broadcasts whose events did not go out; how many."""
-    waiting = await store.unpublished(runtime, utcnow() - OUTBOX_GRACE, BATCH)
-    for doc in waiting:
-        await publish(runtime, doc)
-    return len(waiting)
+OUTBOX = DocumentOutbox("broadcast outbox", store.BROADCASTS, _events)

@@ -8,9 +8,12 @@ service's own role events are used only for platform roles, which nothing else a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from quckchat.core.events import Event
+from pydantic import ValidationError
+
+from quckchat.channel import events as channel_events
+from quckchat.core.events import DomainEvent, Event
 from quckchat.event_broadcast.schemas import Kind
 
 # Workspace fields every member sees; quotas and the like are for admins.
@@ -48,6 +51,23 @@ class Draft:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# Channel events everyone in the channel is told of.
+CHANNEL_NOTICES: dict[str, type[channel_events.ChannelEvent]] = {
+    channel_events.ChannelArchived.type: channel_events.ChannelArchived,
+    channel_events.ChannelUnarchived.type: channel_events.ChannelUnarchived,
+}
+
+Typed = TypeVar("Typed", bound=DomainEvent)
+
+
+def _typed(model: type[Typed], event: Event) -> Typed | None:
+    """The event as its producer declares it; None for a malformed one (told by nobody)."""
+    try:
+        return model.of(event)
+    except ValidationError:
+        return None
+
+
 def _text(data: dict[str, Any], name: str) -> str | None:
     value = data.get(name)
     return value if isinstance(value, str) and value else None
@@ -56,7 +76,7 @@ def _text(data: dict[str, Any], name: str) -> str | None:
 def draft_for(event: Event) -> Draft | None:
     """The broadcast an event makes, or None when it is for nobody to see."""
     data = event.data
-    workspace_id, channel_id = _text(data, "workspace_id"), _text(data, "channel_id")
+    workspace_id = _text(data, "workspace_id")
     user_id, role = _text(data, "user_id"), _text(data, "role")
     kind = event.type
     if kind == "workspace.member.joined" and workspace_id and user_id:
@@ -65,17 +85,26 @@ def draft_for(event: Event) -> Draft | None:
         # The one who left is told too: they are no longer among the workspace's members.
         audience = Audience(workspace_id=workspace_id, users=(user_id,))
         return Draft(Kind.MEMBERSHIP, audience, user_id, role, {"left": bool(data.get("left"))})
-    if kind in ("workspace.member.role_changed", "channel.member.role_changed") and user_id:
+    if kind == "workspace.member.role_changed" and user_id:
         previous = {"previous_role": _text(data, "previous_role")}
         return Draft(Kind.MEMBERSHIP, Audience(users=(user_id,)), user_id, role, previous)
+    if kind == channel_events.MemberRoleChanged.type:
+        change = _typed(channel_events.MemberRoleChanged, event)
+        if change is None or not change.user_id:
+            return None
+        whom, previous = change.user_id, {"previous_role": change.previous_role or None}
+        return Draft(Kind.MEMBERSHIP, Audience(users=(whom,)), whom, change.role or None, previous)
     if kind == "workspace.updated" and workspace_id:
         changed = [c for c in data.get("changed") or [] if c in VISIBLE_SETTINGS]
         if not changed:
             return None
         details = {"changed": changed, **{name: data.get(name) for name in changed}}
         return Draft(Kind.NOTICE, Audience(workspace_id=workspace_id), details=details)
-    if kind in ("channel.archived", "channel.unarchived") and channel_id:
-        return Draft(Kind.NOTICE, Audience(channel_id=channel_id))
+    if kind in CHANNEL_NOTICES:
+        notice = _typed(CHANNEL_NOTICES[kind], event)
+        if notice is None or not notice.channel_id:
+            return None
+        return Draft(Kind.NOTICE, Audience(channel_id=notice.channel_id))
     if kind.startswith("permission.role.") and data.get("tenant") == PLATFORM and user_id:
         details = {"revoked": kind == "permission.role.revoked"}
         return Draft(Kind.MEMBERSHIP, Audience(users=(user_id,)), user_id, role, details)

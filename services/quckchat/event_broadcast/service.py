@@ -1,7 +1,6 @@
 """The event-broadcast service: workspace, channel and permission events to their audiences,
 announcements and platform notices, with a history in MongoDB."""
 
-from quckchat.core.periodic import Periodic
 from quckchat.core.service import Consumer, Service
 from quckchat.event_broadcast import publish, store
 from quckchat.event_broadcast.consumers import on_event
@@ -11,5 +10,5 @@ service = Service(
     routers=[router],
     consumers=[Consumer(sources=("workspace", "channel", "permission"), handler=on_event)],
     document_indexes=store.INDEXES,
-    periodic=[Periodic("republish broadcasts", publish.TICK_SECONDS, (publish.republish,))],
+    document_outboxes=(publish.OUTBOX,),
 )

@@ -26,7 +26,6 @@ INDEXES = (
     Index(
         BROADCASTS, (("workspace_ids", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))
     ),
-    Index(BROADCASTS, (("published", ASCENDING), ("created_at", ASCENDING))),
     Index(WORKSPACES, (("deleted", ASCENDING),)),
 )
 
@@ -85,19 +84,6 @@ async def insert(runtime: Runtime, doc: dict[str, Any]) -> tuple[dict[str, Any],
         found: dict[str, Any] = await runtime.document_db[BROADCASTS].find_one({"_id": doc["_id"]})
         return found, False
     return doc, True
-
-
-async def mark_published(runtime: Runtime, broadcast_id: str) -> None:
-    await runtime.document_db[BROADCASTS].update_one(
-        {"_id": broadcast_id}, {"$set": {"published": True}}
-    )
-
-
-async def unpublished(runtime: Runtime, before: Any, limit: int) -> list[dict[str, Any]]:
-    query = {"published": False, "created_at": {"$lte": before}}
-    cursor = runtime.document_db[BROADCASTS].find(query).sort("created_at", ASCENDING).limit(limit)
-    found: list[dict[str, Any]] = await cursor.to_list(None)
-    return found
 
 
 async def saw_workspace(runtime: Runtime, workspace_id: str, tenant: str | None) -> None:

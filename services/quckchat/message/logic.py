@@ -1,10 +1,10 @@
 """Sending, reading and changing messages: one atomic document operation per change.
 
 A message is stored before its `message.created` event goes out and is marked published after;
-if the broker is down the send still succeeds and `timers.republish` sends the event later,
-under the same event id, so consumers apply it once. Whose change emits an event is decided by
-a claim (`store.take`) or an insert under a unique key, never by a conditional update: FerretDB
-lets several of those win.
+if the broker is down the send still succeeds and the outbox relay (`OUTBOX`, core/outbox.py)
+sends the event later, under the same event id, so consumers apply it once. Whose change emits
+an event is decided by a claim (`store.take`) or an insert under a unique key, never by a
+conditional update: FerretDB lets several of those win.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from pymongo.errors import DuplicateKeyError
 
 from quckchat.channel.client import Membership, membership
 from quckchat.core import logging as qlog
+from quckchat.core import outbox
 from quckchat.core.documents import claim
 from quckchat.core.errors import Problem, forbidden, not_found
+from quckchat.core.events import DomainEvent
+from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
-from quckchat.message import store
+from quckchat.message import events, store
 from quckchat.message.schemas import Attachment, DeleteScope, MessagePage, MessagePublic
 
 log = qlog.get("message.logic")
@@ -134,20 +137,31 @@ async def recount_replies(runtime: Runtime, parent_id: str) -> None:
     log.warning("the reply count of %s kept changing; the next reply sets it again", parent_id)
 
 
-async def publish(runtime: Runtime, doc: dict[str, Any], tenant: str | None) -> None:
-    """Emit `message.created` and mark the message published; on failure the outbox retries."""
-    try:
-        await runtime.emit(
-            "message.created",
-            key=doc["channel_id"],
-            data=store.event_data(doc, doc["sender_id"], {}),  # as created: no reactions yet
-            tenant=tenant,
-            event_id=f"{doc['_id']}.created",
-        )
-    except Exception as exc:  # the message is stored; the outbox publishes it later
-        log.warning("message %s stored, its event waits for the outbox: %s", doc["_id"], exc)
-        return
+async def _created(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, DomainEvent]]:
+    # As created: no reactions yet.
+    created = events.MessageCreated.about(doc, actor=doc["sender_id"])
+    return [(f"{doc['_id']}.created", created)]
+
+
+async def _claim_outbox(runtime: Runtime, doc: dict[str, Any]) -> bool:
+    return await store.take(runtime, f"{doc['_id']}.outbox", outbox.LEASE)
+
+
+async def _mark_published(runtime: Runtime, doc: dict[str, Any]) -> None:
     await update(runtime, doc["_id"], {"$set": {"published": True}})
+
+
+# A message is its own outbox entry: `message.created` goes out after the insert, after any
+# older unpublished message of the channel (clients see a channel's messages in seq order).
+OUTBOX = DocumentOutbox(
+    "message outbox",
+    store.MESSAGES,
+    _created,
+    key="channel_id",
+    order="seq",
+    claim=_claim_outbox,
+    done=_mark_published,
+)
 
 
 async def _reserve(
@@ -236,7 +250,7 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         return await runtime.document_db[store.MESSAGES].find_one({"_id": message_id}), False
     if parent is not None:
         await recount_replies(runtime, parent["_id"])
-    await publish(runtime, doc, principal.tenant)
+    await OUTBOX.publish(runtime, doc)
     return doc, True
 
 
@@ -345,9 +359,9 @@ async def edit(
         raise Problem(409, "the message was deleted", slug="message-deleted")
     reactions = await store.reactions_of(runtime, [message_id])
     await runtime.emit(
-        "message.edited",
-        key=updated["channel_id"],
-        data=store.event_data(updated, principal.user_id, reactions.get(message_id, {})),
+        events.MessageEdited.about(
+            updated, actor=principal.user_id, reactions=reactions.get(message_id, {})
+        ),
         tenant=principal.tenant,
         event_id=f"{message_id}.edited.{number}",
     )
@@ -362,18 +376,14 @@ async def delete(
     messages = runtime.document_db[store.MESSAGES]
     if scope == DeleteScope.ME:
         await update(runtime, message_id, {"$addToSet": {"hidden_for": principal.user_id}})
-        await runtime.emit(
-            "message.hidden",
-            key=doc["channel_id"],
-            data={
-                "workspace_id": doc["workspace_id"],
-                "channel_id": doc["channel_id"],
-                "message_id": message_id,
-                "user_id": principal.user_id,
-                "actor": principal.user_id,
-            },
-            tenant=principal.tenant,
+        hidden = events.MessageHidden(
+            workspace_id=doc["workspace_id"],
+            channel_id=doc["channel_id"],
+            message_id=message_id,
+            user_id=principal.user_id,
+            actor=principal.user_id,
         )
+        await runtime.emit(hidden, tenant=principal.tenant)
         return
     if doc["sender_id"] != principal.user_id and not member.is_admin:
         raise forbidden("only the sender or a channel admin deletes a message for everyone")
@@ -389,9 +399,7 @@ async def delete(
     if deleted.get("parent_id"):
         await recount_replies(runtime, deleted["parent_id"])
     await runtime.emit(
-        "message.deleted",
-        key=deleted["channel_id"],
-        data=store.event_data(deleted, principal.user_id, {}),
+        events.MessageDeleted.about(deleted, actor=principal.user_id),
         tenant=principal.tenant,
         event_id=f"{message_id}.deleted",
     )
@@ -443,13 +451,11 @@ async def react(
         raise Problem(409, "the message was deleted", slug="message-deleted")
     if changed:
         shown = await store.reactions_of(runtime, [message_id])
+        kind = events.ReactionAdded if add else events.ReactionRemoved
         await runtime.emit(
-            "message.reaction.added" if add else "message.reaction.removed",
-            key=current["channel_id"],
-            data={
-                **store.event_data(current, principal.user_id, shown.get(message_id, {})),
-                "emoji": emoji,
-            },
+            kind.about(
+                current, actor=principal.user_id, reactions=shown.get(message_id, {}), emoji=emoji
+            ),
             tenant=principal.tenant,
             event_id=f"{reaction_id}.{'added' if add else 'removed'}",
         )

@@ -23,7 +23,7 @@ from quckchat.core.documents import claim
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
-from quckchat.message import store
+from quckchat.message import events, store
 from quckchat.message.logic import get_for
 from quckchat.message.schemas import Receipt
 
@@ -61,16 +61,15 @@ async def mark(runtime: Runtime, principal: Principal, channel_id: str, seq: int
         )
     pointer = await _pointer(collection, channel_id, user_id)
     if stored and pointer == seq:
+        receipt = events.RECEIPTS[kind](
+            workspace_id=member.workspace_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            seq=seq,
+            actor=user_id,
+        )
         await runtime.emit(
-            f"message.{kind}",
-            key=channel_id,
-            data={
-                "workspace_id": member.workspace_id,
-                "channel_id": channel_id,
-                "user_id": user_id,
-                "seq": seq,
-                "actor": user_id,
-            },
+            receipt,
             tenant=principal.tenant,
             event_id=f"{channel_id}:{user_id}:{seq}.{kind}",
         )

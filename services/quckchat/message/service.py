@@ -2,13 +2,14 @@
 
 from quckchat.channel import client as channel_client
 from quckchat.core.service import Service
-from quckchat.message import store, timers
+from quckchat.message import logic, store, timers
 from quckchat.message.routes import internal, router
 
 service = Service(
     routers=[router, internal],
     consumers=[channel_client.MEMBERSHIP_CACHE],
     document_indexes=store.INDEXES,
+    document_outboxes=(logic.OUTBOX,),
     on_startup=[store.list_expiring],
     periodic=[timers.TIMERS],
 )

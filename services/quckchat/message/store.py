@@ -50,7 +50,6 @@ INDEXES = (
     Index(MESSAGES, (("channel_id", ASCENDING), ("seq", ASCENDING)), unique=True),
     Index(MESSAGES, (("parent_id", ASCENDING), ("seq", ASCENDING))),
     Index(MESSAGES, (("expires_at", ASCENDING),)),
-    Index(MESSAGES, (("published", ASCENDING), ("created_at", ASCENDING))),
     Index(MESSAGES, (("workspace_id", ASCENDING), ("_id", ASCENDING))),
     *(
         Index(receipts, keys)
@@ -220,22 +219,6 @@ def public(doc: dict[str, Any], reactions: dict[str, list[str]]) -> dict[str, An
         "deleted": deleted,
         "created_at": doc["created_at"],
         "expires_at": doc.get("expires_at"),
-    }
-
-
-def event_data(doc: dict[str, Any], actor: str, reactions: dict[str, list[str]]) -> dict[str, Any]:
-    """What a message event carries: the public message, JSON-ready, and who acted."""
-    body = public(doc, reactions)
-    for name, value in list(body.items()):
-        if isinstance(value, datetime):
-            body[name] = value.isoformat()
-    return {
-        "workspace_id": doc["workspace_id"],
-        "channel_id": doc["channel_id"],
-        "message_id": doc["_id"],
-        "seq": doc["seq"],
-        "actor": actor,
-        "message": body,
     }
 
 

@@ -8,8 +8,8 @@ Each replica runs every timer; which one acts on an item is decided by a claim
   replaced, once its claim's lease runs out, by another whose post is the same message.
 - Disappearing messages: claimed, announced with `message.expired`, then emptied to a
   tombstone that keeps the seq (so it is never given to another message).
-- The outbox: messages whose `message.created` could not be published are claimed and
-  published again under the same event id.
+- The outbox (`logic.OUTBOX`, run by its own job): messages whose `message.created` could not
+  be published are claimed and published again under the same event id.
 - The claims' sweep, every few minutes: a claim long past its lease is removed once the work it
   guarded is recorded where it was done (a job's status, a message's flags, a reaction gone), so
   nothing looks at it again and its removal cannot make that work happen twice.
@@ -31,17 +31,15 @@ from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
-from quckchat.message import store
-from quckchat.message.logic import Draft, post, publish, recount_replies
+from quckchat.message import events, store
+from quckchat.message.logic import Draft, post, recount_replies
 from quckchat.message.schemas import Attachment, ScheduledCreate
 
 log = qlog.get("message.timers")
 
 TICK_SECONDS = 1.0
 CLAIM_LEASE = timedelta(seconds=60)  # a claim older than this was lost with its replica
-OUTBOX_GRACE = timedelta(seconds=5)  # let the request publish first
 UNSTORED_GRACE = timedelta(minutes=1)  # a send lists its expiry, then stores the message
-OUTBOX_LEASE = timedelta(seconds=30)  # then retry a publish that did not go out
 BATCH = 200
 # Far beyond any lease: no holder of a claim this old is still at work.
 CLAIM_RETENTION = timedelta(days=1)
@@ -172,16 +170,15 @@ async def expire_due(runtime: Runtime) -> int:
         if not await store.take(runtime, f"{doc['_id']}.expired", CLAIM_LEASE):
             continue
         handled += 1
+        expired = events.MessageExpired(
+            workspace_id=doc["workspace_id"],
+            channel_id=doc["channel_id"],
+            message_id=doc["_id"],
+            seq=doc["seq"],
+            actor=doc["sender_id"],
+        )
         await runtime.emit(
-            "message.expired",
-            key=doc["channel_id"],
-            data={
-                "workspace_id": doc["workspace_id"],
-                "channel_id": doc["channel_id"],
-                "message_id": doc["_id"],
-                "seq": doc["seq"],
-                "actor": doc["sender_id"],
-            },
+            expired,
             tenant=doc.get("tenant"),
             event_id=f"{doc['_id']}.expired",
         )
@@ -190,18 +187,6 @@ async def expire_due(runtime: Runtime) -> int:
         if doc.get("parent_id"):
             await recount_replies(runtime, doc["parent_id"])
         await expiring.delete_one({"_id": doc["_id"]})
-    return handled
-
-
-async def republish(runtime: Runtime) -> int:
-    """Publish the stored messages whose event did not go out; how many this replica took."""
-    query = {"published": False, "created_at": {"$lte": utcnow() - OUTBOX_GRACE}}
-    waiting = await runtime.document_db[store.MESSAGES].find(query).limit(BATCH).to_list(None)
-    handled = 0
-    for doc in waiting:
-        if await store.take(runtime, f"{doc['_id']}.outbox", OUTBOX_LEASE):
-            handled += 1
-            await publish(runtime, doc, doc.get("tenant"))
     return handled
 
 
@@ -312,6 +297,4 @@ async def sweep_claims_when_due(runtime: Runtime) -> None:
         runtime.state[SWEEP_STATE] = (time.monotonic() + TICK_SECONDS, resume)
 
 
-TIMERS = Periodic(
-    "message timers", TICK_SECONDS, (post_due, expire_due, republish, sweep_claims_when_due)
-)
+TIMERS = Periodic("message timers", TICK_SECONDS, (post_due, expire_due, sweep_claims_when_due))

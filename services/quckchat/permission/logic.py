@@ -1,14 +1,13 @@
 """Role assignments: who holds which role where, with the rules that keep a workspace sound.
 
-Every change commits to SQL, then reloads this replica and announces itself to the others
-(`decisions.changed`), then emits `permission.role.assigned` / `permission.role.revoked`.
+Every change commits to SQL together with its `permission.role.assigned` /
+`permission.role.revoked` events (published once it commits), then reloads this replica and
+announces itself to the others (`decisions.changed`).
 Functions taking `authorize=True` act for a user and check that user's own rights; the
 internal API passes False (the caller is a trusted service), the workspace rules still hold.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from quckchat.core.pagination import keyset, page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, is_unique_violation, utcnow
 from quckchat.permission import decisions
+from quckchat.permission.events import RoleAssigned, RoleEvent, RoleRevoked
 from quckchat.permission.models import PolicyRule, rule_key
 from quckchat.permission.policy import (
     DEFAULT_POLICIES,
@@ -29,9 +29,6 @@ from quckchat.permission.policy import (
     channel_domain_prefix,
     channel_object,
 )
-
-ASSIGNED = "permission.role.assigned"
-REVOKED = "permission.role.revoked"
 
 
 def scope_of(rule: PolicyRule) -> tuple[str, str | None]:
@@ -114,22 +111,21 @@ def _raced(exc: IntegrityError) -> Problem:
     return conflict("the roles of this user changed at the same moment; try again")
 
 
-def _event_data(actor: str, rule: PolicyRule) -> dict[str, Any]:
-    tenant, channel_id = scope_of(rule)
-    return {
-        "actor": actor,
-        "user_id": rule.v0,
-        "role": rule.v1,
-        "tenant": tenant,
-        "channel_id": channel_id,
-    }
-
-
-async def _announce(runtime: Runtime, type_: str, *, actor: str, rules: list[PolicyRule]) -> None:
-    await decisions.changed(runtime)
+async def _announce(
+    session: AsyncSession,
+    runtime: Runtime,
+    kind: type[RoleEvent],
+    *,
+    actor: str,
+    rules: list[PolicyRule],
+) -> None:
+    """Record an event per changed assignment with the session's change."""
     for rule in rules:
-        data = _event_data(actor, rule)
-        await runtime.emit(type_, key=rule.v0, data=data, tenant=data["tenant"])
+        tenant, channel_id = scope_of(rule)
+        event = kind(
+            actor=actor, user_id=rule.v0, role=rule.v1, tenant=tenant, channel_id=channel_id
+        )
+        await runtime.emit(event, tenant=tenant, session=session)
 
 
 async def assign(
@@ -178,9 +174,10 @@ async def assign(
                 session.add(rule)
             else:
                 rule.v1, rule.changed_at = role, utcnow()
+            await _announce(session, runtime, RoleAssigned, actor=actor, rules=[rule])
     except IntegrityError as exc:
         raise _raced(exc) from exc
-    await _announce(runtime, ASSIGNED, actor=actor, rules=[rule])
+    await decisions.changed(runtime)
     return rule
 
 
@@ -221,7 +218,8 @@ async def revoke(
                 )
             ).all()
         await session.execute(delete(PolicyRule).where(PolicyRule.id.in_([r.id for r in removed])))
-    await _announce(runtime, REVOKED, actor=actor, rules=removed)
+        await _announce(session, runtime, RoleRevoked, actor=actor, rules=removed)
+    await decisions.changed(runtime)
     return removed
 
 
@@ -241,9 +239,10 @@ async def grant_platform_admin(runtime: Runtime, *, actor: str, user_id: str) ->
                 rule_key=rule_key("g", user_id, PLATFORM_ADMIN, PLATFORM),
             )
             session.add(rule)
+            await _announce(session, runtime, RoleAssigned, actor=actor, rules=[rule])
     except IntegrityError as exc:
         raise _raced(exc) from exc
-    await _announce(runtime, ASSIGNED, actor=actor, rules=[rule])
+    await decisions.changed(runtime)
     return rule
 
 
@@ -254,7 +253,8 @@ async def revoke_platform_admin(runtime: Runtime, *, actor: str, user_id: str) -
         if rule is None:
             raise not_found("the platform administrator")
         await session.delete(rule)
-    await _announce(runtime, REVOKED, actor=actor, rules=[rule])
+        await _announce(session, runtime, RoleRevoked, actor=actor, rules=[rule])
+    await decisions.changed(runtime)
 
 
 async def list_assignments(

@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import IdColumn, UTCDateTime, new_id, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "permission")
 
 VALUE_LENGTH = 255
 

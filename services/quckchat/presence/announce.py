@@ -19,34 +19,36 @@ from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.presence import store
+from quckchat.presence.events import PresenceChanged
 from quckchat.presence.schemas import Status
 from quckchat.user import client as user_client
 from quckchat.workspace.client import workspaces_of
 
 log = qlog.get("presence.announce")
 
-CHANGED = "presence.changed"
 
-
-async def events_of(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(event id, data) per workspace, each naming it in `workspace_id` (what realtime reads);
-    with no workspace, one for the user's own devices."""
+async def events_of(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, PresenceChanged]]:
+    """(event id, event) per workspace, each naming it in `workspace_id` (whose members see
+    it); with no workspace, one for the user's own devices."""
     user_id, version = doc["_id"], doc["change_version"]
     workspace_ids = await workspaces_of(runtime.http, user_id)
     last_seen = (
         doc["last_seen"] if await user_client.seen_by_everyone(runtime.http, user_id) else None
     )
-    data = {
-        "user_id": user_id,
-        "status": doc["effective"],
-        "last_seen": last_seen.isoformat() if last_seen is not None else None,
-        "workspace_ids": workspace_ids,
-        "version": version,
-        "actor": user_id,
-    }
     targets: list[str | None] = [*workspace_ids] or [None]
     return [
-        (f"presence.{user_id}.{version}.{ws or 'self'}", {**data, "workspace_id": ws})
+        (
+            f"presence.{user_id}.{version}.{ws or 'self'}",
+            PresenceChanged(
+                user_id=user_id,
+                status=Status(doc["effective"]),
+                last_seen=last_seen,
+                workspace_ids=workspace_ids,
+                version=version,
+                actor=user_id,
+                workspace_id=ws,
+            ),
+        )
         for ws in targets
     ]
 
@@ -57,10 +59,8 @@ async def publish(runtime: Runtime, doc: dict[str, Any]) -> bool:
     try:
         if doc["effective"] == Status.OFFLINE.value and doc["last_seen"] is not None:
             await user_client.record_last_seen(runtime.http, doc["_id"], doc["last_seen"])
-        for event_id, data in await events_of(runtime, doc):
-            await runtime.emit(
-                CHANGED, key=doc["_id"], data=data, tenant=doc["tenant"], event_id=event_id
-            )
+        for event_id, event in await events_of(runtime, doc):
+            await runtime.emit(event, tenant=doc["tenant"], event_id=event_id)
     except Exception:  # the change is stored; the sweeper retries, the caller must not fail
         log.warning("presence of %s not announced yet", doc["_id"], exc_info=True)
         return False

@@ -13,12 +13,11 @@ from typing import Any
 
 from quckchat.channel.client import membership
 from quckchat.core.runtime import Runtime
+from quckchat.presence.events import Typing
 from quckchat.presence.schemas import Typist
 
 TYPING_TTL = 5
 TYPING_EVERY = 2
-
-TYPING = "presence.typing"
 
 
 def typists_key(channel_id: str) -> str:
@@ -39,18 +38,14 @@ async def start(runtime: Runtime, *, user_id: str, tenant: str, channel_id: str)
         pipe.set(throttle_key(channel_id, user_id), "1", nx=True, ex=TYPING_EVERY)
         *_, fresh = await pipe.execute()
     if fresh:
-        await runtime.emit(
-            TYPING,
-            key=channel_id,
-            data={
-                "workspace_id": member.workspace_id,
-                "channel_id": channel_id,
-                "user_id": user_id,
-                "actor": user_id,
-                "expires_in": TYPING_TTL,
-            },
-            tenant=tenant,
+        indicator = Typing(
+            workspace_id=member.workspace_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            actor=user_id,
+            expires_in=TYPING_TTL,
         )
+        await runtime.emit(indicator, tenant=tenant)
     return Typist(user_id=user_id, expires_at=datetime.fromtimestamp(expires, UTC))
 
 

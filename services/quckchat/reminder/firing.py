@@ -2,9 +2,11 @@
 
 Each replica reads the due reminders, then claims each with one conditional UPDATE (pending
 and due -> firing): the database lets exactly one UPDATE change the row, and only the replica
-whose UPDATE did fires it. The `reminder.fired` event carries the id `<reminder>.<occurrence>`,
-so when a replica dies between emitting and recording, the replica that takes over its stale
-claim (after LEASE) repeats the same event, which consumers drop as seen. Nothing is kept in
+whose UPDATE did fires it. Recording the firing and its `reminder.fired` event is one
+transaction (the event goes through the outbox, published after commit), and it holds only
+while the claim does: a replica that died before it leaves nothing behind, and the one that
+takes over its stale claim (after LEASE) fires the occurrence. The event carries the id
+`<reminder>.<occurrence>`, so consumers drop a republication as seen. Nothing is kept in
 memory: a restarted service finds overdue reminders still pending and fires them once.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import membership
 from quckchat.core import logging as qlog
@@ -24,6 +27,7 @@ from quckchat.core.errors import Problem
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, utcnow
+from quckchat.reminder.events import ReminderFired
 from quckchat.reminder.models import CANCELLED, FIRED, FIRING, PENDING, Reminder
 from quckchat.reminder.schedule import next_occurrence
 
@@ -53,39 +57,27 @@ async def claim(db: Database, reminder_id: str, now: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def _settle(db: Database, reminder_id: str, claimed_at: datetime, **values: Any) -> None:
-    """Record the outcome, unless the claim was lost (taken over, or the user acted)."""
-    async with db.session() as session:
-        await session.execute(
-            update(Reminder)
-            .where(
-                Reminder.id == reminder_id,
-                Reminder.status == FIRING,
-                Reminder.claimed_at == claimed_at,
-            )
-            .values(claimed_at=None, **values)
-            .execution_options(synchronize_session=False)
+async def _settle(
+    session: AsyncSession, reminder_id: str, claimed_at: datetime, **values: Any
+) -> bool:
+    """Record the outcome, unless the claim was lost (taken over, or the user acted): False."""
+    result = await session.execute(
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id,
+            Reminder.status == FIRING,
+            Reminder.claimed_at == claimed_at,
         )
+        .values(claimed_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def event_data(row: Reminder, occurrence: int) -> dict[str, Any]:
-    """The author's devices hear of a personal reminder; a channel's members of a channel's."""
-    audience = {"channel_id": row.channel_id} if row.channel_id else {"users": [row.user_id]}
-    data: dict[str, Any] = {
-        "reminder_id": row.id,
-        "user_id": row.user_id,
-        "workspace_id": row.workspace_id,
-        "text": row.text,
-        "message_id": row.message_id,
-        "repeat": row.repeat,
-        "occurrence": occurrence,
-        "due_at": row.due_at.isoformat(),
-        "actor": row.user_id,
-        "audience": audience,
-    }
-    if row.channel_id:
-        data["channel_id"] = row.channel_id
-    return data
+async def _give_back(db: Database, reminder_id: str, claimed_at: datetime, status: str) -> None:
+    """End the claim without firing: pending (to try again) or cancelled."""
+    async with db.session() as session:
+        await _settle(session, reminder_id, claimed_at, status=status)
 
 
 async def _may_still_post(runtime: Runtime, row: Reminder) -> bool:
@@ -117,7 +109,7 @@ def _after_firing(row: Reminder, now: datetime) -> dict[str, Any]:
 
 
 async def fire(runtime: Runtime, db: Database, reminder_id: str, claimed_at: datetime) -> bool:
-    """Fire a reminder this replica claimed; True when its event went out."""
+    """Fire a reminder this replica claimed; True when it fired (its event goes out after)."""
     async with db.session() as session:
         row = await session.get(Reminder, reminder_id)
     if row is None:
@@ -126,25 +118,17 @@ async def fire(runtime: Runtime, db: Database, reminder_id: str, claimed_at: dat
         allowed = await _may_still_post(runtime, row)
     except Problem:
         log.warning("reminder %s waits: the channel service did not answer", reminder_id)
-        await _settle(db, reminder_id, claimed_at, status=PENDING)
+        await _give_back(db, reminder_id, claimed_at, PENDING)
         return False
     if not allowed:
-        await _settle(db, reminder_id, claimed_at, status=CANCELLED)
+        await _give_back(db, reminder_id, claimed_at, CANCELLED)
         return False
-    occurrence = row.occurrence + 1
-    try:
-        await runtime.emit(
-            "reminder.fired",
-            key=row.id,
-            data=event_data(row, occurrence),
-            tenant=row.tenant,
-            event_id=f"{row.id}.{occurrence}",
-        )
-    except Exception:  # the broker is away: the next tick tries again, under the same id
-        log.warning("reminder %s waits: its event could not be published", reminder_id)
-        await _settle(db, reminder_id, claimed_at, status=PENDING)
-        return False
-    await _settle(db, reminder_id, claimed_at, **_after_firing(row, utcnow()))
+    event = ReminderFired.about(row, occurrence=row.occurrence + 1)
+    async with db.session() as session:
+        # The firing and its event commit together, or neither does (a lost claim: neither).
+        if not await _settle(session, reminder_id, claimed_at, **_after_firing(row, utcnow())):
+            return False
+        await runtime.emit(event, tenant=row.tenant, session=session, event_id=event.event_id)
     return True
 
 

@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import UTCDateTime, new_id, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "reminder")
 
 # Message, channel, workspace and user ids come from other services (64 characters at most).
 ID_LENGTH = 64

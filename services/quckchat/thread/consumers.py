@@ -2,9 +2,9 @@
 
 Delivery is at least once: each effect commits with its `first_delivery` record, so a
 redelivered event changes nothing. Counts are recomputed from the stored replies, never
-incremented. `thread.updated` goes out after the commit (never announcing what rolled back),
-under an id derived from the event's; a redelivery announces again under that same id, so an
-announcement lost after the commit is made good, and realtime drops the repeat otherwise.
+incremented. `thread.updated` is recorded in the same transaction as the change it announces
+(the outbox publishes it after the commit, never what rolled back), under an id derived from
+the event's; a redelivery changes nothing and so announces nothing.
 """
 
 from __future__ import annotations
@@ -14,31 +14,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import members_among
+from quckchat.channel.events import DEPARTURES, ChannelDeleted
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import Database, get_or_add
+from quckchat.core.sql import get_or_add
 from quckchat.core.values import ID_PATTERN
 from quckchat.message.client import fetch_message
+from quckchat.thread.events import ThreadUpdated
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
-from quckchat.thread.store import (
-    emit_updated,
-    followers_of,
-    new_thread,
-    parse_time,
-    refresh_counts,
-)
+from quckchat.thread.store import followers_of, new_thread, parse_time, refresh_counts
 
 log = qlog.get("thread.consumers")
 _ID = re.compile(ID_PATTERN)
 # A reply naming more people follows the first ones only: each costs a membership check.
 MAX_MENTION_FOLLOWS = 50
 REMOVALS = frozenset({"message.deleted", "message.expired"})
-DEPARTURES = frozenset({"channel.member.left", "channel.member.removed"})
+# The channel events this service follows, by type.
+LEAVING = {kind.type: kind for kind in DEPARTURES}
+CHANNEL_EVENTS = frozenset({*LEAVING, ChannelDeleted.type})
 
 
 @dataclass(frozen=True)
@@ -156,6 +155,25 @@ async def _follow_invited(
         await _follow(session, thread, user, read_to=read_to)
 
 
+async def announce(
+    session: AsyncSession, runtime: Runtime, *, parent_id: str, event: Event
+) -> None:
+    """Tell the followers the thread's state now, with the change (an id derived from the
+    event's)."""
+    thread = await session.get(Thread, parent_id)
+    if thread is None:
+        return
+    actor = event.data.get("actor")
+    updated = ThreadUpdated.about(
+        thread,
+        await followers_of(session, parent_id),
+        actor=actor if isinstance(actor, str) else None,
+    )
+    await runtime.emit(
+        updated, tenant=thread.tenant, session=session, event_id=f"{event.id}.thread"
+    )
+
+
 async def apply_reply_created(
     session: AsyncSession, runtime: Runtime, *, event: Event, reply: ReplyFields
 ) -> bool:
@@ -179,48 +197,52 @@ async def apply_reply_created(
     await _follow_replier(session, thread, reply)
     await _follow_invited(session, runtime, thread, reply, start=before)
     await session.flush()
+    await announce(session, runtime, parent_id=reply.parent_id, event=event)
     return True
 
 
 async def apply_reply_removed(
-    session: AsyncSession, *, event: Event, message_id: str
-) -> str | None:
-    """A reply deleted or expired: recount. The thread to announce, None for no known reply."""
+    session: AsyncSession, runtime: Runtime, *, event: Event, message_id: str
+) -> bool:
+    """A reply deleted or expired: recount and announce the thread; False when it was no known
+    reply, or seen before."""
     reply = await session.get(Reply, message_id)
-    if reply is None:
-        message = event.data.get("message")
-        return _id(message.get("parent_id")) if isinstance(message, dict) else None
-    if not await first_delivery(session, processed_events, event):
-        return reply.parent_id
+    if reply is None or not await first_delivery(session, processed_events, event):
+        return False
     await session.delete(reply)
     await session.flush()
     thread = await session.get(Thread, reply.parent_id)
     if thread is not None:
         await refresh_counts(session, thread)
-    return reply.parent_id
+    await announce(session, runtime, parent_id=reply.parent_id, event=event)
+    return True
 
 
-async def announce(runtime: Runtime, db: Database, *, parent_id: str, event: Event) -> None:
-    """Tell the followers the thread's state now, under an id derived from the event's."""
-    async with db.session() as session:
-        thread = await session.get(Thread, parent_id)
-        followers = await followers_of(session, parent_id) if thread else []
-    if thread is not None:
-        actor = event.data.get("actor")
-        await emit_updated(runtime, thread, followers, actor=actor, event_id=f"{event.id}.thread")
+def _channel_change(event: Event) -> tuple[str, str | None] | None:
+    """The channel, and the member who left it (None: the channel was deleted); None for an
+    event of another type or an unusable one."""
+    try:
+        if (leaving := LEAVING.get(event.type)) is not None:
+            left = leaving.of(event)
+            channel_id, user_id = _id(left.channel_id), _id(left.user_id)
+            return (channel_id, user_id) if channel_id and user_id else None
+        if event.type == ChannelDeleted.type:
+            channel_id = _id(ChannelDeleted.of(event).channel_id)
+            return (channel_id, None) if channel_id else None
+    except ValidationError:
+        pass
+    log.warning("event %s (%s) is not usable; ignored", event.id, event.type)
+    return None
 
 
 async def apply_channel_event(session: AsyncSession, *, event: Event) -> bool:
     """A member who left stops following the channel's threads; a deleted channel's go."""
-    channel_id = _id(event.data.get("channel_id"))
-    user_id = _id(event.data.get("user_id"))
-    if channel_id is None or (event.type in DEPARTURES and user_id is None):
+    if event.type not in CHANNEL_EVENTS or (change := _channel_change(event)) is None:
         return False
-    if event.type not in DEPARTURES and event.type != "channel.deleted":
-        return False
+    channel_id, user_id = change
     if not await first_delivery(session, processed_events, event):
         return False
-    if event.type in DEPARTURES:
+    if user_id is not None:
         await session.execute(
             delete(Follower).where(Follower.channel_id == channel_id, Follower.user_id == user_id)
         )
@@ -237,16 +259,12 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     db = runtime.db
     if db is None:
         raise RuntimeError("the thread service needs its database")
-    parent_id: str | None = None
-    if event.type in DEPARTURES or event.type == "channel.deleted":
+    if event.type in CHANNEL_EVENTS:
         async with db.session() as session:
             await apply_channel_event(session, event=event)
     elif event.type == "message.created" and (reply := reply_fields(event)) is not None:
         async with db.session() as session:
             await apply_reply_created(session, runtime, event=event, reply=reply)
-        parent_id = reply.parent_id
     elif event.type in REMOVALS and (message_id := _id(event.data.get("message_id"))):
         async with db.session() as session:
-            parent_id = await apply_reply_removed(session, event=event, message_id=message_id)
-    if parent_id is not None:
-        await announce(runtime, db, parent_id=parent_id, event=event)
+            await apply_reply_removed(session, runtime, event=event, message_id=message_id)

@@ -14,6 +14,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
 from quckchat.message.client import fetch_message
+from quckchat.thread.events import ThreadRead
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
 from quckchat.thread.store import new_thread, unread_count, view
@@ -123,19 +124,15 @@ async def mark_read(
     if target > follower.last_read_seq:
         follower.last_read_seq = target
         await session.flush()
-        await runtime.emit(
-            "thread.read",
-            key=parent_id,
-            data={
-                "workspace_id": thread.workspace_id,
-                "channel_id": thread.channel_id,
-                "parent_id": parent_id,
-                "user_id": principal.user_id,
-                "seq": target,
-                "actor": principal.user_id,
-            },
-            tenant=principal.tenant,
+        read = ThreadRead(
+            workspace_id=thread.workspace_id,
+            channel_id=thread.channel_id,
+            parent_id=parent_id,
+            user_id=principal.user_id,
+            seq=target,
+            actor=principal.user_id,
         )
+        await runtime.emit(read, tenant=principal.tenant, session=session)
     return await _view(session, thread, follower)
 
 

@@ -8,9 +8,11 @@ from sqlalchemy import BigInteger, Boolean, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core.events import processed_events_table
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import UTCDateTime, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "thread")
 processed_events = processed_events_table(metadata, "thread_processed_events")
 
 # Message, channel, workspace and user ids come from other services (64 characters at most).

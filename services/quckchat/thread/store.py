@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
@@ -57,29 +56,6 @@ def view(thread: Thread, follower: Follower | None, unread: int) -> ThreadPublic
         following=bool(follower and follower.following),
         last_read_seq=follower.last_read_seq if follower else thread.last_seq,
         unread=unread if follower else 0,
-    )
-
-
-async def emit_updated(
-    runtime: Runtime, thread: Thread, followers: list[str], *, actor: Any, event_id: str
-) -> None:
-    """Tell the followers (realtime's audience for thread events) the thread changed."""
-    await runtime.emit(
-        "thread.updated",
-        key=thread.parent_id,
-        data={
-            "workspace_id": thread.workspace_id,
-            "channel_id": thread.channel_id,
-            "parent_id": thread.parent_id,
-            "reply_count": thread.reply_count,
-            "last_reply_at": thread.last_reply_at.isoformat() if thread.last_reply_at else None,
-            "last_reply_id": thread.last_reply_id,
-            "last_seq": thread.last_seq,
-            "followers": followers,
-            "actor": actor,
-        },
-        tenant=thread.tenant,
-        event_id=event_id,
     )
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from quckchat.auth.events import AccountEvent, UserReactivated, UserRegistered, UserSuspended
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
@@ -17,47 +18,44 @@ from quckchat.user.schemas import PHONE_HASH_PATTERN
 log = qlog.get("user.consumers")
 _PHONE_HASH = re.compile(PHONE_HASH_PATTERN)
 
-Effect = Callable[[Profile, Event], None]
-
-
-def _registered(profile: Profile, event: Event) -> None:
-    phone_hash = event.data.get("phone_hash")
-    if phone_hash is None:
-        return
-    if isinstance(phone_hash, str) and _PHONE_HASH.match(phone_hash):
-        profile.phone_hash = phone_hash
-    else:
-        log.warning("event %s carries a malformed phone_hash; ignored", event.id)
-
-
-def _suspended(profile: Profile, event: Event) -> None:
-    profile.status = "suspended"
-
-
-def _reactivated(profile: Profile, event: Event) -> None:
-    profile.status = "active"
-
-
-EFFECTS: dict[str, Effect] = {
-    "auth.user.registered": _registered,
-    "auth.user.suspended": _suspended,
-    "auth.user.reactivated": _reactivated,
+# The auth events the user service follows, by type.
+FOLLOWED: dict[str, type[AccountEvent]] = {
+    kind.type: kind for kind in (UserRegistered, UserSuspended, UserReactivated)
 }
+
+
+def _effect(profile: Profile, change: AccountEvent, event_id: str) -> None:
+    if isinstance(change, UserRegistered):
+        if change.phone_hash is None:
+            return
+        if _PHONE_HASH.match(change.phone_hash):
+            profile.phone_hash = change.phone_hash
+        else:
+            log.warning("event %s carries a malformed phone_hash; ignored", event_id)
+    elif isinstance(change, UserSuspended):
+        profile.status = "suspended"
+    elif isinstance(change, UserReactivated):
+        profile.status = "active"
 
 
 async def apply_auth_event(session: AsyncSession, *, event: Event, default_tenant: str) -> bool:
     """Apply one auth event in the caller's transaction; False if ignored or seen before."""
-    effect = EFFECTS.get(event.type)
-    if effect is None:
+    kind = FOLLOWED.get(event.type)
+    if kind is None:
         return False
-    user_id = event.data.get("user_id")
-    if not isinstance(user_id, str) or not 0 < len(user_id) <= USER_ID_LENGTH:
+    try:
+        change = kind.of(event)
+    except ValidationError:
+        log.warning("event %s (%s) is malformed; ignored", event.id, event.type, exc_info=True)
+        return False
+    if not 0 < len(change.user_id) <= USER_ID_LENGTH:
         log.warning("event %s (%s) has no usable user_id; ignored", event.id, event.type)
         return False
     if not await first_delivery(session, processed_events, event):
         return False
     tenant = event.tenant or default_tenant
-    effect(await ensure_profile(session, user_id=user_id, tenant=tenant), event)
+    profile = await ensure_profile(session, user_id=change.user_id, tenant=tenant)
+    _effect(profile, change, event.id)
     return True
 
 

@@ -14,6 +14,16 @@ from quckchat.core.pagination import Page, decode_cursor, keyset, page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
+from quckchat.user.events import (
+    ContactAdded,
+    ContactRemoved,
+    DeviceRegistered,
+    DeviceRemoved,
+    ProfileUpdated,
+    SettingsUpdated,
+    UserBlocked,
+    UserUnblocked,
+)
 from quckchat.user.models import Block, Contact, Device, Profile
 from quckchat.user.schemas import (
     BlockPublic,
@@ -121,12 +131,8 @@ async def update_me(
             changed.append(name)
     if changed:
         await session.flush()
-        await runtime.emit(
-            "user.profile.updated",
-            key=profile.user_id,
-            data={"user_id": profile.user_id, "changed": changed, "actor": principal.user_id},
-            tenant=principal.tenant,
-        )
+        event = ProfileUpdated(user_id=profile.user_id, changed=changed, actor=principal.user_id)
+        await runtime.emit(event, tenant=principal.tenant, session=session)
     return me_view(profile)
 
 
@@ -241,16 +247,10 @@ async def update_settings(
             changed.add(field)
     if changed:
         await session.flush()
-        await runtime.emit(
-            "user.settings.updated",
-            key=profile.user_id,
-            data={
-                "user_id": profile.user_id,
-                "changed": sorted(changed),
-                "actor": principal.user_id,
-            },
-            tenant=principal.tenant,
+        event = SettingsUpdated(
+            user_id=profile.user_id, changed=sorted(changed), actor=principal.user_id
         )
+        await runtime.emit(event, tenant=principal.tenant, session=session)
     return settings_view(profile)
 
 
@@ -317,12 +317,8 @@ async def put_contact(
         contact.nickname = nickname
         await session.flush()
     if created:
-        await runtime.emit(
-            "user.contact.added",
-            key=me,
-            data={"user_id": me, "contact_id": user_id, "actor": me},
-            tenant=principal.tenant,
-        )
+        event = ContactAdded(user_id=me, contact_id=user_id, actor=me)
+        await runtime.emit(event, tenant=principal.tenant, session=session)
     view = ContactPublic(
         user_id=user_id,
         nickname=contact.nickname,
@@ -334,42 +330,27 @@ async def put_contact(
 
 async def _remove_relation(
     session: AsyncSession,
-    runtime: Runtime,
     principal: Principal,
     model: type[Contact] | type[Block],
     what: str,
-    event: str,
-    peer_field: str,
     user_id: str,
 ) -> None:
-    """Delete the caller's contact or block of `user_id` (404 if none) and emit `event`."""
-    me = principal.user_id
-    row = await session.get(model, (me, user_id))
+    """Delete the caller's contact or block of `user_id` (404 if none)."""
+    row = await session.get(model, (principal.user_id, user_id))
     if row is None:
         raise not_found(what)
     await session.delete(row)
     await session.flush()
-    await runtime.emit(
-        event,
-        key=me,
-        data={"user_id": me, peer_field: user_id, "actor": me},
-        tenant=principal.tenant,
-    )
 
 
 async def remove_contact(
     session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
 ) -> None:
-    await _remove_relation(
-        session,
-        runtime,
-        principal,
-        Contact,
-        "contact",
-        "user.contact.removed",
-        "contact_id",
-        user_id,
-    )
+    """Remove a contact of the caller. Emits user.contact.removed."""
+    me = principal.user_id
+    await _remove_relation(session, principal, Contact, "contact", user_id)
+    event = ContactRemoved(user_id=me, contact_id=user_id, actor=me)
+    await runtime.emit(event, tenant=principal.tenant, session=session)
 
 
 async def sync_contacts(
@@ -433,21 +414,19 @@ async def block_user(
         lambda: Block(blocker_id=me, blocked_id=user_id),
     )
     if created:
-        await runtime.emit(
-            "user.blocked",
-            key=me,
-            data={"user_id": me, "blocked_id": user_id, "actor": me},
-            tenant=principal.tenant,
-        )
+        event = UserBlocked(user_id=me, blocked_id=user_id, actor=me)
+        await runtime.emit(event, tenant=principal.tenant, session=session)
     return BlockPublic(user_id=user_id, blocked_at=block.created_at), created
 
 
 async def unblock_user(
     session: AsyncSession, runtime: Runtime, *, principal: Principal, user_id: str
 ) -> None:
-    await _remove_relation(
-        session, runtime, principal, Block, "block", "user.unblocked", "blocked_id", user_id
-    )
+    """Lift the caller's block of a user. Emits user.unblocked."""
+    me = principal.user_id
+    await _remove_relation(session, principal, Block, "block", user_id)
+    event = UserUnblocked(user_id=me, blocked_id=user_id, actor=me)
+    await runtime.emit(event, tenant=principal.tenant, session=session)
 
 
 # Devices
@@ -496,18 +475,14 @@ async def register_device(
         return device, created
     await _release_token(session, runtime, device=device)
     await session.flush()
-    await runtime.emit(
-        "user.device.registered",
-        key=me,
-        data={
-            "user_id": me,
-            "device_id": device_id,
-            "platform": device.platform,
-            "app_version": device.app_version,
-            "actor": me,
-        },
-        tenant=principal.tenant,
+    event = DeviceRegistered(
+        user_id=me,
+        device_id=device_id,
+        platform=device.platform,
+        app_version=device.app_version,
+        actor=me,
     )
+    await runtime.emit(event, tenant=principal.tenant, session=session)
     return device, created
 
 
@@ -518,16 +493,14 @@ async def _release_token(session: AsyncSession, runtime: Runtime, *, device: Dev
         if other is device:
             continue
         await session.delete(other)
-        await runtime.emit(
-            "user.device.removed",
-            key=other.user_id,
-            data={
-                "user_id": other.user_id,
-                "device_id": other.device_id,
-                "reason": "push-token-reused",
-                "actor": device.user_id,
-            },
+        event = DeviceRemoved(
+            user_id=other.user_id,
+            device_id=other.device_id,
+            reason="push-token-reused",
+            actor=device.user_id,
         )
+        # The other device's user need not be of the caller's tenant: the event names none.
+        await runtime.emit(event, tenant=None, session=session)
 
 
 async def list_devices(session: AsyncSession, *, user_id: str) -> list[Device]:
@@ -548,12 +521,8 @@ async def remove_device(
         raise not_found("device")
     await session.delete(device)
     await session.flush()
-    await runtime.emit(
-        "user.device.removed",
-        key=me,
-        data={"user_id": me, "device_id": device_id, "reason": "removed", "actor": me},
-        tenant=principal.tenant,
-    )
+    event = DeviceRemoved(user_id=me, device_id=device_id, reason="removed", actor=me)
+    await runtime.emit(event, tenant=principal.tenant, session=session)
 
 
 # Internal

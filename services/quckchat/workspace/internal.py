@@ -145,8 +145,13 @@ async def provision_workspace(
     if found is None:
         workspace = _new_workspace(body)
         if await insert(session, workspace):
-            await events.emit(
-                runtime, "workspace.created", workspace, actor=None, name=workspace.name
+            await events.announce(
+                session,
+                runtime,
+                events.WorkspaceCreated,
+                workspace,
+                actor=None,
+                name=workspace.name,
             )
             return await _settle_owner(session, runtime, workspace, body.owner), True
         # A simultaneous request made it; a locking read sees it under REPEATABLE READ too.

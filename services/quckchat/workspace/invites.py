@@ -85,9 +85,10 @@ async def issue(
     await session.flush()
     url = join_url(runtime.settings, token)
     delivery = {"email": email, "phone": phone, "url": url} if email or phone else None
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "workspace.invite.created",
+        events.InviteCreated,
         workspace,
         actor=actor,
         invite_id=invite.id,

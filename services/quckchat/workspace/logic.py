@@ -231,9 +231,10 @@ async def admit(
         await channel_client.join_default_channels(
             runtime.http, workspace_id=workspace.id, user_id=user_id
         )
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "workspace.member.joined",
+        events.MemberJoined,
         workspace,
         actor=invited_by or user_id,
         user_id=user_id,
@@ -258,7 +259,9 @@ async def create(
     )
     if not await insert(session, workspace):
         raise slug_taken(workspace.slug)
-    await events.emit(runtime, "workspace.created", workspace, actor=me, name=workspace.name)
+    await events.announce(
+        session, runtime, events.WorkspaceCreated, workspace, actor=me, name=workspace.name
+    )
     await admit(session, runtime, workspace, user_id=me, role=OWNER, invited_by=None)
     return view(workspace, role=OWNER)
 
@@ -302,9 +305,10 @@ async def apply_changes(
         if name not in quotas:
             setattr(workspace, name, flat[name])
     await session.flush()
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "workspace.updated",
+        events.WorkspaceUpdated,
         workspace,
         actor=actor,
         changed=changed,
@@ -354,7 +358,9 @@ async def remove(
             actor=actor,
             strict=False,
         )
-    await events.emit(runtime, "workspace.deleted", workspace, actor=actor, slug=workspace.slug)
+    await events.announce(
+        session, runtime, events.WorkspaceDeleted, workspace, actor=actor, slug=workspace.slug
+    )
 
 
 async def delete_workspace(

@@ -100,9 +100,10 @@ async def remove(
     await permission_client.revoke_role(
         runtime.http, tenant=workspace_id, user_id=user_id, actor=me
     )
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "workspace.member.removed",
+        events.MemberRemoved,
         workspace,
         actor=me,
         user_id=user_id,
@@ -142,9 +143,10 @@ async def set_role(
         await channel_client.join_default_channels(
             runtime.http, workspace_id=workspace_id, user_id=user_id
         )
-    await events.emit(
+    await events.announce(
+        session,
         runtime,
-        "workspace.member.role_changed",
+        events.MemberRoleChanged,
         workspace,
         actor=me,
         user_id=user_id,

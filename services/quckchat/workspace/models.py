@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quckchat.core.outbox import outbox_table
 from quckchat.core.sql import UTCDateTime, new_id, new_metadata, utcnow
 
 metadata = new_metadata()
+outbox = outbox_table(metadata, "workspace")
 
 ID_LENGTH = 32
 USER_ID_LENGTH = 64

@@ -1,0 +1,304 @@
+"""The transactional outbox of the SQL services: an event is stored in the same transaction as
+the change it announces, and published only after that transaction commits.
+
+`stage` adds the event's row in the caller's session. When `Database.session()` commits, it
+hands the staged events to `Outbox.flush`, which publishes them (after any older event of the
+same key whose publication failed) and deletes their rows. A row whose publication failed
+stays, marked; the `relay` job publishes it a few seconds later, claimed by one replica at a
+time. Delivery is at least once and in order per key; consumers drop
+repeats by event id, which makes it effectively exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from pymongo import ASCENDING
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from quckchat.core import logging as qlog
+from quckchat.core import metrics
+from quckchat.core.documents import Index
+from quckchat.core.events import DomainEvent, Event, EventBus
+from quckchat.core.periodic import Periodic
+from quckchat.core.sql import UTCDateTime, new_id, utcnow
+
+if TYPE_CHECKING:
+    from quckchat.core.runtime import Runtime
+    from quckchat.core.sql import Database
+
+log = qlog.get("outbox")
+
+STAGED = "quckchat.outbox"  # the session.info key of the events staged in a transaction
+GRACE = timedelta(seconds=5)  # the committing request publishes first; the relay after this
+LEASE = timedelta(seconds=30)  # a relaying replica that died gives its rows back after this
+BATCH = 200
+RELAY_SECONDS = 2.0
+FAILED = "failed"  # the claim of an event whose publication failed: the next to go out
+
+
+def table_name(module: str) -> str:
+    return f"{module}_outbox"
+
+
+def outbox_table(metadata: MetaData, module: str) -> Table:
+    """The outbox a SQL service declares in its models (named per service: databases may be
+    shared)."""
+    return Table(
+        table_name(module),
+        metadata,
+        # Insertion order: the order events of one key are published in.
+        Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("key", String(191), nullable=False, index=True),
+        # An envelope may hold a message's text: beyond MySQL's 64 KiB TEXT.
+        Column("envelope", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("claim", String(32), nullable=True),
+        Column("claimed_until", UTCDateTime(), nullable=True),
+    )
+
+
+async def stage(session: AsyncSession, table: Table, event: Event) -> None:
+    """Store the event in the caller's transaction; it goes out once that commits."""
+    await session.execute(
+        insert(table).values(
+            event_id=event.id,
+            key=event.key,
+            envelope=event.to_json().decode(),
+            created_at=utcnow(),
+        )
+    )
+    session.info.setdefault(STAGED, []).append(event)
+
+
+def staged(session: AsyncSession) -> list[Event]:
+    """The events staged in the session's transaction (taken: a second call returns none)."""
+    events: list[Event] = session.info.pop(STAGED, [])
+    return events
+
+
+class Outbox:
+    """One SQL service's outbox table, published on its topic."""
+
+    def __init__(self, db: Database, table: Table, bus: EventBus, topic: str) -> None:
+        self.db, self.table, self.bus, self.topic = db, table, bus, topic
+
+    async def after_commit(self, session: AsyncSession) -> None:
+        events = staged(session)
+        if events:
+            await self.flush(events)
+
+    async def flush(self, events: Sequence[Event]) -> None:
+        """After a commit: publish the transaction's events, after any older event of their
+        keys whose publication failed (so one key's events keep their order)."""
+        c = self.table.c
+        ids = [e.id for e in events]
+        async with self.db.sessions() as session:
+            newest = await session.scalar(select(func.max(c.seq)).where(c.event_id.in_(ids)))
+            if newest is None:
+                return  # the relay sent them already
+            failed_before = and_(
+                c.key.in_(sorted({e.key for e in events})), c.seq < newest, c.claim == FAILED
+            )
+            rows = (
+                await session.execute(
+                    select(c.seq, c.envelope)
+                    .where(or_(c.event_id.in_(ids), failed_before))
+                    .order_by(c.seq)
+                )
+            ).all()
+        await self._publish(rows)
+
+    async def relay(self) -> int:
+        """Publish rows older than the grace period, claimed by this replica; how many."""
+        now = utcnow()
+        token = new_id()
+        async with self.db.session() as session:
+            candidates = (
+                await session.scalars(
+                    select(self.table.c.seq)
+                    .where(
+                        self.table.c.created_at <= now - GRACE,
+                        or_(self.table.c.claimed_until.is_(None), self.table.c.claimed_until < now),
+                    )
+                    .order_by(self.table.c.seq)
+                    .limit(BATCH)
+                )
+            ).all()
+            if not candidates:
+                return 0
+            await session.execute(
+                update(self.table)
+                .where(
+                    self.table.c.seq.in_(candidates),
+                    or_(self.table.c.claimed_until.is_(None), self.table.c.claimed_until < now),
+                )
+                .values(claim=token, claimed_until=now + LEASE)
+            )
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(self.table.c.seq, self.table.c.envelope)
+                    .where(self.table.c.claim == token)
+                    .order_by(self.table.c.seq)
+                )
+            ).all()
+        return await self._publish(rows)
+
+    async def _publish(self, rows: Sequence[Any]) -> int:
+        """Publish rows in order, deleting those sent; stop at the first failure (order), and
+        mark what is left failed: the next commit of its key sends it first, the relay soon."""
+        sent: list[int] = []
+        try:
+            for seq, envelope in rows:
+                event = Event.from_json(envelope.encode())
+                await self.bus.publish(self.topic, event)
+                metrics.EVENTS_PUBLISHED.labels(event.source, event.type).inc()
+                sent.append(seq)
+        except Exception as exc:  # stored: the relay publishes what is left
+            log.warning("%d events wait in the outbox: %s", len(rows) - len(sent), exc)
+            left = [seq for seq, _ in rows[len(sent) :]]
+            async with self.db.session() as session:
+                await session.execute(
+                    update(self.table)
+                    .where(self.table.c.seq.in_(left))
+                    .values(claim=FAILED, claimed_until=None)
+                )
+        if sent:
+            async with self.db.session() as session:
+                await session.execute(delete(self.table).where(self.table.c.seq.in_(sent)))
+        return len(sent)
+
+    async def pending(self) -> int:
+        """Rows not yet published (for tests and the health of the pipeline)."""
+        async with self.db.sessions() as session:
+            return len((await session.scalars(select(self.table.c.seq))).all())
+
+
+async def publish_waiting(runtime: Runtime) -> int:
+    """The relay step: what the committing requests could not publish."""
+    return 0 if runtime.outbox is None else await runtime.outbox.relay()
+
+
+RELAY = Periodic("outbox relay", RELAY_SECONDS, (publish_waiting,))
+
+
+# The document services' outbox. FerretDB has no multi-document transactions, so the document
+# that records a change is its own outbox entry: written unpublished, published after the
+# write, then marked; the relay publishes what stays unpublished past the grace period.
+
+EventsOf = Callable[["Runtime", dict[str, Any]], Awaitable[Sequence[tuple[str, DomainEvent]]]]
+DocumentStep = Callable[["Runtime", dict[str, Any]], Awaitable[Any]]
+FAILED_FIELD = "outbox_failed"
+
+
+async def _mark_published(runtime: Runtime, collection: str, doc: dict[str, Any]) -> None:
+    await runtime.document_db[collection].update_one(
+        {"_id": doc["_id"]}, {"$set": {"published": True}}
+    )
+
+
+@dataclass(frozen=True)
+class DocumentOutbox:
+    """Documents of `collection` matching `pending` announce `events_of(doc)` (each with its
+    event id, the same on every try) once written. With `key`/`order`, an older pending
+    document of the same key whose publication failed goes out first, so one key's events
+    keep their order through a broker outage."""
+
+    name: str
+    collection: str
+    events_of: EventsOf
+    pending: Mapping[str, Any] = field(default_factory=lambda: {"published": False})
+    since: str = "created_at"  # a pending document this old is the relay's
+    key: str | None = None
+    order: str | None = None
+    # Whether this replica relays the document (a claim one replica wins); default: any.
+    claim: DocumentStep | None = None
+    # Marks the document's events out; default: `published: true`.
+    done: DocumentStep | None = None
+
+    @property
+    def job(self) -> Periodic:
+        return Periodic(self.name, RELAY_SECONDS, (self.relay,))
+
+    def indexes(self) -> tuple[Index, ...]:
+        pending = tuple((f, ASCENDING) for f in self.pending)
+        made = [Index(self.collection, (*pending, (self.since, ASCENDING)))]
+        if self.key is not None and self.order is not None:
+            failed = (FAILED_FIELD, ASCENDING)
+            keyed = ((self.key, ASCENDING), *pending, failed, (self.order, ASCENDING))
+            made.append(Index(self.collection, keyed))
+        return tuple(made)
+
+    async def publish(self, runtime: Runtime, doc: dict[str, Any]) -> bool:
+        """Announce the document (after any older one of its key whose publication failed);
+        False, and left to the relay, when something could not go out."""
+        due = await self._due_with(runtime, doc)
+        for n, item in enumerate(due):
+            try:
+                for event_id, event in await self.events_of(runtime, item):
+                    await runtime.emit(event, tenant=item.get("tenant"), event_id=event_id)
+            except Exception as exc:  # stored: the relay publishes it after the grace period
+                log.warning("%s %s waits in the outbox: %s", self.collection, item["_id"], exc)
+                await self._mark_failed(runtime, due[n:])
+                return False
+            if self.done is not None:
+                await self.done(runtime, item)
+            else:
+                await _mark_published(runtime, self.collection, item)
+        return True
+
+    async def _mark_failed(self, runtime: Runtime, docs: list[dict[str, Any]]) -> None:
+        """Flag documents whose events could not go out: the next of their key sends them
+        first (documents merely in flight at that moment are left to their own writers)."""
+        try:
+            await runtime.document_db[self.collection].update_many(
+                {"_id": {"$in": [d["_id"] for d in docs]}}, {"$set": {FAILED_FIELD: True}}
+            )
+        except Exception:  # the store away too: the relay still finds them pending
+            log.warning("%s: %d failed publications not recorded", self.collection, len(docs))
+
+    async def _due_with(self, runtime: Runtime, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.key is None or self.order is None:
+            return [doc]
+        query = {
+            **self.pending,
+            FAILED_FIELD: True,
+            self.key: doc[self.key],
+            self.order: {"$lt": doc[self.order]},
+        }
+        cursor = runtime.document_db[self.collection].find(query).sort(self.order, ASCENDING)
+        older: list[dict[str, Any]] = await cursor.to_list(BATCH)
+        return [*older, doc]
+
+    async def relay(self, runtime: Runtime) -> int:
+        """Publish documents pending past the grace period, oldest first; how many."""
+        query = {**self.pending, self.since: {"$lte": utcnow() - GRACE}}
+        cursor = runtime.document_db[self.collection].find(query).sort(self.since, ASCENDING)
+        handled = 0
+        for doc in await cursor.to_list(BATCH):
+            if self.claim is not None and not await self.claim(runtime, doc):
+                continue
+            handled += await self.publish(runtime, doc)
+        return handled
