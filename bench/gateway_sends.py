@@ -22,83 +22,22 @@ published.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
 import uuid
-from asyncio.subprocess import Process
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from bench.stats import cpu_seconds, figure, percentile
-from quckchat import catalog
-from tests.real_platform import SettingsFor, real_platform_settings, settings_env
+from tests.real_platform import platform_processes
 from tests.support import load_testbed_env
 
 PORT_OFFSET = 14000
 REDIS_DB = 8
-READY_SECONDS = 90.0
 WARM_UP = 50
-
-
-@asynccontextmanager
-async def platform_processes(log_dir: Path) -> AsyncIterator[tuple[str, dict[str, int]]]:
-    """Each implemented service as a process of its own, started in dependency order; the
-    gateway's API address and each service's pid. Their logs are kept in `log_dir` and named
-    when one fails."""
-    async with real_platform_settings(
-        log_dir,
-        label="bench",
-        port_offset=PORT_OFFSET,
-        redis_db=REDIS_DB,
-        log_level="WARNING",
-        rate_limit_per_ip=10_000_000,
-        rate_limit_per_user=10_000_000,
-    ) as settings_for:
-        procs: dict[str, Process] = {}
-        try:
-            for spec in catalog.startup_order(catalog.implemented()):
-                procs[spec.name] = await _start(spec, settings_for, log_dir)
-            gateway = settings_for(catalog.get("backend-gateway"))
-            pids = {name: proc.pid for name, proc in procs.items()}
-            yield gateway.service_url("backend-gateway") + "/api/v1", pids
-        finally:
-            for proc in procs.values():
-                proc.terminate()
-            for proc in procs.values():
-                try:
-                    await asyncio.wait_for(proc.wait(), 30)
-                except TimeoutError:
-                    proc.kill()
-
-
-async def _start(spec: catalog.ServiceSpec, settings_for: SettingsFor, log_dir: Path) -> Process:
-    settings = settings_for(spec)
-    log = log_dir / f"{spec.name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            *(sys.executable, "-m", "quckchat.cli", "serve", spec.name),
-            env={**os.environ, **settings_env(settings)},
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    ready = f"http://127.0.0.1:{settings.port_for(spec)}/health/ready"
-    deadline = time.monotonic() + READY_SECONDS
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline and proc.returncode is None:
-            try:
-                if (await client.get(ready)).status_code == 200:
-                    return proc
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    proc.kill()
-    raise RuntimeError(f"{spec.name} did not become ready; its log is {log}")
 
 
 class Sender:
@@ -211,14 +150,22 @@ async def main(
     load_testbed_env()
     with tempfile.TemporaryDirectory() as tmp:
         async with (
-            platform_processes(Path(tmp)) as (api, pids),
+            platform_processes(
+                Path(tmp),
+                label="bench",
+                port_offset=PORT_OFFSET,
+                redis_db=REDIS_DB,
+                log_level="WARNING",
+                rate_limit_per_ip=10_000_000,
+                rate_limit_per_user=10_000_000,
+            ) as platform,
             httpx.AsyncClient(timeout=30, transport=AiohttpTransport()) as client,
         ):
-            sender = Sender(client, api)
+            sender = Sender(client, platform.api)
             await sender.sign_up(channels)
-            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            cpu_before = {name: cpu_seconds(pid) for name, pid in platform.pids.items()}
             stored, reached = await saturation(sender, sends, in_flight)
-            cpu_per_send(pids, cpu_before, stored)
+            cpu_per_send(platform.pids, cpu_before, stored)
             stored += WARM_UP
             # The consumers' backlog from (d) is worked off first, or (e) would compete with it.
             published = await sender.published(stored, wait=300)

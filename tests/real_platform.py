@@ -3,19 +3,28 @@
 Each service gets its own SQL database on MariaDB or PostgreSQL (as its catalog entry says) and
 its own document database on FerretDB; they share one Redis database (emptied first), Kafka
 topics and an Elasticsearch index under a prefix of the run. Everything is dropped afterwards.
-The end-to-end suite hosts the services in its own event loop; the gateway benchmark runs each
-as its own `quckchat serve` process with the same settings, passed as environment variables.
+The end-to-end suite hosts the services in its own event loop; `platform_processes` runs each
+as its own `quckchat serve` process with the same settings, passed as environment variables
+(the gateway benchmark, and the fault test that kills one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import signal
+import sys
+import time
 import uuid
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
@@ -86,3 +95,90 @@ def settings_env(settings: Settings) -> dict[str, str]:
         text = json.dumps(value) if isinstance(value, list | dict) else str(value)
         env[f"QUCKCHAT_{name.upper()}"] = text
     return env
+
+
+READY_SECONDS = 90.0
+
+
+@dataclass
+class ProcessPlatform:
+    """Each implemented service as a `quckchat serve` process of its own; logs in `log_dir`."""
+
+    settings_for: SettingsFor
+    log_dir: Path
+    procs: dict[str, Process] = field(default_factory=dict)
+
+    @property
+    def api(self) -> str:
+        """The gateway's public API address."""
+        return self.settings_for(catalog.get("backend-gateway")).service_url("backend-gateway") + (
+            "/api/v1"
+        )
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.procs.items()}
+
+    def port(self, service: str) -> int:
+        spec = catalog.get(service)
+        return self.settings_for(spec).port_for(spec)
+
+    async def start(self, service: str) -> None:
+        """Start the service's process and wait until it is ready (its log named if not)."""
+        spec = catalog.get(service)
+        settings = self.settings_for(spec)
+        log = self.log_dir / f"{spec.name}.log"
+        with log.open("ab") as out:
+            proc = await asyncio.create_subprocess_exec(
+                *(sys.executable, "-m", "quckchat.cli", "serve", spec.name),
+                env={**os.environ, **settings_env(settings)},
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        self.procs[service] = proc
+        ready = f"http://127.0.0.1:{settings.port_for(spec)}/health/ready"
+        deadline = time.monotonic() + READY_SECONDS
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline and proc.returncode is None:
+                try:
+                    if (await client.get(ready)).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        proc.kill()
+        raise RuntimeError(f"{spec.name} did not become ready; its log is {log}")
+
+    async def kill(self, service: str) -> None:
+        """SIGKILL: no shutdown hook runs, nothing is flushed or committed (a crash)."""
+        proc = self.procs.pop(service)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+
+    async def stop_all(self) -> None:
+        for proc in self.procs.values():
+            proc.terminate()
+        for proc in self.procs.values():
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                proc.kill()
+        self.procs.clear()
+
+
+@asynccontextmanager
+async def platform_processes(
+    log_dir: Path, *, label: str, port_offset: int, redis_db: int, **overrides: Any
+) -> AsyncIterator[ProcessPlatform]:
+    """Every implemented service as its own process on this run's stores, started in
+    dependency order, stopped (and the stores dropped) afterwards."""
+    async with real_platform_settings(
+        log_dir, label=label, port_offset=port_offset, redis_db=redis_db, **overrides
+    ) as settings_for:
+        platform = ProcessPlatform(settings_for, log_dir)
+        try:
+            for spec in catalog.startup_order(catalog.implemented()):
+                await platform.start(spec.name)
+            yield platform
+        finally:
+            await platform.stop_all()
