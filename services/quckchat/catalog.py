@@ -235,7 +235,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MG,),
         "Messages: send, edit, delete, reactions, receipts",
         depends_on=("auth", "channel"),
-        consumes=("channel",),
+        consumes=("channel", "thread"),
         public_prefix="messages",
         implemented=True,
     ),

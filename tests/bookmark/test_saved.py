@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.thread.world import Chat, assert_problem, eventually
+from tests.thread.world import Chat, assert_problem
+from tests.worlds.waiting import eventually
 
 
 async def test_save_change_the_note_list_and_unsave(chat: Chat) -> None:

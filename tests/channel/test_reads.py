@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,8 +12,10 @@ from sqlalchemy import func, select
 from quckchat.channel.consumers import apply_message_created
 from quckchat.channel.models import processed_events
 from quckchat.core.events import Event
+from quckchat.message.events import MessageCreated
 from tests.channel.test_channels import team
 from tests.workspace.harness import Org, assert_problem
+from tests.worlds.messages import message_body
 
 
 def message_created(
@@ -24,27 +27,24 @@ def message_created(
     everyone: bool = False,
 ) -> Event:
     """An event as the message service emits it for a new message."""
-    message_id = uuid.uuid4().hex
-    return Event(
-        type="message.created",
-        source="message",
-        key=channel["id"],
-        data={
-            "workspace_id": channel["workspace_id"],
-            "channel_id": channel["id"],
-            "message_id": message_id,
-            "seq": seq,
-            "actor": sender,
-            "message": {
-                "id": message_id,
-                "sender_id": sender,
-                "seq": seq,
-                "mentions": list(mentions),
-                "mention_channel": everyone,
-                "created_at": "2026-05-01T12:00:00+00:00",
-            },
-        },
+    message = message_body(
+        channel_id=channel["id"],
+        workspace_id=channel["workspace_id"],
+        seq=seq,
+        sender_id=sender,
+        mentions=list(mentions),
+        mention_channel=everyone,
+        created_at=datetime(2026, 5, 1, 12, 0, seq, tzinfo=UTC),
     )
+    created = MessageCreated(
+        workspace_id=message.workspace_id,
+        channel_id=message.channel_id,
+        actor=sender,
+        message_id=message.id,
+        seq=seq,
+        message=message,
+    )
+    return Event.of(created, source="message", tenant=None)
 
 
 async def publish(org: Org, *events: Event) -> None:
@@ -81,7 +81,7 @@ async def test_new_messages_count_as_unread_and_mentions(org: Org) -> None:
     )
     bob_view = await until(org, channel, bob, unread=3)
     assert bob_view["mentions"] == 2 and bob_view["last_seq"] == 3
-    assert bob_view["last_message_at"].startswith("2026-05-01T12:00:00")
+    assert bob_view["last_message_at"].startswith("2026-05-01T12:00:03")
     # Senders have read their own messages; nobody is counted for mentioning themselves.
     ann_view = await standing(org, channel, ann)
     assert ann_view["unread"] == 1 and ann_view["mentions"] == 1
@@ -123,7 +123,8 @@ async def test_unusable_and_unknown_events_are_ignored(org: Org) -> None:
     db = org.runtime("channel").db
     assert db is not None
     stranger = {**channel, "id": uuid.uuid4().hex}
-    broken = message_created(channel, 1, ann)
+    valid = message_created(channel, 1, ann)
+    broken = Event(type=valid.type, source="message", key=valid.key, data={**valid.data})
     broken.data.pop("seq")
     async with db.session() as session:
         assert not await apply_message_created(session, event=message_created(stranger, 1, ann))

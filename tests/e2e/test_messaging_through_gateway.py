@@ -94,6 +94,13 @@ async def test_messaging_story(platform: Platform) -> None:
     first = await send(alice, cid, "hello bob")
     await b.until(created(first["id"]))
     reply = await send(bob, cid, "hi alice", parent_id=first["id"])
+    # The thread service counts the reply; the parent shows that count (a copy fed by its events).
+    await a.until(of_type("thread.updated", parent_id=first["id"], reply_count=1))
+
+    async def counted() -> bool:
+        return bool((await call("GET", f"/messages/{first['id']}", alice))["reply_count"] == 1)
+
+    assert await eventually(counted)
     await call("PUT", f"/messages/{first['id']}/reactions/:wave:", bob)
     await call("PATCH", f"/messages/{first['id']}", alice, json={"text": "hello, bob"})
     deleted = await gw.delete(f"/messages/{reply['id']}", headers=bearer(bob))

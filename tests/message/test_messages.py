@@ -12,8 +12,10 @@ from quckchat.core import outbox
 from quckchat.core.events import Audience, Event
 from quckchat.core.runtime import Runtime
 from quckchat.message import events, logic, store, timers
+from quckchat.thread.events import ThreadUpdated
 from tests.message.conftest import Chat
 from tests.workspace.harness import assert_problem
+from tests.worlds.waiting import eventually
 
 
 async def test_a_send_is_stored_published_and_idempotent(chat: Chat) -> None:
@@ -199,8 +201,6 @@ async def test_threads_quotes_and_forwards(chat: Chat) -> None:
     parent = await chat.send(chat.alice, "parent")
     reply = await chat.send(chat.bob, "reply", parent_id=parent["id"])
     assert reply["parent_id"] == parent["id"]
-    shown = (await chat.messages.get(f"/{parent['id']}", headers=chat.auth(chat.alice))).json()
-    assert shown["reply_count"] == 1 and shown["last_reply_at"] is not None
     replies = await chat.messages.get(
         "/", params={"parent_id": parent["id"]}, headers=chat.auth(chat.alice)
     )
@@ -222,6 +222,41 @@ async def test_threads_quotes_and_forwards(chat: Chat) -> None:
     assert forwarded.status_code == 201
     assert forwarded.json()["forwarded"]["message_id"] == parent["id"]
     assert forwarded.json()["text"] == "fyi\nparent"
+
+
+async def test_parents_show_the_thread_services_counts(chat: Chat) -> None:
+    """The thread service owns reply counts; the parent shows its latest `thread.updated`."""
+    parent = await chat.send(chat.alice, "parent")
+    reply = await chat.send(chat.bob, "reply", parent_id=parent["id"])
+    alice = chat.auth(chat.alice)
+
+    async def counts() -> tuple[int, datetime | None]:
+        shown = (await chat.messages.get(f"/{parent['id']}", headers=alice)).json()
+        at = shown["last_reply_at"]
+        return shown["reply_count"], None if at is None else datetime.fromisoformat(at)
+
+    assert await counts() == (0, None)  # nothing counted here until the thread service says so
+    # As stored: MongoDB keeps milliseconds.
+    last = datetime.fromisoformat(reply["created_at"]).replace(microsecond=0)
+    bus = chat.org.runtime("message").events
+    for count, at in ((1, last), (0, None)):
+        updated = ThreadUpdated(
+            workspace_id=chat.workspace_id,
+            channel_id=chat.general,
+            parent_id=parent["id"],
+            reply_count=count,
+            last_reply_at=at,
+            last_reply_id=reply["id"] if at else None,
+            last_seq=reply["seq"],
+            followers=[chat.alice, chat.bob],
+        )
+        await bus.publish("quckchat.thread", Event.of(updated, source="thread", tenant=None))
+        wanted = (count, at)
+        assert await eventually(counts, until=wanted) == wanted
+    malformed = Event(type=ThreadUpdated.type, source="thread", key=parent["id"], data={})
+    await bus.publish("quckchat.thread", malformed)
+    await chat.org.settle()
+    assert await counts() == (0, None)
 
 
 async def test_read_and_delivery_receipts(chat: Chat) -> None:

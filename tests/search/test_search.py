@@ -11,11 +11,14 @@ import pytest
 
 from quckchat.core.events import Event
 from quckchat.core.search import ElasticsearchBackend
+from quckchat.message.events import MessageExpired
 from quckchat.search import consumers
 from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
 from quckchat.search.store import backend
-from tests.thread.world import Chat, assert_problem, eventually, new_id
+from tests.thread.world import Chat, assert_problem, new_id
+from tests.worlds.messages import message_body
+from tests.worlds.waiting import eventually
 
 pytestmark = pytest.mark.elasticsearch
 
@@ -120,10 +123,14 @@ async def test_deleted_and_expired_messages_are_removed(chat: Chat) -> None:
     assert response.status_code == 204, response.text
     await finds(chat, chat.owner, "zebra", [expiring])
     runtime = chat.mesh.runtime("search")
-    data = {"workspace_id": chat.workspace_id, "channel_id": chat.general, "message_id": expiring}
-    await consumers.on_event(
-        runtime, Event(type="message.expired", source="message", key=chat.general, data=data)
+    expired = MessageExpired(
+        workspace_id=chat.workspace_id,
+        channel_id=chat.general,
+        message_id=expiring,
+        seq=2,
+        actor=chat.owner,
     )
+    await consumers.on_event(runtime, Event.of(expired, source="message", tenant=None))
     await finds(chat, chat.owner, "zebra", [])
 
 
@@ -184,14 +191,12 @@ async def test_reindex_rebuilds_from_the_message_service(chat: Chat) -> None:
     # The index lost a message and holds one the message service never had.
     await index.remove([kept[0]])
     ghost = document(
-        {
-            "id": new_id(),
-            "workspace_id": chat.workspace_id,
-            "channel_id": chat.general,
-            "sender_id": chat.owner,
-            "text": "rebuild ghost",
-            "created_at": datetime.now(UTC).isoformat(),
-        }
+        message_body(
+            workspace_id=chat.workspace_id,
+            channel_id=chat.general,
+            sender_id=chat.owner,
+            text="rebuild ghost",
+        )
     )
     assert ghost is not None
     await index.index([ghost])

@@ -10,7 +10,8 @@ from quckchat.channel.events import ChannelDeleted, MemberLeft
 from quckchat.core.events import Event
 from quckchat.thread.consumers import apply_channel_event, apply_reply_created, reply_fields
 from quckchat.thread.models import Follower, Thread, processed_events
-from tests.thread.world import Chat, eventually
+from tests.thread.world import Chat
+from tests.worlds.waiting import eventually
 
 
 async def thread_row(chat: Chat, parent_id: str) -> Thread | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,6 @@ from tests.support import TestKeys
 
 PROBLEM_JSON = "application/problem+json"
 SUPPORT = ["permission", "channel", "workspace", "message"]
-POLL = 0.02
 
 
 def new_id() -> str:
@@ -38,17 +37,6 @@ def assert_problem(response: httpx.Response, status: int, slug: str | None = Non
     assert body["status"] == status
     if slug is not None:
         assert body["type"].endswith("/" + slug), body
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[Any]], *, until: Any, within: float = 10.0
-) -> Any:
-    """Ask `probe` until it answers `until` (a consumer works in the background); its answer."""
-    for _ in range(int(within / POLL)):
-        if (answer := await probe()) == until:
-            return answer
-        await asyncio.sleep(POLL)
-    return await probe()
 
 
 @dataclass

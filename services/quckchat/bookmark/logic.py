@@ -65,7 +65,7 @@ async def save(
             user_id=me,
             message_id=message_id,
             workspace_id=member.workspace_id,
-            channel_id=message["channel_id"],
+            channel_id=message.channel_id,
             note=note or None,
         ),
     )

@@ -6,9 +6,6 @@ redelivered event changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,25 +15,10 @@ from quckchat.channel.models import Channel, ChannelMember, Pin, processed_event
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
+from quckchat.message.events import MessageCreated
+from quckchat.workspace.events import MemberRemoved, WorkspaceDeleted
 
 log = qlog.get("channel.consumers")
-
-
-def _message_fields(event: Event) -> tuple[str, int, dict[str, Any]] | None:
-    """(channel id, seq, public message) of a message.created event, None when unusable."""
-    data = event.data
-    channel_id, seq, message = data.get("channel_id"), data.get("seq"), data.get("message")
-    if not isinstance(channel_id, str) or not isinstance(seq, int) or isinstance(seq, bool):
-        return None
-    return channel_id, seq, message if isinstance(message, dict) else {}
-
-
-def _sent_at(message: dict[str, Any]) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(message.get("created_at")))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
 
 
 async def apply_message_created(session: AsyncSession, *, event: Event) -> bool:
@@ -44,34 +26,29 @@ async def apply_message_created(session: AsyncSession, *, event: Event) -> bool:
 
     False when the event is unusable, about an unknown channel, or was applied before.
     """
-    fields = _message_fields(event)
-    if fields is None:
-        log.warning("event %s (message.created) has no channel_id/seq; ignored", event.id)
-        return False
-    channel_id, seq, message = fields
-    if await session.get(Channel, channel_id) is None:
+    created = MessageCreated.parse(event)
+    if created is None or await session.get(Channel, created.channel_id) is None:
         return False
     if not await first_delivery(session, processed_events, event):
         return False
-    values: dict[str, Any] = {"last_seq": seq}
-    if (sent_at := _sent_at(message)) is not None:
-        values["last_message_at"] = sent_at
+    channel_id, seq, message = created.channel_id, created.seq, created.message
     # Events of one channel arrive in order, but a redelivery may bring an older one back.
     await session.execute(
-        update(Channel).where(Channel.id == channel_id, Channel.last_seq < seq).values(**values)
+        update(Channel)
+        .where(Channel.id == channel_id, Channel.last_seq < seq)
+        .values(last_seq=seq, last_message_at=message.created_at)
     )
-    sender = message.get("sender_id") or event.data.get("actor")
+    sender = message.sender_id
     in_channel = ChannelMember.channel_id == channel_id
     await session.execute(
         update(ChannelMember)
         .where(in_channel, ChannelMember.user_id == sender, ChannelMember.last_read_seq < seq)
         .values(last_read_seq=seq)
     )
-    mentioned = [m for m in message.get("mentions") or [] if isinstance(m, str)]
-    if message.get("mention_channel") is True:
+    if message.mention_channel:
         whom = in_channel
-    elif mentioned:
-        whom = and_(in_channel, ChannelMember.user_id.in_(mentioned))
+    elif message.mentions:
+        whom = and_(in_channel, ChannelMember.user_id.in_(message.mentions))
     else:
         return True
     await session.execute(
@@ -118,22 +95,23 @@ async def _forget_workspace(
 
 async def apply_workspace_event(session: AsyncSession, runtime: Runtime, *, event: Event) -> bool:
     """Follow a member's removal or the workspace's deletion; False if ignored or seen before."""
-    workspace_id, user_id = event.data.get("workspace_id"), event.data.get("user_id")
-    actor = event.data.get("actor")
-    actor = actor if isinstance(actor, str) else None
-    if not isinstance(workspace_id, str):
-        return False
-    if event.type == "workspace.member.removed" and isinstance(user_id, str):
+    if event.type == MemberRemoved.type and (removed := MemberRemoved.parse(event)) is not None:
         if not await first_delivery(session, processed_events, event):
             return False
         await _forget_member(
-            session, runtime, workspace_id=workspace_id, user_id=user_id, actor=actor
+            session,
+            runtime,
+            workspace_id=removed.workspace_id,
+            user_id=removed.user_id,
+            actor=removed.actor,
         )
         return True
-    if event.type == "workspace.deleted":
+    if event.type == WorkspaceDeleted.type and (deleted := WorkspaceDeleted.parse(event)):
         if not await first_delivery(session, processed_events, event):
             return False
-        await _forget_workspace(session, runtime, workspace_id=workspace_id, actor=actor)
+        await _forget_workspace(
+            session, runtime, workspace_id=deleted.workspace_id, actor=deleted.actor
+        )
         return True
     return False
 
@@ -143,7 +121,7 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     if runtime.db is None:
         raise RuntimeError("the channel service needs its database")
     async with runtime.db.session() as session:
-        if event.type == "message.created":
+        if event.type == MessageCreated.type:
             await apply_message_created(session, event=event)
-        elif event.type.startswith("workspace."):
+        elif event.type in (MemberRemoved.type, WorkspaceDeleted.type):
             await apply_workspace_event(session, runtime, event=event)

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.channel.models import Channel
 from quckchat.core.events import Audience, DomainEvent
 from quckchat.core.runtime import Runtime
+from quckchat.core.values import Id
 
 
 class ChannelEvent(DomainEvent):
-    workspace_id: str
-    channel_id: str
+    workspace_id: Id
+    channel_id: Id
     kind: str
-    actor: str | None = None
+    actor: Id | None = None
 
     @property
     def key(self) -> str:
@@ -69,7 +70,7 @@ class ChannelDeleted(ChannelEvent):
 
 
 class MemberEvent(ChannelEvent):
-    user_id: str
+    user_id: Id
 
     def audience(self) -> Audience | None:
         return Audience(channel_id=self.channel_id, users=(self.user_id,))

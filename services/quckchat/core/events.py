@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,16 @@ class DomainEvent(BaseModel):
     def of(cls, event: Event) -> Self:
         """The typed event a consumer receives (a malformed one is a ValidationError)."""
         return cls.model_validate(event.data)
+
+    @classmethod
+    def parse(cls, event: Event) -> Self | None:
+        """The typed event, or None (logged) for a malformed one: retrying it cannot help, so
+        a consumer skips it."""
+        try:
+            return cls.of(event)
+        except ValidationError as exc:
+            log.warning("event %s (%s) is not usable; ignored: %s", event.id, event.type, exc)
+            return None
 
 
 @dataclass(frozen=True)

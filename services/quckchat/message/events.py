@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.values import Id
 from quckchat.message import store
 from quckchat.message.schemas import Attachment, Forwarded, Quote
 
@@ -31,15 +32,15 @@ class MessageBody(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str
-    channel_id: str
-    workspace_id: str
+    id: Id
+    channel_id: Id
+    workspace_id: Id
     seq: int
-    sender_id: str
+    sender_id: Id
     text: str
     mentions: list[str]
     mention_channel: bool
-    parent_id: str | None
+    parent_id: Id | None
     reply_count: int
     last_reply_at: Moment | None
     quote: Quote | None
@@ -53,9 +54,9 @@ class MessageBody(BaseModel):
 
 
 class MessageEvent(DomainEvent):
-    workspace_id: str
-    channel_id: str
-    actor: str
+    workspace_id: Id
+    channel_id: Id
+    actor: Id
 
     @property
     def key(self) -> str:
@@ -68,7 +69,7 @@ class MessageEvent(DomainEvent):
 class MessageChange(MessageEvent):
     """A change to one message, carrying the message as it now is."""
 
-    message_id: str
+    message_id: Id
     seq: int
     message: MessageBody
 
@@ -127,8 +128,8 @@ class MessageHidden(MessageEvent):
     """Deleted for one member only: their other devices drop it; nobody else sees this."""
 
     type: ClassVar[str] = "message.hidden"
-    message_id: str
-    user_id: str
+    message_id: Id
+    user_id: Id
 
     def audience(self) -> Audience | None:
         return Audience(users=(self.user_id,))
@@ -138,14 +139,20 @@ class MessageExpired(MessageEvent):
     """A disappearing message's time ran out; `actor` is its sender."""
 
     type: ClassVar[str] = "message.expired"
-    message_id: str
+    message_id: Id
     seq: int
+
+
+# The events after which a message is gone for everyone, by type (consumers drop what they keep).
+GONE: dict[str, type[MessageDeleted] | type[MessageExpired]] = {
+    kind.type: kind for kind in (MessageDeleted, MessageExpired)
+}
 
 
 class Receipt(MessageEvent):
     """The member's pointer in the channel moved forward to `seq`."""
 
-    user_id: str
+    user_id: Id
     seq: int
 
 

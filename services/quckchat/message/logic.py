@@ -38,7 +38,6 @@ CHANNEL_MENTION = re.compile(r"(?<![\w@])@(channel|here|everyone)\b")
 QUOTE_EXCERPT = 280
 # A claim to edit or delete older than this was lost with the replica that held it.
 CHANGE_LEASE = timedelta(seconds=30)
-RECOUNT_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -112,29 +111,6 @@ async def update(runtime: Runtime, message_id: str, change: dict[str, Any]) -> N
     """Change a message without undoing a concurrent delete."""
     await runtime.document_db[store.MESSAGES].update_one({"_id": message_id}, change)
     await keep_deleted(runtime, message_id)
-
-
-async def recount_replies(runtime: Runtime, parent_id: str) -> None:
-    """Set a parent's reply count and last reply time from its live replies (a count taken
-    after each change converges where concurrent `$inc`s would lose some). A count taken before
-    another change can land after that change's own: each writer reads back what is stored and
-    counts again until the two agree, so the last writer leaves the true count."""
-    messages = runtime.document_db[store.MESSAGES]
-    live = {"parent_id": parent_id, "deleted_at": None, "expired": {"$ne": True}}
-
-    async def measure() -> dict[str, Any]:
-        newest = await messages.find(live).sort("seq", DESCENDING).limit(1).to_list(None)
-        last = newest[0]["created_at"] if newest else None
-        return {"reply_count": await messages.count_documents(live), "last_reply_at": last}
-
-    wanted = await measure()
-    for _ in range(RECOUNT_ROUNDS):
-        await update(runtime, parent_id, {"$set": wanted})
-        stored = await messages.find_one({"_id": parent_id}, {"_id": 0, **dict.fromkeys(wanted, 1)})
-        wanted = await measure()
-        if stored == wanted:
-            return
-    log.warning("the reply count of %s kept changing; the next reply sets it again", parent_id)
 
 
 async def _created(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, DomainEvent]]:
@@ -212,7 +188,7 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
     message_id, existing = await _reserve(runtime, principal.user_id, draft)
     if existing is not None:
         return existing, False
-    parent = await _thread_parent(runtime, draft, principal.user_id)
+    await _thread_parent(runtime, draft, principal.user_id)
     quote = await _quote(runtime, draft, principal.user_id)
     mentions, everyone = mentions_in(draft.text)
     now = utcnow()
@@ -248,8 +224,6 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
     if not await store.insert_next(runtime, doc):
         # A concurrent retry of the same client id stored it first.
         return await runtime.document_db[store.MESSAGES].find_one({"_id": message_id}), False
-    if parent is not None:
-        await recount_replies(runtime, parent["_id"])
     await OUTBOX.publish(runtime, doc)
     return doc, True
 
@@ -396,8 +370,6 @@ async def delete(
     # After deleted_at is set, so a reaction added meanwhile sees the delete and takes itself back.
     await runtime.document_db[store.REACTIONS].delete_many({"message_id": message_id})
     deleted: dict[str, Any] = await messages.find_one({"_id": message_id})
-    if deleted.get("parent_id"):
-        await recount_replies(runtime, deleted["parent_id"])
     await runtime.emit(
         events.MessageDeleted.about(deleted, actor=principal.user_id),
         tenant=principal.tenant,

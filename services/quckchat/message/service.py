@@ -2,12 +2,12 @@
 
 from quckchat.channel import client as channel_client
 from quckchat.core.service import Service
-from quckchat.message import logic, store, timers
+from quckchat.message import logic, store, thread_counts, timers
 from quckchat.message.routes import internal, router
 
 service = Service(
     routers=[router, internal],
-    consumers=[channel_client.MEMBERSHIP_CACHE],
+    consumers=[channel_client.MEMBERSHIP_CACHE, thread_counts.THREAD_COUNTS],
     document_indexes=store.INDEXES,
     document_outboxes=(logic.OUTBOX,),
     on_startup=[store.list_expiring],

@@ -32,7 +32,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import events, store
-from quckchat.message.logic import Draft, post, recount_replies
+from quckchat.message.logic import Draft, post
 from quckchat.message.schemas import Attachment, ScheduledCreate
 
 log = qlog.get("message.timers")
@@ -184,8 +184,6 @@ async def expire_due(runtime: Runtime) -> int:
         )
         await messages.update_one({"_id": doc["_id"]}, {"$set": TOMBSTONE})
         await runtime.document_db[store.REACTIONS].delete_many({"message_id": doc["_id"]})
-        if doc.get("parent_id"):
-            await recount_replies(runtime, doc["parent_id"])
         await expiring.delete_one({"_id": doc["_id"]})
     return handled
 

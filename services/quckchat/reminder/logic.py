@@ -43,7 +43,7 @@ async def _target(runtime: Runtime, principal: Principal, body: ReminderCreate) 
         message, member = await visible_message(
             runtime, user_id=principal.user_id, message_id=body.message_id
         )
-        if body.channel_id is not None and message["channel_id"] != body.channel_id:
+        if body.channel_id is not None and message.channel_id != body.channel_id:
             raise Problem(422, "the message is not in that channel", slug="bad-message")
         workspace_id = member.workspace_id
     if body.channel_id is not None:

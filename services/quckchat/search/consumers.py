@@ -13,18 +13,21 @@ from sqlalchemy import select
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
+from quckchat.message.events import GONE, MessageCreated, MessageEdited
 from quckchat.search.documents import document
 from quckchat.search.models import processed_events
 from quckchat.search.store import backend, mark_removed, removed_among
 
 log = qlog.get("search.consumers")
-INDEXED = frozenset({"message.created", "message.edited"})
-REMOVALS = frozenset({"message.deleted", "message.expired"})
+# The events that carry a message to index, by type.
+INDEXED: dict[str, type[MessageCreated] | type[MessageEdited]] = {
+    kind.type: kind for kind in (MessageCreated, MessageEdited)
+}
 
 
 async def on_event(runtime: Runtime, event: Event) -> None:
     """Consumer of the message topic."""
-    if event.type not in INDEXED | REMOVALS:
+    if event.type not in INDEXED.keys() | GONE.keys():
         return
     db = runtime.db
     if db is None:
@@ -35,19 +38,16 @@ async def on_event(runtime: Runtime, event: Event) -> None:
         )
     if seen is not None:
         return
-    if event.type in REMOVALS:
-        message_id = event.data.get("message_id")
-        if not isinstance(message_id, str):
-            log.warning("event %s (%s) names no message; ignored", event.id, event.type)
+    if (gone := GONE.get(event.type)) is not None:
+        if (removed := gone.parse(event)) is None:
             return
-        await mark_removed(db, message_id)
-        await backend(runtime).remove([message_id])
+        await mark_removed(db, removed.message_id)
+        await backend(runtime).remove([removed.message_id])
     else:
-        doc = document(event.data.get("message"))
-        if doc is None:
-            log.warning("event %s (%s) has no usable message; ignored", event.id, event.type)
+        if (changed := INDEXED[event.type].parse(event)) is None:
             return
-        if not await removed_among(db, [doc.id]):
+        doc = document(changed.message)
+        if doc is not None and not await removed_among(db, [doc.id]):
             await backend(runtime).index([doc])
     async with db.session() as session:
         await first_delivery(session, processed_events, event)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,15 +25,15 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.values import ID_PATTERN
 from quckchat.message.client import fetch_message
+from quckchat.message.events import GONE, MessageCreated, MessageDeleted, MessageExpired
 from quckchat.thread.events import ThreadUpdated
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
-from quckchat.thread.store import followers_of, new_thread, parse_time, refresh_counts
+from quckchat.thread.store import followers_of, new_thread, refresh_counts
 
 log = qlog.get("thread.consumers")
 _ID = re.compile(ID_PATTERN)
 # A reply naming more people follows the first ones only: each costs a membership check.
 MAX_MENTION_FOLLOWS = 50
-REMOVALS = frozenset({"message.deleted", "message.expired"})
 # The channel events this service follows, by type.
 LEAVING = {kind.type: kind for kind in DEPARTURES}
 CHANNEL_EVENTS = frozenset({*LEAVING, ChannelDeleted.type})
@@ -58,29 +57,26 @@ def _id(value: Any) -> str | None:
 
 def reply_fields(event: Event) -> ReplyFields | None:
     """The reply a message.created event announces; None for a top-level or unusable one."""
-    data = event.data
-    message = data.get("message")
-    if not isinstance(message, dict) or message.get("parent_id") is None:
+    created = MessageCreated.parse(event)
+    if created is None or (message := created.message).parent_id is None:
         return None
-    ids = [
-        _id(v)
-        for v in (
-            message.get("id"),
-            message.get("parent_id"),
-            data.get("channel_id"),
-            data.get("workspace_id"),
-            message.get("sender_id"),
-        )
-    ]
-    seq, created_at = message.get("seq"), parse_time(message.get("created_at"))
-    if None in ids or not isinstance(seq, int) or isinstance(seq, bool) or created_at is None:
-        log.warning("event %s (message.created) is not a usable reply; ignored", event.id)
-        return None
-    message_id, parent_id, channel_id, workspace_id, sender_id = (str(i) for i in ids)
-    mentions = tuple(dict.fromkeys(m for m in message.get("mentions") or [] if _id(m)))
     return ReplyFields(
-        message_id, parent_id, channel_id, workspace_id, seq, sender_id, mentions, created_at
+        message_id=message.id,
+        parent_id=message.parent_id,
+        channel_id=message.channel_id,
+        workspace_id=message.workspace_id,
+        seq=message.seq,
+        sender_id=message.sender_id,
+        mentions=tuple(dict.fromkeys(m for m in message.mentions if _id(m))),
+        created_at=message.created_at,
     )
+
+
+def removal(event: Event) -> MessageDeleted | MessageExpired | None:
+    """The message.deleted or message.expired event as its type; None for another type or an
+    unusable one."""
+    kind = GONE.get(event.type)
+    return None if kind is None else kind.parse(event)
 
 
 async def _open(
@@ -156,19 +152,14 @@ async def _follow_invited(
 
 
 async def announce(
-    session: AsyncSession, runtime: Runtime, *, parent_id: str, event: Event
+    session: AsyncSession, runtime: Runtime, *, parent_id: str, event: Event, actor: str
 ) -> None:
     """Tell the followers the thread's state now, with the change (an id derived from the
     event's)."""
     thread = await session.get(Thread, parent_id)
     if thread is None:
         return
-    actor = event.data.get("actor")
-    updated = ThreadUpdated.about(
-        thread,
-        await followers_of(session, parent_id),
-        actor=actor if isinstance(actor, str) else None,
-    )
+    updated = ThreadUpdated.about(thread, await followers_of(session, parent_id), actor=actor)
     await runtime.emit(
         updated, tenant=thread.tenant, session=session, event_id=f"{event.id}.thread"
     )
@@ -197,16 +188,20 @@ async def apply_reply_created(
     await _follow_replier(session, thread, reply)
     await _follow_invited(session, runtime, thread, reply, start=before)
     await session.flush()
-    await announce(session, runtime, parent_id=reply.parent_id, event=event)
+    await announce(session, runtime, parent_id=reply.parent_id, event=event, actor=reply.sender_id)
     return True
 
 
 async def apply_reply_removed(
-    session: AsyncSession, runtime: Runtime, *, event: Event, message_id: str
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    event: Event,
+    removed: MessageDeleted | MessageExpired,
 ) -> bool:
     """A reply deleted or expired: recount and announce the thread; False when it was no known
     reply, or seen before."""
-    reply = await session.get(Reply, message_id)
+    reply = await session.get(Reply, removed.message_id)
     if reply is None or not await first_delivery(session, processed_events, event):
         return False
     await session.delete(reply)
@@ -214,25 +209,18 @@ async def apply_reply_removed(
     thread = await session.get(Thread, reply.parent_id)
     if thread is not None:
         await refresh_counts(session, thread)
-    await announce(session, runtime, parent_id=reply.parent_id, event=event)
+    await announce(session, runtime, parent_id=reply.parent_id, event=event, actor=removed.actor)
     return True
 
 
 def _channel_change(event: Event) -> tuple[str, str | None] | None:
     """The channel, and the member who left it (None: the channel was deleted); None for an
     event of another type or an unusable one."""
-    try:
-        if (leaving := LEAVING.get(event.type)) is not None:
-            left = leaving.of(event)
-            channel_id, user_id = _id(left.channel_id), _id(left.user_id)
-            return (channel_id, user_id) if channel_id and user_id else None
-        if event.type == ChannelDeleted.type:
-            channel_id = _id(ChannelDeleted.of(event).channel_id)
-            return (channel_id, None) if channel_id else None
-    except ValidationError:
-        pass
-    log.warning("event %s (%s) is not usable; ignored", event.id, event.type)
-    return None
+    if (leaving := LEAVING.get(event.type)) is not None:
+        left = leaving.parse(event)
+        return None if left is None else (left.channel_id, left.user_id)
+    deleted = ChannelDeleted.parse(event) if event.type == ChannelDeleted.type else None
+    return None if deleted is None else (deleted.channel_id, None)
 
 
 async def apply_channel_event(session: AsyncSession, *, event: Event) -> bool:
@@ -262,9 +250,9 @@ async def on_event(runtime: Runtime, event: Event) -> None:
     if event.type in CHANNEL_EVENTS:
         async with db.session() as session:
             await apply_channel_event(session, event=event)
-    elif event.type == "message.created" and (reply := reply_fields(event)) is not None:
+    elif event.type == MessageCreated.type and (reply := reply_fields(event)) is not None:
         async with db.session() as session:
             await apply_reply_created(session, runtime, event=event, reply=reply)
-    elif event.type in REMOVALS and (message_id := _id(event.data.get("message_id"))):
+    elif (removed := removal(event)) is not None:
         async with db.session() as session:
-            await apply_reply_removed(session, runtime, event=event, message_id=message_id)
+            await apply_reply_removed(session, runtime, event=event, removed=removed)

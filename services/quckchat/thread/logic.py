@@ -40,8 +40,8 @@ async def _open(
     parent = await fetch_message(runtime.http, parent_id)
     if parent is None:
         raise not_found("message")
-    member = await membership(runtime, parent["channel_id"], principal.user_id)
-    if parent.get("parent_id") is not None:
+    member = await membership(runtime, parent.channel_id, principal.user_id)
+    if parent.parent_id is not None:
         raise Problem(422, "a reply has no thread of its own; use its parent", slug="not-a-parent")
     thread, _ = await get_or_add(
         session,

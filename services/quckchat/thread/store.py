@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.sql import utcnow
+from quckchat.message.events import MessageBody
 from quckchat.thread.models import Follower, Reply, Thread
 from quckchat.thread.schemas import ThreadPublic
 
@@ -60,7 +58,7 @@ def view(thread: Thread, follower: Follower | None, unread: int) -> ThreadPublic
 
 
 def new_thread(
-    parent: dict[str, Any] | None,
+    parent: MessageBody | None,
     *,
     parent_id: str,
     channel_id: str,
@@ -68,28 +66,16 @@ def new_thread(
     tenant: str | None,
 ) -> Thread:
     """A thread row for a parent message (as the message service answered it, if it did)."""
-    parent = parent or {}
-    seq = parent.get("seq")
-    seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
-    sender = parent.get("sender_id")
+    seq = parent.seq if parent is not None else 0
     return Thread(
         parent_id=parent_id,
         channel_id=channel_id,
         workspace_id=workspace_id,
         tenant=tenant,
-        parent_sender_id=sender if isinstance(sender, str) else None,
+        parent_sender_id=parent.sender_id if parent is not None else None,
         parent_seq=seq,
         reply_count=0,
         last_seq=seq,
-        activity_at=parse_time(parent.get("created_at")) or utcnow(),
+        activity_at=parent.created_at if parent is not None else utcnow(),
         created_at=utcnow(),
     )
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO timestamp with its offset from an event, or None when it is not one."""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None

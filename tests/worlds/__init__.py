@@ -1,0 +1,1 @@
+"""Shared test worlds: the fixtures and builders more than one service's tests use."""
