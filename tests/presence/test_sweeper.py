@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from quckchat.core import outbox
 from quckchat.core.events import Event
-from quckchat.presence import devices, store, sweeper
+from quckchat.presence import announce, devices, store, sweeper
 from tests.presence.conftest import World, register, replica
 from tests.workspace.harness import new_user
 
@@ -75,8 +76,8 @@ async def test_an_unannounced_change_is_announced_later_under_the_same_ids(
     doc = await store.collection(runtime).find_one({"_id": alice})
     assert doc["pending"] is True
 
-    monkeypatch.setattr(sweeper, "PUBLISH_GRACE", timedelta(0))
-    await asyncio.gather(sweeper.republish(runtime), sweeper.republish(runtime))
+    monkeypatch.setattr(outbox, "GRACE", timedelta(0))
+    await asyncio.gather(announce.OUTBOX.relay(runtime), announce.OUTBOX.relay(runtime))
     events = world.events()
     version = doc["change_version"]
     assert {e.id for e in events} == {
@@ -84,4 +85,4 @@ async def test_an_unannounced_change_is_announced_later_under_the_same_ids(
         f"presence.{alice}.{version}.{world.side_id}",
     }
     assert (await store.collection(runtime).find_one({"_id": alice}))["pending"] is False
-    assert await sweeper.republish(runtime) == 0
+    assert await announce.OUTBOX.relay(runtime) == 0

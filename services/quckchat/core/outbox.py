@@ -261,7 +261,8 @@ class DocumentOutbox:
                     await runtime.emit(event, tenant=item.get("tenant"), event_id=event_id)
             except Exception as exc:  # stored: the relay publishes it after the grace period
                 log.warning("%s %s waits in the outbox: %s", self.collection, item["_id"], exc)
-                await self._mark_failed(runtime, due[n:])
+                if self.key is not None and self.order is not None:
+                    await self._mark_failed(runtime, due[n:])
                 return False
             if self.done is not None:
                 await self.done(runtime, item)

@@ -1,21 +1,22 @@
 """`presence.changed` to every workspace the user is in, once per change.
 
-The writer whose version made a change announces it after it is stored (state.py), then
-clears `pending` with a version of its own. If the event cannot go out (the broker or the
-workspace service away), the change stays `pending`; the sweeper retries it once its last try
-is `PUBLISH_GRACE` old, and a retry is taken like any change, by the one replica whose version
-sets `tried_at`. Every try uses the same event ids, `presence.{user}.{change_version}.{ws}`, so
-an event that goes out again (after a failure part-way, or a try still running after
-`PUBLISH_GRACE`) is dropped as a repeat by realtime.
+The writer whose version made a change announces it through the document outbox after it
+is stored (state.py), then clears `pending` with a version of its own. If the event cannot go
+out (the broker or the workspace service away), the change stays `pending`; the outbox relay
+retries it once its last try is `outbox.GRACE` old, and a retry is taken like any change, by
+the one replica whose version sets `tried_at`. Every try uses the same event ids,
+`presence.{user}.{change_version}.{ws}`, so an event that goes out again (after a failure
+part-way, or a try still running after the grace period) is dropped as a repeat by realtime.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from quckchat.core import logging as qlog
+from quckchat.core import outbox
 from quckchat.core.errors import Problem
+from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.presence import store
@@ -53,40 +54,49 @@ async def events_of(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, Pr
     ]
 
 
-async def publish(runtime: Runtime, doc: dict[str, Any]) -> bool:
-    """Announce the document's pending change (and a new last seen to the profile), then clear
-    `pending`; False, and still pending, when it could not go out."""
-    try:
-        if doc["effective"] == Status.OFFLINE.value and doc["last_seen"] is not None:
-            await user_client.record_last_seen(runtime.http, doc["_id"], doc["last_seen"])
-        for event_id, event in await events_of(runtime, doc):
-            await runtime.emit(event, tenant=doc["tenant"], event_id=event_id)
-    except Exception:  # the change is stored; the sweeper retries, the caller must not fail
-        log.warning("presence of %s not announced yet", doc["_id"], exc_info=True)
-        return False
-    announced = doc["change_version"]
-
-    async def settled(current: dict[str, Any]) -> dict[str, Any] | None:
-        # A newer change is pending for its own announcement; leave it be.
-        if not current["pending"] or current["change_version"] != announced:
-            return None
-        return {"pending": False}
-
-    try:
-        await store.change(runtime, doc, settled)
-    except Problem:  # out already; still pending, so the sweeper repeats it under the same ids
-        log.warning("presence of %s announced, not yet marked so", doc["_id"])
-    return True
+async def announcements(runtime: Runtime, doc: dict[str, Any]) -> list[tuple[str, PresenceChanged]]:
+    """Record a new last seen on the profile (the user service shows it), then the events."""
+    if doc["effective"] == Status.OFFLINE.value and doc["last_seen"] is not None:
+        await user_client.record_last_seen(runtime.http, doc["_id"], doc["last_seen"])
+    return await events_of(runtime, doc)
 
 
-async def retry(runtime: Runtime, doc: dict[str, Any], tried_before: datetime) -> bool:
-    """Announce the pending change again unless it was tried since `tried_before`, or another
-    replica takes this try; whether this call announced it."""
+async def _take(runtime: Runtime, doc: dict[str, Any]) -> bool:
+    """This replica retries the pending change: unless it was tried within the grace period,
+    or another replica's version took this try."""
+    tried_before = utcnow() - outbox.GRACE
 
     async def take(current: dict[str, Any]) -> dict[str, Any] | None:
         if not current["pending"] or current["tried_at"] > tried_before:
             return None
         return {"tried_at": utcnow()}
 
-    doc, won = await store.change(runtime, doc, take)
-    return won and await publish(runtime, doc)
+    _, won = await store.change(runtime, doc, take)
+    return won
+
+
+async def _settle(runtime: Runtime, doc: dict[str, Any]) -> None:
+    """Clear `pending`, unless a newer change waits for its own announcement."""
+    announced = doc["change_version"]
+
+    async def settled(current: dict[str, Any]) -> dict[str, Any] | None:
+        if not current["pending"] or current["change_version"] != announced:
+            return None
+        return {"pending": False}
+
+    try:
+        await store.change(runtime, doc, settled)
+    except Problem:  # out already; still pending, so the relay repeats it under the same ids
+        log.warning("presence of %s announced, not yet marked so", doc["_id"])
+
+
+# One document per user: its latest change is what goes out (a newer one replaces an older).
+OUTBOX = DocumentOutbox(
+    "presence outbox",
+    store.PRESENCE,
+    announcements,
+    pending={"pending": True},
+    since="tried_at",
+    claim=_take,
+    done=_settle,
+)

@@ -2,7 +2,7 @@
 
 from quckchat.channel import client as channel_client
 from quckchat.core.service import Service
-from quckchat.presence import store, sweeper
+from quckchat.presence import announce, store, sweeper
 from quckchat.presence.routes import internal, router
 
 service = Service(
@@ -10,5 +10,6 @@ service = Service(
     # Typing checks channel membership; every replica drops its cached answers on a change.
     consumers=[channel_client.MEMBERSHIP_CACHE],
     document_indexes=store.INDEXES,
+    document_outboxes=(announce.OUTBOX,),
     periodic=[sweeper.SWEEPS],
 )

@@ -66,7 +66,7 @@ async def apply(runtime: Runtime, user_id: str, tenant: str, change: Change) -> 
     doc = await store.load(runtime, user_id, tenant)
     doc, won = await store.change(runtime, doc, fields_of)
     if won and doc["change_version"] == doc["version"]:
-        await announce.publish(runtime, doc)
+        await announce.OUTBOX.publish(runtime, doc)
     return doc
 
 

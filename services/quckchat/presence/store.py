@@ -43,11 +43,10 @@ _STORED: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 Fields = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-# The sweeper's indexes.
+# The sweeper's indexes (the outbox declares its own).
 INDEXES = (
     Index(PRESENCE, (("effective", ASCENDING), ("beat_at", ASCENDING))),
     Index(PRESENCE, (("status", ASCENDING), ("dnd_until", ASCENDING))),
-    Index(PRESENCE, (("pending", ASCENDING), ("tried_at", ASCENDING))),
     Index(VERSIONS, (("at", ASCENDING),)),
 )
 

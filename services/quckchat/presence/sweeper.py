@@ -1,5 +1,5 @@
-"""The presence sweeper, run by every replica: silent users go offline, do-not-disturb ends,
-and changes whose event did not go out are announced.
+"""The presence sweeper, run by every replica: silent users go offline and do-not-disturb
+ends (changes whose event did not go out are the outbox relay's, announce.py).
 
 Replicas may pick the same user; each change takes the document's next version by a unique
 insert (store.py), so exactly one of them makes it and announces it. The sweeper also forgets
@@ -14,13 +14,12 @@ from quckchat.core import logging as qlog
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
-from quckchat.presence import announce, devices, state, store
+from quckchat.presence import devices, state, store
 from quckchat.presence.schemas import Status
 
 log = qlog.get("presence.sweeper")
 
 TICK_SECONDS = 2.0
-PUBLISH_GRACE = timedelta(seconds=5)  # let the try under way, first the request's, finish
 BATCH = 200
 
 
@@ -43,17 +42,4 @@ async def end_dnd(runtime: Runtime) -> int:
     return len(due)
 
 
-async def republish(runtime: Runtime) -> int:
-    """Announce the changes still pending `PUBLISH_GRACE` after their last try; how many
-    were looked at."""
-    tried_before = utcnow() - PUBLISH_GRACE
-    query = {"pending": True, "tried_at": {"$lte": tried_before}}
-    waiting = await store.due(runtime, query, BATCH)
-    for doc in waiting:
-        await announce.retry(runtime, doc, tried_before)
-    return len(waiting)
-
-
-SWEEPS = Periodic(
-    "presence sweeps", TICK_SECONDS, (silence, end_dnd, republish, store.forget_versions)
-)
+SWEEPS = Periodic("presence sweeps", TICK_SECONDS, (silence, end_dnd, store.forget_versions))
