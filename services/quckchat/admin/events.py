@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import AboutUser, DomainEvent
 
 
 class AdminEvent(DomainEvent):
@@ -24,17 +24,8 @@ class UsersSearched(AdminEvent):
         return self.actor
 
 
-class UserAction(AdminEvent):
+class UserAction(AdminEvent, AboutUser):
     """An action on one account."""
-
-    user_id: str
-
-    @property
-    def key(self) -> str:
-        return self.user_id
-
-    def audience(self) -> Audience | None:
-        return Audience(users=(self.user_id,))
 
 
 class UserSuspended(UserAction):

@@ -12,24 +12,15 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import AboutUser, Audience, DomainEvent
 
 
 class AuthEvent(DomainEvent):
     actor: str | None = None
 
 
-class AccountEvent(AuthEvent):
+class AccountEvent(AuthEvent, AboutUser):
     """About one account: keyed by it, and seen by its owner's devices."""
-
-    user_id: str
-
-    @property
-    def key(self) -> str:
-        return self.user_id
-
-    def audience(self) -> Audience | None:
-        return Audience(users=(self.user_id,))
 
 
 class UserRegistered(AccountEvent):

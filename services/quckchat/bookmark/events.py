@@ -13,22 +13,14 @@ from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from quckchat.bookmark.models import ChannelBookmark, SavedMessage
 from quckchat.bookmark.schemas import ChannelBookmarkPublic
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import AboutUser, InChannel
 
 
-class SavedEvent(DomainEvent):
+class SavedEvent(AboutUser):
     workspace_id: str
     channel_id: str
     message_id: str
-    user_id: str
     actor: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.user_id
-
-    def audience(self) -> Audience | None:
-        return Audience(users=(self.user_id,))
 
     @model_serializer(mode="wrap")
     def _with_audience(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -56,21 +48,12 @@ class MessageUnsaved(SavedEvent):
     type: ClassVar[str] = "bookmark.unsaved"
 
 
-class ChannelBookmarkEvent(DomainEvent):
+class ChannelBookmarkEvent(InChannel):
     """`bookmark` is the link as it is now (as it was, for a removed one)."""
 
-    workspace_id: str
-    channel_id: str
     bookmark_id: str
     bookmark: ChannelBookmarkPublic
     actor: str | None = None
-
-    @property
-    def key(self) -> str:
-        return self.channel_id
-
-    def audience(self) -> Audience | None:
-        return Audience(channel_id=self.channel_id)
 
     @classmethod
     def about(cls, row: ChannelBookmark, *, actor: str | None) -> Self:

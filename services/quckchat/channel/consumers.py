@@ -14,6 +14,7 @@ from quckchat.channel.logic import drop_member
 from quckchat.channel.models import Channel, ChannelMember, Pin, processed_events
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
+from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
 from quckchat.message.events import MessageCreated
 from quckchat.workspace.events import MemberRemoved, WorkspaceDeleted
@@ -71,7 +72,7 @@ async def _forget_member(
     for channel, member in (await session.execute(query)).all():
         await drop_member(session, channel, member)
         await access.revoke(runtime, channel, user_id=user_id, actor=actor)
-        await events.announce(
+        await announce(
             session, runtime, events.MemberRemoved, channel, actor=actor, user_id=user_id
         )
 
@@ -90,7 +91,7 @@ async def _forget_workspace(
     await session.execute(delete(ChannelMember).where(ChannelMember.channel_id.in_(ids)))
     await session.execute(delete(Channel).where(Channel.id.in_(ids)))
     for channel in channels:
-        await events.announce(session, runtime, events.ChannelDeleted, channel, actor=actor)
+        await announce(session, runtime, events.ChannelDeleted, channel, actor=actor)
 
 
 async def apply_workspace_event(session: AsyncSession, runtime: Runtime, *, event: Event) -> bool:

@@ -6,29 +6,17 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from quckchat.channel.models import Channel
-from quckchat.core.events import Audience, DomainEvent
-from quckchat.core.runtime import Runtime
+from quckchat.core.events import Audience, InChannel
 from quckchat.core.values import Id
 
 
-class ChannelEvent(DomainEvent):
-    workspace_id: Id
-    channel_id: Id
+class ChannelEvent(InChannel):
     kind: str
     actor: Id | None = None
 
-    @property
-    def key(self) -> str:
-        return self.channel_id
-
-    def audience(self) -> Audience | None:
-        return Audience(channel_id=self.channel_id)
-
     @classmethod
-    def about(cls, channel: Channel, *, actor: str | None, **fields: object) -> Self:
+    def about(cls, channel: Channel, /, *, actor: str | None, **fields: object) -> Self:
         return cls.model_validate(
             {
                 "workspace_id": channel.workspace_id,
@@ -114,20 +102,6 @@ class MessagePinned(ChannelEvent):
 class MessageUnpinned(ChannelEvent):
     type: ClassVar[str] = "channel.unpinned"
     message_id: str
-
-
-async def announce(
-    session: AsyncSession,
-    runtime: Runtime,
-    kind: type[ChannelEvent],
-    channel: Channel,
-    *,
-    actor: str | None,
-    **fields: object,
-) -> None:
-    """Record the event about `channel` with the session's change (published after commit)."""
-    event = kind.about(channel, actor=actor, **fields)
-    await runtime.emit(event, tenant=channel.tenant, session=session)
 
 
 # A member's departure, however it happened: consumers that follow membership take both.

@@ -15,6 +15,7 @@ from quckchat.channel.schemas import (
     MembershipInternal,
 )
 from quckchat.core.errors import not_found
+from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
 
 
@@ -43,9 +44,7 @@ async def create(
         found = await reread(session, query)
         return view(found), False
     actor = body.created_by
-    await events.announce(
-        session, runtime, events.ChannelCreated, channel, actor=actor, name=channel.name
-    )
+    await announce(session, runtime, events.ChannelCreated, channel, actor=actor, name=channel.name)
     await add_member(session, runtime, channel, user_id=actor, role=CHANNEL_ADMIN, actor=actor)
     return view(channel), True
 

@@ -31,6 +31,7 @@ from quckchat.channel.schemas import (
     ChannelUpdate,
 )
 from quckchat.core.errors import Problem, conflict, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
@@ -113,7 +114,7 @@ async def add_member(
     await session.flush()
     await _count(session, channel, +1)
     await access.grant(runtime, channel, user_id=user_id, role=role, actor=actor)
-    await events.announce(
+    await announce(
         session, runtime, events.MemberJoined, channel, actor=actor, user_id=user_id, role=role
     )
     return member
@@ -185,9 +186,7 @@ async def create(
         ):
             return view(found, await session.get(ChannelMember, (found.id, me))), False
         raise conflict(f"a channel named {body.name} already exists", slug="name-taken")
-    await events.announce(
-        session, runtime, events.ChannelCreated, channel, actor=me, name=channel.name
-    )
+    await announce(session, runtime, events.ChannelCreated, channel, actor=me, name=channel.name)
     creator_role = CHANNEL_ADMIN if body.kind in NAMED_KINDS else CHANNEL_MEMBER
     mine = await add_member(session, runtime, channel, user_id=me, role=creator_role, actor=me)
     for other in others:
@@ -309,7 +308,7 @@ async def update(
         if not is_unique_violation(exc):
             raise
         raise conflict(f"a channel named {body.name} already exists", slug="name-taken") from exc
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.ChannelUpdated,
@@ -342,5 +341,5 @@ async def set_archived(
     channel.archived_at = utcnow() if archived else None
     await session.flush()
     kind = events.ChannelArchived if archived else events.ChannelUnarchived
-    await events.announce(session, runtime, kind, channel, actor=me)
+    await announce(session, runtime, kind, channel, actor=me)
     return view(channel, member)

@@ -22,6 +22,7 @@ from quckchat.channel.models import (
 )
 from quckchat.channel.schemas import ChannelPublic, MemberPublic, ReadState
 from quckchat.core.errors import conflict, forbidden, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation
@@ -81,7 +82,7 @@ async def _remove(
         raise conflict("everyone stays in a workspace's default channel", slug="default-channel")
     await drop_member(session, channel, member)
     await access.revoke(runtime, channel, user_id=member.user_id, actor=actor)
-    await events.announce(session, runtime, kind, channel, actor=actor, user_id=member.user_id)
+    await announce(session, runtime, kind, channel, actor=actor, user_id=member.user_id)
 
 
 async def leave(
@@ -167,7 +168,7 @@ async def set_role(
         previous, member.role = member.role, role
         await session.flush()
         await access.grant(runtime, channel, user_id=user_id, role=role, actor=me)
-        await events.announce(
+        await announce(
             session,
             runtime,
             events.MemberRoleChanged,
@@ -233,7 +234,7 @@ async def mark_read(
     )
     await session.refresh(member)
     if member.last_read_seq != before:
-        await events.announce(
+        await announce(
             session,
             runtime,
             events.ChannelRead,

@@ -13,6 +13,7 @@ from quckchat.channel.logic import reread
 from quckchat.channel.models import Channel, Pin
 from quckchat.channel.schemas import PinPublic
 from quckchat.core.errors import conflict, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
@@ -105,7 +106,7 @@ async def pin(
             raise
         query = select(Pin).where(Pin.channel_id == channel.id, Pin.message_id == message_id)
         return pin_view(await reread(session, query)), False
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.MessagePinned,
@@ -130,7 +131,7 @@ async def unpin(
         raise not_found("pin")
     await session.delete(row)
     await session.flush()
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.MessageUnpinned,

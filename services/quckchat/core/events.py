@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import logging as qlog
 from quckchat.core.sql import UTCDateTime, is_unique_violation, utcnow
+from quckchat.core.values import Id
 
 log = qlog.get("events")
 
@@ -71,6 +72,47 @@ class DomainEvent(BaseModel):
         except ValidationError as exc:
             log.warning("event %s (%s) is not usable; ignored: %s", event.id, event.type, exc)
             return None
+
+
+class AboutUser(DomainEvent):
+    """About one user: keyed by them, and seen by their own devices."""
+
+    user_id: Id
+
+    @property
+    def key(self) -> str:
+        return self.user_id
+
+    def audience(self) -> Audience | None:
+        return Audience(users=(self.user_id,))
+
+
+class InWorkspace(DomainEvent):
+    """About a workspace or something in it: keyed by the workspace; its members see it."""
+
+    workspace_id: Id
+
+    @property
+    def key(self) -> str:
+        return self.workspace_id
+
+    def audience(self) -> Audience | None:
+        return Audience(workspace_id=self.workspace_id)
+
+
+class InChannel(DomainEvent):
+    """About a channel or something in it: keyed by the channel (its events arrive in order);
+    its members see it."""
+
+    workspace_id: Id
+    channel_id: Id
+
+    @property
+    def key(self) -> str:
+        return self.channel_id
+
+    def audience(self) -> Audience | None:
+        return Audience(channel_id=self.channel_id)
 
 
 @dataclass(frozen=True)

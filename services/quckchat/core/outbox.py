@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pymongo import ASCENDING
 from sqlalchemy import (
@@ -90,6 +90,31 @@ async def stage(session: AsyncSession, table: Table, event: Event) -> None:
         )
     )
     session.info.setdefault(STAGED, []).append(event)
+
+
+class Tenanted(Protocol):
+    @property
+    def tenant(self) -> str | None: ...
+
+
+class Describes(Protocol):
+    """An event type that describes a stored subject (`Kind.about(row, actor=...)`)."""
+
+    def about(self, subject: Any, /, *, actor: str | None, **fields: object) -> DomainEvent: ...
+
+
+async def announce(
+    session: AsyncSession,
+    runtime: Runtime,
+    kind: Describes,
+    subject: Tenanted,
+    *,
+    actor: str | None,
+    **fields: object,
+) -> None:
+    """Record the event about `subject` with the session's change (published after commit)."""
+    event = kind.about(subject, actor=actor, **fields)
+    await runtime.emit(event, tenant=subject.tenant, session=session)
 
 
 def staged(session: AsyncSession) -> list[Event]:

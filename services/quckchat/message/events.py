@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import Audience, InChannel
 from quckchat.core.values import Id
 from quckchat.message import store
 from quckchat.message.schemas import Attachment, Forwarded, Quote
@@ -53,17 +53,8 @@ class MessageBody(BaseModel):
     expires_at: Moment | None
 
 
-class MessageEvent(DomainEvent):
-    workspace_id: Id
-    channel_id: Id
+class MessageEvent(InChannel):
     actor: Id
-
-    @property
-    def key(self) -> str:
-        return self.channel_id
-
-    def audience(self) -> Audience | None:
-        return Audience(channel_id=self.channel_id)
 
 
 class MessageChange(MessageEvent):

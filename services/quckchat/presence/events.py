@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import PlainSerializer
 
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import Audience, DomainEvent, InChannel
 from quckchat.presence.schemas import Status
 
 
@@ -46,20 +46,11 @@ class PresenceChanged(DomainEvent):
         return Audience(workspace_id=self.workspace_id, users=(self.user_id,))
 
 
-class Typing(DomainEvent):
+class Typing(InChannel):
     """The user types in the channel; told again while they go on, forgotten `expires_in`
     seconds after."""
 
     type: ClassVar[str] = "presence.typing"
-    workspace_id: str
-    channel_id: str
     user_id: str
     actor: str
     expires_in: int
-
-    @property
-    def key(self) -> str:
-        return self.channel_id
-
-    def audience(self) -> Audience | None:
-        return Audience(channel_id=self.channel_id)

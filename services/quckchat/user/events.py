@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from quckchat.core.events import Audience, DomainEvent
+from quckchat.core.events import AboutUser
 
 
-class UserEvent(DomainEvent):
-    user_id: str
+class UserEvent(AboutUser):
     actor: str
-
-    @property
-    def key(self) -> str:
-        return self.user_id
-
-    def audience(self) -> Audience | None:
-        return Audience(users=(self.user_id,))
 
 
 class ProfileUpdated(UserEvent):

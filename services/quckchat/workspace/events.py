@@ -7,26 +7,16 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from quckchat.core.events import Audience, DomainEvent
-from quckchat.core.runtime import Runtime
+from quckchat.core.events import Audience, InWorkspace
 from quckchat.workspace.models import Workspace
 
 
-class WorkspaceEvent(DomainEvent):
-    workspace_id: str
+class WorkspaceEvent(InWorkspace):
     actor: str | None = None
 
-    @property
-    def key(self) -> str:
-        return self.workspace_id
-
-    def audience(self) -> Audience | None:
-        return Audience(workspace_id=self.workspace_id)
-
     @classmethod
-    def about(cls, workspace: Workspace, *, actor: str | None, **fields: object) -> Self:
+    def about(cls, workspace: Workspace, /, *, actor: str | None, **fields: object) -> Self:
         return cls.model_validate({"workspace_id": workspace.id, "actor": actor, **fields})
 
 
@@ -103,17 +93,3 @@ class InviteCreated(WorkspaceEvent):
 
     def audience(self) -> Audience | None:
         return None
-
-
-async def announce(
-    session: AsyncSession,
-    runtime: Runtime,
-    kind: type[WorkspaceEvent],
-    workspace: Workspace,
-    *,
-    actor: str | None,
-    **fields: object,
-) -> None:
-    """Record the event about `workspace` with the session's change (published after commit)."""
-    event = kind.about(workspace, actor=actor, **fields)
-    await runtime.emit(event, tenant=workspace.tenant, session=session)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel import client as channel_client
 from quckchat.core.errors import not_found
+from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
 from quckchat.workspace import events, peers
 from quckchat.workspace.invites import OWNER_INVITE_DAYS, issue
@@ -145,7 +146,7 @@ async def provision_workspace(
     if found is None:
         workspace = _new_workspace(body)
         if await insert(session, workspace):
-            await events.announce(
+            await announce(
                 session,
                 runtime,
                 events.WorkspaceCreated,

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
@@ -85,7 +86,7 @@ async def issue(
     await session.flush()
     url = join_url(runtime.settings, token)
     delivery = {"email": email, "phone": phone, "url": url} if email or phone else None
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.InviteCreated,

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from quckchat.channel import client as channel_client
 from quckchat.core.authz import is_allowed
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
@@ -231,7 +232,7 @@ async def admit(
         await channel_client.join_default_channels(
             runtime.http, workspace_id=workspace.id, user_id=user_id
         )
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.MemberJoined,
@@ -259,7 +260,7 @@ async def create(
     )
     if not await insert(session, workspace):
         raise slug_taken(workspace.slug)
-    await events.announce(
+    await announce(
         session, runtime, events.WorkspaceCreated, workspace, actor=me, name=workspace.name
     )
     await admit(session, runtime, workspace, user_id=me, role=OWNER, invited_by=None)
@@ -305,7 +306,7 @@ async def apply_changes(
         if name not in quotas:
             setattr(workspace, name, flat[name])
     await session.flush()
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.WorkspaceUpdated,
@@ -358,7 +359,7 @@ async def remove(
             actor=actor,
             strict=False,
         )
-    await events.announce(
+    await announce(
         session, runtime, events.WorkspaceDeleted, workspace, actor=actor, slug=workspace.slug
     )
 

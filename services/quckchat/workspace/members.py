@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel import client as channel_client
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
+from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, keyset, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
@@ -100,7 +101,7 @@ async def remove(
     await permission_client.revoke_role(
         runtime.http, tenant=workspace_id, user_id=user_id, actor=me
     )
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.MemberRemoved,
@@ -143,7 +144,7 @@ async def set_role(
         await channel_client.join_default_channels(
             runtime.http, workspace_id=workspace_id, user_id=user_id
         )
-    await events.announce(
+    await announce(
         session,
         runtime,
         events.MemberRoleChanged,
