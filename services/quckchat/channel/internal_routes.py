@@ -15,7 +15,7 @@ from quckchat.channel.schemas import (
     MembershipInternal,
     ReadableQuery,
 )
-from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
+from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.permission.client import UserId
 
@@ -40,8 +40,7 @@ async def create_channel(
 ) -> ChannelPublic:
     """Open a named channel once: asking again for the same name answers it with 200."""
     channel, created = await internal.create(session, runtime, body=body)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, created)
     return channel
 
 

@@ -21,7 +21,7 @@ from quckchat.channel.schemas import (
     RoleUpdate,
     WorkspaceQuery,
 )
-from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
+from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
 from quckchat.permission.client import UserId
@@ -34,10 +34,6 @@ MemberId = Annotated[UserId, Path()]
 PinId = Annotated[MessageId, Path()]
 Paging = Annotated[PageQuery, Query()]
 ONE = "/{channel_id}"
-
-
-def _created(response: Response, created: bool) -> None:
-    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 @router.post(
@@ -58,7 +54,7 @@ async def create_channel(
 ) -> ChannelPublic:
     """Open a channel; a direct conversation that exists for the pair is returned (200)."""
     channel, created = await logic.create(session, runtime, principal=user, body=body)
-    _created(response, created)
+    answer_repeat(response, created)
     return channel
 
 
@@ -152,7 +148,7 @@ async def join_channel(
 ) -> ChannelPublic:
     """Join a public channel."""
     channel, created = await members.join(session, runtime, principal=user, channel_id=channel_id)
-    _created(response, created)
+    answer_repeat(response, created)
     return channel
 
 
@@ -201,7 +197,7 @@ async def add_member(
     member, created = await members.add(
         session, runtime, principal=user, channel_id=channel_id, user_id=user_id
     )
-    _created(response, created)
+    answer_repeat(response, created)
     return member
 
 
@@ -319,7 +315,7 @@ async def pin_message(
     pin, created = await pins.pin(
         session, runtime, principal=user, channel_id=channel_id, message_id=message_id
     )
-    _created(response, created)
+    answer_repeat(response, created)
     return pin
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import context
@@ -78,3 +78,9 @@ def client_ip(request: Request) -> str | None:
         if forwarded:
             return forwarded
     return request.client.host if request.client else None
+
+
+def answer_repeat(response: Response, created: bool) -> None:
+    """A create asked again answers 200 with what the first one made (the route says 201)."""
+    if not created:
+        response.status_code = status.HTTP_200_OK

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep
+from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT, Page
 from quckchat.user import logic
@@ -164,8 +164,7 @@ async def block_user(
 ) -> BlockPublic:
     """Block a user (201); blocking again answers 200. The user then sees the caller as 404."""
     block, created = await logic.block_user(session, runtime, principal=user, user_id=user_id)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, created)
     return block
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
+from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import MAX_LIMIT
 from quckchat.permission.client import UserId
@@ -56,8 +56,7 @@ async def provision(
 ) -> Provisioned:
     """Create a workspace with its owner, quotas and settings; again with the slug: 200."""
     result, created = await internal.provision_workspace(session, runtime, body=body)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, created)
     return result
 
 
@@ -154,8 +153,7 @@ async def reserve_storage(
     usage, first = await storage.reserve(
         session, workspace_id=workspace_id, reservation_id=reservation_id, size=body.bytes
     )
-    if not first:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, first)
     return usage
 
 
@@ -178,8 +176,7 @@ async def release_storage(
     usage, first = await storage.release(
         session, workspace_id=workspace_id, release_id=release_id, size=body.bytes
     )
-    if not first:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, first)
     return usage
 
 

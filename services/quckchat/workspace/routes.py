@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
+from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
 from quckchat.permission.client import UserId
@@ -69,8 +69,7 @@ async def join_workspace(
 ) -> MemberPublic:
     """Join the workspace of an invite token."""
     member, created = await invites.join(session, runtime, principal=user, token=body.token)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    answer_repeat(response, created)
     return member
 
 
