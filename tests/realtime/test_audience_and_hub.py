@@ -57,10 +57,10 @@ def test_dispatch_reaches_members_only_and_follows_membership() -> None:
     for c in (alice, bob, outsider):
         hub.add(c)
     assert hub.dispatch(entry(1, "message.created", Audience(channel_id="c1"), text="hi")) == 1
-    joined = Audience(channel_id="c1", users=frozenset({"bob"}))
+    joined = Audience(channel_id="c1", users=frozenset({"bob"}), membership="joined")
     assert hub.dispatch(entry(2, "channel.member.joined", joined, user_id="bob")) == 2
     assert hub.dispatch(entry(3, "message.created", Audience(channel_id="c1"))) == 2
-    left = Audience(channel_id="c1", users=frozenset({"bob"}))
+    left = Audience(channel_id="c1", users=frozenset({"bob"}), membership="left")
     assert hub.dispatch(entry(4, "channel.member.left", left, user_id="bob")) == 2
     assert hub.dispatch(entry(5, "message.created", Audience(channel_id="c1"))) == 1
     assert not outsider.frames
@@ -70,6 +70,26 @@ def test_dispatch_reaches_members_only_and_follows_membership() -> None:
         ids.append(json.loads(message["text"])["id"])
     assert ids == ["1000-1", "1000-2", "1000-3", "1000-4", "1000-5"]
     assert len(bob.frames) == 3  # his join, the message after it, his leave
+
+
+def test_membership_follows_the_audience_not_the_event_type() -> None:
+    hub = Hub()
+    alice, bob = client("alice", {"c1"}), client("bob", {"c1"})
+    for c in (alice, bob):
+        hub.add(c)
+    # A type realtime has never heard of still moves membership: the producer declared it.
+    joined = Audience(workspace_id="w2", users=frozenset({"bob"}), membership="joined")
+    assert hub.dispatch(entry(1, "elsewhere.invited", joined)) == 1
+    assert hub.dispatch(entry(2, "workspace.updated", Audience(workspace_id="w2"))) == 1
+    # A deleted channel (left, naming nobody): everyone sees it, and nothing of it after.
+    gone = Audience(channel_id="c1", membership="left")
+    assert hub.dispatch(entry(3, "channel.deleted", gone)) == 2
+    assert hub.dispatch(entry(4, "message.created", Audience(channel_id="c1"))) == 0
+    assert "c1" not in alice.channels and "c1" not in bob.channels
+    # An audience that merely names users changes nobody's membership.
+    named = Audience(channel_id="c3", users=frozenset({"alice"}))
+    assert hub.dispatch(entry(5, "channel.read", named)) == 1
+    assert hub.dispatch(entry(6, "message.created", Audience(channel_id="c3"))) == 0
 
 
 def test_a_client_that_does_not_read_is_cut_off_not_buffered() -> None:

@@ -39,17 +39,17 @@ SAMPLES: list[tuple[DomainEvent, dict[str, object], Audience | None]] = [
     (
         events.WorkspaceDeleted(workspace_id="w1", actor="u1", slug="acme"),
         {"workspace_id": "w1", "actor": "u1", "slug": "acme"},
-        WORKSPACE,
+        Audience(workspace_id="w1", membership="left"),
     ),
     (
         events.MemberJoined(workspace_id="w1", actor="u1", user_id="u2", role="member"),
         {"workspace_id": "w1", "actor": "u1", "user_id": "u2", "role": "member"},
-        MEMBER,
+        Audience(workspace_id="w1", users=("u2",), membership="joined"),
     ),
     (
         events.MemberRemoved(workspace_id="w1", actor="u2", user_id="u2", role="guest", left=True),
         {"workspace_id": "w1", "actor": "u2", "user_id": "u2", "role": "guest", "left": True},
-        MEMBER,
+        Audience(workspace_id="w1", users=("u2",), membership="left"),
     ),
     (
         events.MemberRoleChanged(
@@ -111,6 +111,6 @@ def test_an_invite_reaches_no_client() -> None:
 
 def test_members_hear_of_their_own_change() -> None:
     removed = events.MemberRemoved(workspace_id="w1", user_id="u2", role="member", left=False)
-    assert removed.audience() == Audience(workspace_id="w1", users=("u2",))
+    assert removed.audience() == Audience(workspace_id="w1", users=("u2",), membership="left")
     created = events.WorkspaceCreated(workspace_id="w1", name="Acme")
     assert created.audience() == Audience(workspace_id="w1")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import ClassVar, Self
 
 from quckchat.channel.models import Channel
-from quckchat.core.events import Audience, InChannel
+from quckchat.core.events import Audience, InChannel, Membership
 from quckchat.core.values import Id
 
 
@@ -56,25 +56,35 @@ class ChannelUnarchived(ChannelEvent):
 class ChannelDeleted(ChannelEvent):
     type: ClassVar[str] = "channel.deleted"
 
+    def audience(self) -> Audience | None:
+        return Audience(channel_id=self.channel_id, membership="left")
+
 
 class MemberEvent(ChannelEvent):
     user_id: Id
+    # Whether the member joins or leaves the channel with this event.
+    membership: ClassVar[Membership | None] = None
 
     def audience(self) -> Audience | None:
-        return Audience(channel_id=self.channel_id, users=(self.user_id,))
+        return Audience(
+            channel_id=self.channel_id, users=(self.user_id,), membership=self.membership
+        )
 
 
 class MemberJoined(MemberEvent):
     type: ClassVar[str] = "channel.member.joined"
+    membership: ClassVar[Membership | None] = "joined"
     role: str
 
 
 class MemberLeft(MemberEvent):
     type: ClassVar[str] = "channel.member.left"
+    membership: ClassVar[Membership | None] = "left"
 
 
 class MemberRemoved(MemberEvent):
     type: ClassVar[str] = "channel.member.removed"
+    membership: ClassVar[Membership | None] = "left"
 
 
 class MemberRoleChanged(MemberEvent):

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, insert
@@ -32,14 +32,22 @@ from quckchat.core.values import Id
 log = qlog.get("events")
 
 
+Membership = Literal["joined", "left"]
+
+
 class Audience(BaseModel):
-    """Which clients see an event: a channel's members, a workspace's, and named users."""
+    """Which clients see an event: a channel's members, a workspace's, and named users.
+
+    `membership` says the event changes who is in the channel (or, without one, the
+    workspace): the named users joined, see it and what follows; or they left (with no users
+    named, everyone did: it was deleted), see it and nothing after."""
 
     model_config = ConfigDict(frozen=True)
 
     channel_id: str | None = None
     workspace_id: str | None = None
     users: tuple[str, ...] = ()
+    membership: Membership | None = None
 
 
 class DomainEvent(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from quckchat.core.events import Event
+from quckchat.core.events import Event, Membership
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Audience:
     channel_id: str | None = None
     workspace_id: str | None = None
     users: frozenset[str] = field(default_factory=frozenset)
+    # The users join or leave the channel (or workspace) with this event (core.events.Audience).
+    membership: Membership | None = None
 
     @property
     def empty(self) -> bool:
@@ -33,4 +35,5 @@ def audience_of(event: Event) -> Audience:
         channel_id=declared.channel_id,
         workspace_id=declared.workspace_id,
         users=frozenset(declared.users),
+        membership=declared.membership,
     )

@@ -20,10 +20,6 @@ from prometheus_client import Counter, Gauge
 from quckchat.realtime.stream import Entry
 
 CLOSE_TOO_SLOW = 4008
-JOINED = ("channel.member.joined",)
-LEFT = ("channel.member.left", "channel.member.removed")
-WORKSPACE_JOINED = ("workspace.member.joined",)
-WORKSPACE_LEFT = ("workspace.member.removed", "workspace.deleted")
 
 DELIVERIES = Counter("quckchat_realtime_deliveries_total", "Frames queued for clients")
 CONNECTIONS = Gauge("quckchat_realtime_connections", "Open WebSocket connections")
@@ -108,30 +104,33 @@ class Hub:
     def __len__(self) -> int:
         return sum(len(clients) for clients in self.by_user.values())
 
-    def _follow_membership(self, entry: Entry, *, joined: bool) -> None:
-        """Add or drop the channel (or workspace) for the member's connections."""
+    def _follow_membership(self, entry: Entry) -> None:
+        """Add or drop the channel (or, without one, the workspace) for the connections of the
+        users the audience names (of everyone in it, when a left one names none)."""
         audience = entry.audience
-        workspace_event = entry.type.startswith("workspace.")
-        target = audience.workspace_id if workspace_event else audience.channel_id
+        in_channel = audience.channel_id is not None
+        target = audience.channel_id if in_channel else audience.workspace_id
         if target is None:
             return
-        index = self.by_workspace if workspace_event else self.by_channel
-        for user in audience.users:
-            for client in self.by_user.get(user, ()):
-                owned = client.workspaces if workspace_event else client.channels
-                if joined:
-                    owned.add(target)
-                    index[target].add(client)
-                else:
-                    owned.discard(target)
-                    _discard(index, target, client)
+        index = self.by_channel if in_channel else self.by_workspace
+        if audience.users:
+            clients = [c for user in audience.users for c in self.by_user.get(user, ())]
+        else:
+            clients = list(index.get(target, ())) if audience.membership == "left" else []
+        for client in clients:
+            owned = client.channels if in_channel else client.workspaces
+            if audience.membership == "joined":
+                owned.add(target)
+                index[target].add(client)
+            else:
+                owned.discard(target)
+                _discard(index, target, client)
 
     def dispatch(self, entry: Entry) -> int:
         """Queue the entry for every local client in its audience; how many got it."""
-        joined = entry.type in JOINED or entry.type in WORKSPACE_JOINED
-        if joined:
-            self._follow_membership(entry, joined=True)
         audience = entry.audience
+        if audience.membership == "joined":
+            self._follow_membership(entry)
         recipients: set[Client] = set()
         if audience.channel_id is not None:
             recipients.update(self.by_channel.get(audience.channel_id, ()))
@@ -143,8 +142,8 @@ class Hub:
         delivered = 0
         for client in recipients:
             delivered += client.offer(shared)
-        if entry.type in LEFT or entry.type in WORKSPACE_LEFT:
-            self._follow_membership(entry, joined=False)
+        if audience.membership == "left":
+            self._follow_membership(entry)
         DELIVERIES.inc(delivered)
         return delivered
 

@@ -14,18 +14,21 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from quckchat.core.events import Membership
 from quckchat.realtime.audience import Audience
 
 STREAM = "quckchat:rt:events"
 SEEN_PREFIX = "quckchat:rt:seen:"
 SEEN_SECONDS = 24 * 3600
 READ_BATCH = 500
+MEMBERSHIP: dict[str, Membership] = {"joined": "joined", "left": "left"}
 
 # Append unless the event id was seen; both in one step, so a crash cannot split them.
 _APPEND = """
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*',
-                    't', ARGV[3], 'p', ARGV[4], 'c', ARGV[5], 'w', ARGV[6], 'u', ARGV[7])
+                    't', ARGV[3], 'p', ARGV[4], 'c', ARGV[5], 'w', ARGV[6], 'u', ARGV[7],
+                    'm', ARGV[8])
 end
 return false
 """
@@ -55,6 +58,7 @@ class Entry:
             channel_id=fields.get("c") or None,
             workspace_id=fields.get("w") or None,
             users=frozenset(users.split(",")) if users else frozenset(),
+            membership=MEMBERSHIP.get(fields.get("m", "")),
         )
         return cls(entry_id, fields.get("t", ""), audience, fields.get("p", "{}"))
 
@@ -92,6 +96,7 @@ class Stream:
                 audience.channel_id or "",
                 audience.workspace_id or "",
                 ",".join(sorted(audience.users)),
+                audience.membership or "",
             ],
         )
         return str(added) if added else None

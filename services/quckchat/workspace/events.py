@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
-from quckchat.core.events import Audience, InWorkspace
+from quckchat.core.events import Audience, InWorkspace, Membership
 from quckchat.workspace.models import Workspace
 
 
@@ -47,23 +47,32 @@ class WorkspaceDeleted(WorkspaceEvent):
     type: ClassVar[str] = "workspace.deleted"
     slug: str
 
+    def audience(self) -> Audience | None:
+        return Audience(workspace_id=self.workspace_id, membership="left")
+
 
 class MemberEvent(WorkspaceEvent):
     user_id: str
     role: str
+    # Whether the member joins or leaves the workspace with this event.
+    membership: ClassVar[Membership | None] = None
 
     def audience(self) -> Audience | None:
-        return Audience(workspace_id=self.workspace_id, users=(self.user_id,))
+        return Audience(
+            workspace_id=self.workspace_id, users=(self.user_id,), membership=self.membership
+        )
 
 
 class MemberJoined(MemberEvent):
     type: ClassVar[str] = "workspace.member.joined"
+    membership: ClassVar[Membership | None] = "joined"
 
 
 class MemberRemoved(MemberEvent):
     """`left`: the member removed themselves."""
 
     type: ClassVar[str] = "workspace.member.removed"
+    membership: ClassVar[Membership | None] = "left"
     left: bool
 
 
