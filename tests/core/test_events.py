@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -16,9 +16,11 @@ from sqlalchemy import Column, String, Table, func, insert, select
 
 from quckchat.core import events
 from quckchat.core.events import (
+    Audience,
     Event,
     EventBus,
     Handler,
+    InChannel,
     InProcessBus,
     KafkaBus,
     first_delivery,
@@ -118,6 +120,30 @@ def test_the_envelope_survives_json_with_every_field() -> None:
         "u1",
         event.data,
     )
+
+
+class Renamed(InChannel):
+    type: ClassVar[str] = "test.renamed"
+    name: str
+
+
+def test_consumers_take_the_model_and_skip_a_malformed_event() -> None:
+    renamed = Renamed(workspace_id="w1", channel_id="c1", name="ops")
+    envelope = Event.of(renamed, source="test", tenant=None)
+    assert envelope.key == "c1" and envelope.audience == Audience(channel_id="c1")
+    assert Renamed.parse(envelope) == renamed
+    for data in (
+        {"workspace_id": "w1", "channel_id": "c1"},
+        {**envelope.data, "channel_id": "../c"},
+    ):
+        malformed = Event(type=Renamed.type, source="test", key="c1", data=data)
+        assert Renamed.parse(malformed) is None
+    # Asking for the wrong model is the consumer's mistake: it fails loudly.
+    other = Event(type="test.other", source="test", key="c1", data=envelope.data)
+    with pytest.raises(TypeError):
+        Renamed.parse(other)
+    # A base model reads any event of its shape.
+    assert InChannel.parse(other) == InChannel(workspace_id="w1", channel_id="c1")
 
 
 def test_an_event_without_tenant_round_trips_with_none() -> None:

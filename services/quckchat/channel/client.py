@@ -132,13 +132,13 @@ def forget_channel(runtime: Runtime, channel_id: str, user_id: str | None = None
 
 
 async def forget_changed(runtime: Runtime, event: Event) -> None:
-    """Forget what a channel event may have made stale: one member's standing, or the
-    channel's."""
-    channel_id = event.data.get("channel_id")
-    if not isinstance(channel_id, str):
+    """Forget what a channel event may have made stale: the standing of the members its
+    audience names, or the whole channel's."""
+    audience = event.audience
+    if audience is None or audience.channel_id is None:
         return
-    user_id = event.data.get("user_id") if event.type.startswith("channel.member.") else None
-    forget_channel(runtime, channel_id, user_id if isinstance(user_id, str) else None)
+    for user_id in audience.users or (None,):
+        forget_channel(runtime, audience.channel_id, user_id)
 
 
 # Every replica drops its own cached memberships when they change.

@@ -68,7 +68,11 @@ class DomainEvent(BaseModel):
 
     @classmethod
     def of(cls, event: Event) -> Self:
-        """The typed event a consumer receives (a malformed one is a ValidationError)."""
+        """The typed event a consumer receives (a malformed one is a ValidationError; one of
+        another type, a TypeError: the caller's mistake, not the producer's)."""
+        declared = getattr(cls, "type", None)
+        if declared is not None and event.type != declared:
+            raise TypeError(f"a {event.type} event is not a {declared}")
         return cls.model_validate(event.data)
 
     @classmethod

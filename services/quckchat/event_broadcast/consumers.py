@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from quckchat.core.events import Event
+from quckchat.core.events import Event, InWorkspace
 from quckchat.core.runtime import Runtime
 from quckchat.event_broadcast import publish, store
 from quckchat.event_broadcast.rules import draft_for
+from quckchat.workspace.events import WorkspaceDeleted
 
 
 async def _track_workspace(runtime: Runtime, event: Event) -> None:
-    workspace_id = event.data.get("workspace_id")
-    if event.source != "workspace" or not isinstance(workspace_id, str):
+    if event.source != "workspace" or (about := InWorkspace.parse(event)) is None:
         return
-    if event.type == "workspace.deleted":
-        await store.forget_workspace(runtime, workspace_id)
+    if event.type == WorkspaceDeleted.type:
+        await store.forget_workspace(runtime, about.workspace_id)
     else:
-        await store.saw_workspace(runtime, workspace_id, event.tenant)
+        await store.saw_workspace(runtime, about.workspace_id, event.tenant)
 
 
 async def on_event(runtime: Runtime, event: Event) -> None:

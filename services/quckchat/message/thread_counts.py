@@ -7,26 +7,16 @@ asking. Events of one thread arrive in order, so the last one applied is the thr
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-
-from quckchat.core import logging as qlog
 from quckchat.core.events import Event
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer
 from quckchat.message import logic
 from quckchat.thread.events import ThreadUpdated
 
-log = qlog.get("message.thread_counts")
-
 
 async def copy_thread_counts(runtime: Runtime, event: Event) -> None:
     """Set the parent's `reply_count` and `last_reply_at` to the thread's (idempotent)."""
-    if event.type != ThreadUpdated.type:
-        return
-    try:
-        thread = ThreadUpdated.of(event)
-    except ValidationError:
-        log.warning("event %s (%s) is not usable; ignored", event.id, event.type)
+    if event.type != ThreadUpdated.type or (thread := ThreadUpdated.parse(event)) is None:
         return
     counts = {"reply_count": thread.reply_count, "last_reply_at": thread.last_reply_at}
     await logic.update(runtime, thread.parent_id, {"$set": counts})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.auth.events import AccountEvent, UserReactivated, UserRegistered, UserSuspended
@@ -43,10 +42,8 @@ async def apply_auth_event(session: AsyncSession, *, event: Event, default_tenan
     kind = FOLLOWED.get(event.type)
     if kind is None:
         return False
-    try:
-        change = kind.of(event)
-    except ValidationError:
-        log.warning("event %s (%s) is malformed; ignored", event.id, event.type, exc_info=True)
+    change = kind.parse(event)
+    if change is None:
         return False
     if not 0 < len(change.user_id) <= USER_ID_LENGTH:
         log.warning("event %s (%s) has no usable user_id; ignored", event.id, event.type)
