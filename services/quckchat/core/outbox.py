@@ -276,18 +276,26 @@ class DocumentOutbox:
             made.append(Index(self.collection, keyed))
         return tuple(made)
 
-    async def publish(self, runtime: Runtime, doc: dict[str, Any]) -> bool:
+    async def publish(
+        self, runtime: Runtime, doc: dict[str, Any], *, claim_own: bool = False
+    ) -> bool:
         """Announce the document (after any older one of its key whose publication failed);
-        False, and left to the relay, when something could not go out."""
+        False, and left to the relay, when something could not go out.
+
+        The relay (`claim_own`) claims each document before it sends it, oldest first: one
+        that finds a document held by another replica stops there, holding nothing it has not
+        sent, so relays send nothing twice and nothing out of order. The writer's own first
+        try claims nothing (a claim outlives a failed try by its lease)."""
         due = await self._due_with(runtime, doc)
         for n, item in enumerate(due):
+            if claim_own and self.claim is not None and not await self.claim(runtime, item):
+                return False
             try:
                 for event_id, event in await self.events_of(runtime, item):
                     await runtime.emit(event, tenant=item.get("tenant"), event_id=event_id)
             except Exception as exc:  # stored: the relay publishes it after the grace period
                 log.warning("%s %s waits in the outbox: %s", self.collection, item["_id"], exc)
-                if self.key is not None and self.order is not None:
-                    await self._mark_failed(runtime, due[n:])
+                await self._mark_failed(runtime, due[n:])
                 return False
             if self.done is not None:
                 await self.done(runtime, item)
@@ -297,7 +305,10 @@ class DocumentOutbox:
 
     async def _mark_failed(self, runtime: Runtime, docs: list[dict[str, Any]]) -> None:
         """Flag documents whose events could not go out: the next of their key sends them
-        first (documents merely in flight at that moment are left to their own writers)."""
+        first (documents merely in flight at that moment are left to their own writers).
+        Without a key there is no order to keep, and nothing to flag."""
+        if self.key is None or self.order is None or not docs:
+            return
         try:
             await runtime.document_db[self.collection].update_many(
                 {"_id": {"$in": [d["_id"] for d in docs]}}, {"$set": {FAILED_FIELD: True}}
@@ -324,7 +335,5 @@ class DocumentOutbox:
         cursor = runtime.document_db[self.collection].find(query).sort(self.since, ASCENDING)
         handled = 0
         for doc in await cursor.to_list(BATCH):
-            if self.claim is not None and not await self.claim(runtime, doc):
-                continue
-            handled += await self.publish(runtime, doc)
+            handled += await self.publish(runtime, doc, claim_own=True)
         return handled
