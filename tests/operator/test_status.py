@@ -1,11 +1,21 @@
-"""A crash-looping service after the cluster was Ready turns it Degraded, naming the service."""
+"""What a status says: a crash-looping service after the cluster was Ready turns it Degraded,
+naming the service; a Workspace's status keeps what the service last said."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from quckchat_operator.status import Observation, Rollout, State, cluster_status, with_trouble
+from quckchat_operator import status
+from quckchat_operator.models import WorkspacePhase
+from quckchat_operator.status import (
+    Observation,
+    Rollout,
+    State,
+    WorkspaceObservation,
+    cluster_status,
+    with_trouble,
+)
 
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 
@@ -69,3 +79,49 @@ def test_pods_starting_or_running_are_no_trouble() -> None:
     status = observe({"auth": with_trouble(ready("qc-auth"), [pod("qc-auth-y")])})
     assert status["phase"] == "Ready"
     assert conditions(status)["Degraded"]["status"] == "False"
+
+
+# A Workspace's status.
+def workspace_ready(**found: Any) -> WorkspaceObservation:
+    return WorkspaceObservation(
+        WorkspacePhase.READY,
+        "Provisioned",
+        "workspace team-acme matches the spec",
+        3,
+        workspace_id="w1",
+        url="http://x/api/v1/workspaces/w1",
+        **found,
+    )
+
+
+def test_a_ready_workspace_reports_its_id_url_and_conditions() -> None:
+    owner = ("False", "InviteSent", "their join link is in Secret acme-owner-invite")
+    new = status.workspace_status(workspace_ready(owner=owner), None, NOW)
+    assert new["phase"] == "Ready" and new["workspaceId"] == "w1"
+    assert new["url"] == "http://x/api/v1/workspaces/w1" and new["observedGeneration"] == 3
+    found = conditions(new)
+    assert found["Ready"]["status"] == "True"
+    assert found["Ready"]["reason"] == "Provisioned"
+    assert found["OwnerJoined"]["status"] == "False"
+    assert "acme-owner-invite" in found["OwnerJoined"]["message"]
+
+
+def test_the_same_workspace_observation_later_changes_nothing() -> None:
+    first = status.workspace_status(workspace_ready(), None, NOW)
+    again = status.workspace_status(workspace_ready(), first, NOW + timedelta(minutes=5))
+    assert status.merge_patch(first, again) == {}
+
+
+def test_without_an_answer_the_id_and_owner_condition_are_kept() -> None:
+    owner = ("True", "Joined", "the owner has joined the workspace")
+    first = status.workspace_status(workspace_ready(owner=owner), None, NOW)
+    unreachable = WorkspaceObservation(
+        WorkspacePhase.PROVISIONING, "ServiceUnreachable", "does not answer", 4
+    )
+    later = status.workspace_status(unreachable, first, NOW + timedelta(minutes=1))
+    assert later["workspaceId"] == "w1" and later["phase"] == "Provisioning"
+    found = conditions(later)
+    assert found["Ready"]["status"] == "False"
+    assert found["Ready"]["reason"] == "ServiceUnreachable"
+    assert found["Ready"]["lastTransitionTime"] != found["OwnerJoined"]["lastTransitionTime"]
+    assert found["OwnerJoined"]["status"] == "True"
