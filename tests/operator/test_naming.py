@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quckchat import catalog
@@ -9,6 +11,7 @@ from quckchat.catalog import Group, Store
 from quckchat_operator import naming
 
 LONGEST_CLUSTER = "c" * naming.MAX_CLUSTER_NAME
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def test_a_short_name_is_kept_and_a_long_one_shortened_with_a_stable_hash() -> None:
@@ -59,3 +62,13 @@ def test_labels_carry_the_recommended_set_and_selectors_only_name_and_instance()
     assert naming.group_selector("qc", Group.EDGE) == (
         "app.kubernetes.io/instance=qc,quckchat.io/group=edge"
     )
+
+
+def test_the_workspace_slug_is_stable_unique_and_valid() -> None:
+    assert naming.workspace_slug("team", "acme") == "team-acme"
+    dotted = naming.workspace_slug("team", "acme.corp")
+    assert dotted == naming.workspace_slug("team", "acme.corp")
+    assert dotted != naming.workspace_slug("team", "acme-corp")
+    long = naming.workspace_slug("n" * 63, "w" * 200)
+    for slug in (dotted, long, naming.workspace_slug("team", "Acme")):
+        assert SLUG_PATTERN.match(slug), slug

@@ -14,15 +14,13 @@ import kopf
 
 from quckchat_operator import metrics
 from quckchat_operator import status as statuses
+from quckchat_operator.backoff import retry_delay
+from quckchat_operator.handlers import runtime
 from quckchat_operator.handlers.runtime import CLUSTER, applier, reconcile_once
 from quckchat_operator.models import DeletionPolicy, Phase, QuckChatClusterStatus
 from quckchat_operator.reconcile import Outcome
 from quckchat_operator.render.meta import InvalidCluster
 
-# A waiting stage is checked again soon, then less and less often (a store without a volume
-# may wait for hours): 2, 4, 8, 16, 30, 30... seconds.
-FIRST_RETRY = 2.0
-LAST_RETRY = 30.0
 CHECK_INTERVAL = 10.0
 # The timer waits this long after the cluster last changed: a change has its own handler.
 CHECK_IDLE = 5.0
@@ -32,19 +30,15 @@ def publish(
     outcome: Outcome, body: kopf.Body, stored: Mapping[str, Any], patch: kopf.Patch
 ) -> None:
     """Write the status where it differs from `stored`; an Event when the phase changes."""
-    before = statuses.normalized(QuckChatClusterStatus, stored)
-    changes = statuses.merge_patch(before, outcome.status)
-    if changes:
-        patch["status"] = changes
     metrics.record_phase(body.metadata.namespace or "", body.metadata.name or "", outcome.phase)
-    if before.get("phase") == outcome.phase:
-        return
-    message = f"{before.get('phase') or 'New'} -> {outcome.phase}: "
-    message += statuses.summary(outcome.status)
-    if outcome.phase == Phase.DEGRADED:
-        kopf.warn(body, reason=str(outcome.phase), message=message)
-    else:
-        kopf.info(body, reason=str(outcome.phase), message=message)
+    runtime.publish(
+        body,
+        patch,
+        statuses.normalized(QuckChatClusterStatus, stored),
+        outcome.status,
+        why=statuses.summary(outcome.status),
+        failed=outcome.phase == Phase.DEGRADED,
+    )
 
 
 async def _reconcile(memo: kopf.Memo, body: kopf.Body) -> Outcome:
@@ -69,8 +63,7 @@ async def cluster_changed(
     outcome = await _reconcile(memo, body)
     publish(outcome, body, status, patch)
     if outcome.waiting is not None and outcome.phase != Phase.DEGRADED:
-        backoff = 2**retry if outcome.waiting.backoff else 1
-        delay = min(FIRST_RETRY * backoff, LAST_RETRY)
+        delay = retry_delay(retry, backoff=outcome.waiting.backoff)
         raise kopf.TemporaryError(outcome.waiting.message, delay=delay)
 
 

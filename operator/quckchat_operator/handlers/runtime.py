@@ -6,13 +6,15 @@ import asyncio
 import copy
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
 from quckchat_operator import metrics, naming
+from quckchat_operator import status as statuses
 from quckchat_operator.apply import Applier, connect
 from quckchat_operator.reconcile import Outcome, reconcile
 
@@ -55,15 +57,43 @@ def applier(memo: kopf.Memo) -> Applier:
     return found
 
 
-async def reconcile_once(memo: kopf.Memo, body: Mapping[str, Any]) -> Outcome:
-    """One pass over the cluster `body`, never two at once for the same cluster.
-
-    A change, the timer and a ServiceGroup's change may all want the same cluster together.
-    """
+@asynccontextmanager
+async def one_at_a_time(memo: kopf.Memo, body: Mapping[str, Any]) -> AsyncIterator[None]:
+    """Hold the lock of the object `body` (by uid): its change handler, its timer and, for a
+    cluster, a ServiceGroup's change may all want it at once."""
     locks: dict[str, asyncio.Lock] = memo.locks
-    lock = locks.setdefault(body["metadata"]["uid"], asyncio.Lock())
-    async with lock:
+    async with locks.setdefault(body["metadata"]["uid"], asyncio.Lock()):
+        yield
+
+
+async def reconcile_once(memo: kopf.Memo, body: Mapping[str, Any]) -> Outcome:
+    """One pass over the cluster `body`, never two at once for the same cluster."""
+    async with one_at_a_time(memo, body):
         with metrics.RECONCILE_SECONDS.time():
             return await asyncio.to_thread(
                 reconcile, applier(memo), copy.deepcopy(dict(body)), now=datetime.now(UTC)
             )
+
+
+def publish(
+    body: kopf.Body,
+    patch: kopf.Patch,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    *,
+    why: str,
+    failed: bool,
+) -> None:
+    """Write the status where `after` differs from the stored `before`; when the phase changes,
+    an Event (a warning if it `failed`) saying `why`."""
+    changes = statuses.merge_patch(before, after)
+    if changes:
+        patch["status"] = changes
+    phase = after.get("phase")
+    if before.get("phase") == phase:
+        return
+    message = f"{before.get('phase') or 'New'} -> {phase}: {why}"
+    if failed:
+        kopf.warn(body, reason=str(phase), message=message)
+    else:
+        kopf.info(body, reason=str(phase), message=message)

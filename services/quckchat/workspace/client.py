@@ -1,6 +1,7 @@
 """What other services ask the workspace service: a user's role in a workspace, the workspaces
-a user is in, every workspace, and counting a workspace's storage. The only module outside the
-workspace service that calls it.
+a user is in, every workspace, and counting a workspace's storage; and what the operator asks of
+it for a Workspace resource (provision, update, export and delete by slug). The only module
+outside the workspace service that calls it.
 
 A file service reserves bytes before it keeps them and releases them once they are gone,
 each under an id of its own (lowercase letters, digits and `_.:-`; a file's id serves for
@@ -20,6 +21,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.workspace.schemas import StorageUsage
 
 SERVICE = "workspace"
+PROVISIONING = "/internal/workspaces"
 QUOTA_EXCEEDED = "storage-quota-exceeded"
 BATCH = 200
 
@@ -116,3 +118,52 @@ def _slug(response: httpx.Response) -> str | None:
     except ValueError:
         return None
     return str(body.get("type", "")).rsplit("/", 1)[-1] if isinstance(body, dict) else None
+
+
+# Provisioning by slug: a repeated request finds what the first one made, so each is retried.
+def _by_slug(slug: str) -> str:
+    return f"{PROVISIONING}/by-slug/{slug}"
+
+
+async def _found(
+    http: ServiceClient, method: str, path: str, **kwargs: Any
+) -> dict[str, Any] | None:
+    """The answer's JSON ({} when it has none); None on 404; the service's problem otherwise."""
+    response = await http.request(SERVICE, method, path, idempotent=True, **kwargs)
+    if response.status_code == 404:
+        return None
+    raise_for_problem(SERVICE, response)
+    found: dict[str, Any] = response.json() if response.content else {}
+    return found
+
+
+async def by_slug(http: ServiceClient, slug: str) -> dict[str, Any] | None:
+    """The workspace of that slug, its tenant and owner_ids included; None when there is none."""
+    return await _found(http, "GET", _by_slug(slug))
+
+
+async def provision(http: ServiceClient, request: dict[str, Any]) -> dict[str, Any]:
+    """Create the workspace of the request's slug (tenant, name, owner, quotas, settings), or
+    complete the one an earlier request made: {"workspace": ..., "owner_invite": ...}, the
+    invite present while the owner has not joined. 409 `slug-taken` for another tenant's slug."""
+    answer: dict[str, Any] = await http.json(
+        SERVICE, "POST", PROVISIONING, json=request, idempotent=True
+    )
+    return answer
+
+
+async def update_by_slug(
+    http: ServiceClient, slug: str, changes: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Apply `changes` (name, quotas, settings) to the workspace of that slug; None if none."""
+    return await _found(http, "PATCH", _by_slug(slug), json=changes)
+
+
+async def export_by_slug(http: ServiceClient, slug: str) -> dict[str, Any] | None:
+    """The workspace, its members and its channels as one document; None if there is none."""
+    return await _found(http, "POST", _by_slug(slug) + "/export")
+
+
+async def delete_by_slug(http: ServiceClient, slug: str) -> bool:
+    """True when this call deleted the workspace, False when it was gone already."""
+    return await _found(http, "DELETE", _by_slug(slug)) is not None

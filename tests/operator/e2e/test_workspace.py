@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from quckchat_operator import naming
-from quckchat_operator.workspace_client import URL_ENV
+from quckchat_operator.reconcile_workspace import URL_ENV
 from tests.mesh import serving
 from tests.operator.e2e.kube import claim_volumes, kubectl, kubectl_json, secret_data, wait_for
 from tests.operator.support import EXAMPLES
