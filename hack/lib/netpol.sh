@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The node's NetworkPolicy enforcer, sourced by hack/testbed-node (uses its say, launch,
-# proc_running, kube_go, kubectl_ and the NODE_*/LOG_DIR/CACHE_DIR variables).
+# The node's NetworkPolicy enforcer, sourced by hack/testbed-node (uses say and kube_go from
+# hack/lib, that script's launch, proc_running, kubectl_ and its NODE_*/LOG_DIR/CACHE_DIR variables).
 #
 # kube-router's network policy controller alone (no routing, no service proxy, no CNI): it turns
 # the policies of this node's pods into iptables chains and ipsets. The first choice,
