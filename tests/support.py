@@ -31,6 +31,10 @@ TESTBED_ENV = (
     Path(os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")) / "env"
 )
 
+# The backends each store-backed service is tested on; all but the first are real servers.
+SQL_BACKENDS = ["sqlite", "mysql", "postgres"]
+DOCUMENT_BACKENDS = ["embedded", "mongodb"]
+
 SERVER_VARS = {
     "postgres": "QUCKCHAT_TEST_POSTGRES_URL",
     "mysql": "QUCKCHAT_TEST_MYSQL_URL",

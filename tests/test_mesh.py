@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from quckchat.core.events import Event
-from tests.mesh import mesh_settings, running_services
 from tests.support import TestKeys
+from tests.worlds.mesh import mesh_settings, running_services
 
 
 async def test_services_reach_each_other_by_name_and_share_the_bus(

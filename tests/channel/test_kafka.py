@@ -11,9 +11,9 @@ import pytest
 
 from quckchat.core.events import KafkaBus
 from tests.channel.test_reads import message_created
-from tests.conftest import SQL_BACKENDS
-from tests.support import TestKeys, server
-from tests.workspace.harness import INTERNAL, Org, new_user, running_org
+from tests.support import SQL_BACKENDS, TestKeys, server
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org, running_org
 
 
 @pytest.fixture(params=SQL_BACKENDS)

@@ -13,9 +13,9 @@ from quckchat.channel.consumers import apply_message_created
 from quckchat.channel.models import processed_events
 from quckchat.core.events import Event
 from quckchat.message.events import MessageCreated
-from tests.channel.test_channels import team
-from tests.workspace.harness import Org, assert_problem
 from tests.worlds.messages import message_body
+from tests.worlds.org import Org, team
+from tests.worlds.problems import assert_problem
 
 
 def message_created(

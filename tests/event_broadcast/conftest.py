@@ -19,10 +19,10 @@ import pytest
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from tests.support import TestKeys
-from tests.workspace.harness import Org, new_user, running_org
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org, running_org
 
 SERVICES = ["permission", "channel", "workspace", "event-broadcast"]
-INTERNAL = {"X-QuckChat-Caller": "test"}
 
 
 @dataclass
