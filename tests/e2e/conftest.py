@@ -29,6 +29,9 @@ PORT_OFFSET = 10000
 # A second realtime replica beside the platform's own, on the same Redis and Kafka (the
 # gateway proxies HTTP only, so clients connect to a realtime replica's own port).
 EXTRA_REALTIME_REPLICAS = 1
+# How long `eventually` waits on what the platform does in the background, asking through
+# the gateway a few times a second.
+PATIENCE: dict[str, float] = {"within": 30.0, "poll": 0.3}
 
 
 @dataclass
