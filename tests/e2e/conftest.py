@@ -19,9 +19,9 @@ from quckchat.core.settings import Settings
 from quckchat.message.store import MESSAGES
 from quckchat.runner import ServiceHost
 from quckchat.search.store import index_prefix
-from tests.real_platform import SettingsFor, real_platform_settings
 from tests.support import OtpOutbox, running_app
 from tests.worlds.mesh import serving
+from tests.worlds.platform import SettingsFor, real_platform_settings
 
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.

@@ -17,8 +17,8 @@ import pytest
 
 from quckchat import catalog
 from tests.e2e.conftest import PATIENCE, Platform
-from tests.real_platform import EVERY_SERVER
 from tests.worlds.identity import bearer, phone_number
+from tests.worlds.platform import EVERY_SERVER
 from tests.worlds.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]

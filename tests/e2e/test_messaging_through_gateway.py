@@ -20,8 +20,8 @@ from quckchat.realtime.stream import position
 from tests.e2e.conftest import PATIENCE, Platform
 from tests.e2e.test_identity_through_gateway import otp_sign_in
 from tests.e2e.websocket import WAIT_SECONDS, Frame, Listener, created, of_type
-from tests.real_platform import EVERY_SERVER
 from tests.worlds.identity import bearer, phone_number
+from tests.worlds.platform import EVERY_SERVER
 from tests.worlds.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]

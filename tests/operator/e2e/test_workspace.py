@@ -22,9 +22,10 @@ import yaml
 
 from quckchat_operator import naming
 from quckchat_operator.workspace_client import URL_ENV
-from tests.operator.e2e.kube import claim_volumes, kubectl, kubectl_json, secret_data, wait_for
-from tests.operator.support import EXAMPLES
+from tests.operator.e2e.kube import claim_volumes, secret_data
 from tests.support import TestKeys
+from tests.worlds.clusters import EXAMPLES
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
 from tests.worlds.mesh import serving
 from tests.worlds.org import INTERNAL, SERVICES, Org, running_org
 

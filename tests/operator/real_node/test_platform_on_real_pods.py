@@ -29,7 +29,6 @@ from quckchat.core import migrations
 from quckchat_operator import naming
 from quckchat_operator.render import network
 from tests.operator.e2e.conftest import MEASUREMENTS
-from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
 from tests.operator.real_node.platform import (
     CLUSTER,
     NEXT_VERSION,
@@ -49,8 +48,9 @@ from tests.operator.real_node.platform import (
     service_pods,
     store_port,
 )
-from tests.real_platform import EVERY_SERVER
 from tests.worlds.identity import phone_number
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
+from tests.worlds.platform import EVERY_SERVER
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
 pytestmark = [pytest.mark.kube, pytest.mark.helm, *EVERY_SERVER, pytest.mark.timeout(2400)]
