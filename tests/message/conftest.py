@@ -20,6 +20,7 @@ import pytest
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from tests.support import TestKeys
+from tests.worlds.bus import next_event
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import replica
 from tests.worlds.org import Org, running_org
@@ -53,19 +54,7 @@ class Chat:
 
     async def event(self, type_: str, **data: Any) -> Event:
         """The next message event of the type whose data holds `data` (others are dropped)."""
-        async with asyncio.timeout(5):
-            while True:
-                event = await self.queue.get()
-                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
-                    return event
-
-
-def drain_all(chat: Chat) -> list[Event]:
-    """The message events published so far, of any type (the queue is emptied)."""
-    found = []
-    while not chat.queue.empty():
-        found.append(chat.queue.get_nowait())
-    return found
+        return await next_event(self.queue, type_, **data)
 
 
 @asynccontextmanager

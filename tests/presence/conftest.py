@@ -21,6 +21,7 @@ from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys, server
+from tests.worlds.bus import drain
 from tests.worlds.identity import new_user, registered
 from tests.worlds.mesh import replica as mesh_replica
 from tests.worlds.org import Org, running_org
@@ -89,12 +90,7 @@ class World:
 
     def events(self, type_: str = "presence.changed") -> list[Event]:
         """The presence events published since the last call (the bus routes at once)."""
-        found = []
-        while not self.queue.empty():
-            event = self.queue.get_nowait()
-            if event.type == type_:
-                found.append(event)
-        return found
+        return [event for event in drain(self.queue) if event.type == type_]
 
 
 @asynccontextmanager

@@ -18,6 +18,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys, running_app
+from tests.worlds.bus import drain
 from tests.worlds.identity import registered
 
 INTERNAL = {"X-QuckChat-Caller": "notification"}
@@ -67,10 +68,7 @@ class UserApp:
 
     def emitted(self) -> list[Event]:
         """The user-service events published since the last call (the bus routes at once)."""
-        events = []
-        while not self.queue.empty():
-            events.append(self.queue.get_nowait())
-        return events
+        return drain(self.queue)
 
 
 @pytest.fixture

@@ -7,53 +7,23 @@ invite, channels, messages.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from quckchat.core.events import Event, InProcessBus
+from quckchat.core.events import InProcessBus
 from quckchat.core.settings import Settings
 from quckchat.core.sql import new_id
 from tests.support import TestKeys
+from tests.worlds.bus import Observer
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
 SUPPORT = ["permission", "channel", "workspace", "message"]
-
-
-@dataclass
-class Observer:
-    """The events of some topics published since the last look (the bus routes at once)."""
-
-    queue: asyncio.Queue[Event]
-    seen: list[Event] = field(default_factory=list)
-
-    def drain(self) -> list[Event]:
-        while not self.queue.empty():
-            self.seen.append(self.queue.get_nowait())
-        taken, self.seen = self.seen, []
-        return taken
-
-    async def wait_for(self, type_: str, within: float = 10.0, **data: Any) -> Event:
-        """The next event of that type whose data has the given values (others stay queued)."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            for event in self.seen:
-                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
-                    self.seen.remove(event)
-                    return event
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"no {type_} {data} within {within}s; saw {self.seen}")
-            try:
-                self.seen.append(await asyncio.wait_for(self.queue.get(), remaining))
-            except TimeoutError:
-                continue
 
 
 @dataclass

@@ -24,6 +24,7 @@ from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from tests.support import SQL_BACKENDS, TestKeys, fresh_database
+from tests.worlds.bus import drain, matches
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
@@ -56,15 +57,14 @@ class Org:
 
     def events(self, *types: str) -> list[Event]:
         """Every event published so far (kept across calls), only of `types` when given."""
-        while not self.queue.empty():
-            self.seen.append(self.queue.get_nowait())
+        self.seen.extend(drain(self.queue))
         return [e for e in self.seen if not types or e.type in types]
 
     async def wait_for(self, type_: str, **data: Any) -> Event:
         """The first event of the type whose data holds `data`, waiting a little for it."""
         for _ in range(200):
             for event in self.events(type_):
-                if all(event.data.get(k) == v for k, v in data.items()):
+                if matches(event, type_, data):
                     return event
             await asyncio.sleep(0.02)
         raise AssertionError(f"no {type_} event with {data}")
