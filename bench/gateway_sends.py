@@ -3,7 +3,7 @@
 Every implemented service runs as its own `quckchat serve` process (as each runs in its own
 pod), on the testbed's real servers: identity and the organization services on MariaDB, the
 gateway on PostgreSQL, messages on FerretDB, events on Kafka, Redis, Elasticsearch. Their
-databases are this run's own (tests/real_platform.py) and are dropped afterwards.
+databases are this run's own (tests/worlds/platform.py) and are dropped afterwards.
 
 One user sends to 20 channels of a workspace in turn, over HTTP/1.1 keep-alive connections to
 the gateway, which checks the token and the rate limit, then proxies to the message service; a
@@ -32,8 +32,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from bench.stats import cpu_seconds, figure, percentile
-from tests.real_platform import platform_processes
 from tests.support import load_testbed_env
+from tests.worlds.platform import platform_processes
 
 PORT_OFFSET = 14000
 REDIS_DB = 8

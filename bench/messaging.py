@@ -35,8 +35,8 @@ from quckchat.core.settings import Settings
 from quckchat.realtime.audience import Audience
 from quckchat.realtime.fanout import stream_of
 from quckchat.realtime.stream import STREAM, Stream
-from tests.mesh import serving
 from tests.support import TestKeys, load_testbed_env, running_app
+from tests.worlds.mesh import serving
 
 CLIENTS = int(os.environ.get("BENCH_WS_CLIENTS", "2000"))
 CHANNEL_SIZE = 20

@@ -32,15 +32,10 @@ from quckchat_operator.apply import Applier, Recorder, connect
 from quckchat_operator.reconcile import reconcile
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.meta import Cluster
-from tests.operator.e2e.kube import (
-    LeaseKeeper,
-    claim_volumes,
-    drop_namespace,
-    kubectl,
-    wait_for,
-)
-from tests.operator.support import EXAMPLES, ROOT
-from tests.support import load_testbed_env
+from tests.operator.e2e.kube import LeaseKeeper, claim_volumes, drop_namespace
+from tests.support import ROOT, load_testbed_env
+from tests.worlds.clusters import EXAMPLES
+from tests.worlds.kube import kubectl, wait_for
 
 CLUSTERS = 10
 # The testbed's three nodes hold 330 pods; 10 clusters of 38 pods need more room.

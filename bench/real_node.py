@@ -17,9 +17,10 @@ import httpx
 from bench.stats import figure
 from quckchat import catalog
 from quckchat_operator import naming
-from tests.operator.e2e.kube import drop_namespace, kubectl, kubectl_json, wait_for
+from tests.operator.e2e.kube import drop_namespace
 from tests.operator.real_node import platform
 from tests.support import load_testbed_env
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
 
 IDLE_SECONDS = 30.0
 KUBELET_SUMMARY = "https://127.0.0.1:10250/stats/summary"

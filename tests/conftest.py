@@ -8,12 +8,20 @@ from pathlib import Path
 import pytest
 
 from tests import support
-from tests.support import SERVER_VARS, TestKeys, fresh_database, fresh_documents, load_testbed_env
+from tests.support import (
+    DOCUMENT_BACKENDS,
+    SERVER_VARS,
+    SQL_BACKENDS,
+    TestKeys,
+    fresh_database,
+    fresh_documents,
+    load_testbed_env,
+)
 
 load_testbed_env()
 
-SQL_BACKENDS = ["sqlite", "mysql", "postgres"]
-DOCUMENT_BACKENDS = ["embedded", "mongodb"]
+# The worlds whose fixtures the suites of several services share (see tests/worlds/).
+pytest_plugins = ["tests.worlds.org"]
 # Everything hack/testbed starts or builds that a test may need.
 SERVER_MARKERS = (*SERVER_VARS, "kube", "helm", "checkov")
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import jwt
@@ -26,10 +26,16 @@ from quckchat.core.app import create_app
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 
+# The repository's root.
+ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TESTBED_ENV = (
     Path(os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")) / "env"
 )
+
+# The backends each store-backed service is tested on; all but the first are real servers.
+SQL_BACKENDS = ["sqlite", "mysql", "postgres"]
+DOCUMENT_BACKENDS = ["embedded", "mongodb"]
 
 SERVER_VARS = {
     "postgres": "QUCKCHAT_TEST_POSTGRES_URL",
@@ -49,6 +55,13 @@ def load_testbed_env() -> None:
         name, sep, value = line.strip().partition("=")
         if sep and name and not name.startswith("#"):
             os.environ.setdefault(name, value)
+
+
+def unavailable(message: str) -> NoReturn:
+    """What a test does without a server or tool it needs: fail under CI=true, else skip."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 # The test being set up or run (tests/conftest.py keeps it), so `server` can check its markers.
@@ -71,10 +84,9 @@ def server(kind: str) -> str:
     value = os.environ.get(SERVER_VARS[kind])
     if value:
         return value
-    message = f"real {kind} server not available: run `hack/testbed up` ({SERVER_VARS[kind]} unset)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(
+        f"real {kind} server not available: run `hack/testbed up` ({SERVER_VARS[kind]} unset)"
+    )
 
 
 @asynccontextmanager
@@ -207,7 +219,4 @@ def dev_tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found:
         return found
-    message = f"{name} not installed (pip install -e '.[dev]')"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
+    unavailable(f"{name} not installed (pip install -e '.[dev]')")

@@ -27,10 +27,9 @@ from quckchat_operator import cli as operator_cli
 from quckchat_operator.models import ImageSpec
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.security import PLATFORM_UID
-from tests.operator.support import load_example
-from tests.support import dev_tool
+from tests.support import ROOT, dev_tool
+from tests.worlds.clusters import load_example
 
-ROOT = Path(__file__).resolve().parents[1]
 PLATFORM = ROOT / "images" / "platform.Dockerfile"
 OPERATOR = ROOT / "images" / "operator.Dockerfile"
 DOCKERFILES = [PLATFORM, OPERATOR]

@@ -26,10 +26,9 @@ from quckchat import catalog
 from quckchat import cli as platform_cli
 from quckchat_operator import naming
 from quckchat_operator.render.meta import Cluster
-from tests.operator.e2e.conftest import SERVER_VARS
-from tests.support import dev_tool
+from tests.support import ROOT, dev_tool
+from tests.worlds.kube import KUBECONFIG_VAR
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 # Every shell script under hack/: the executables (a bash shebang) and the sourced helpers.
 SCRIPTS = sorted(
@@ -288,7 +287,7 @@ def test_e2e_kind_brings_the_cluster_up_then_runs_the_operator_suite_against_it(
     up = step_running(job, "make kind-up")
     suite = step_running(job, "pytest tests/operator/e2e")
     assert up < suite
-    variable = SERVER_VARS["kube"]
+    variable = KUBECONFIG_VAR
     run = steps(job)[suite]
     assert variable in run["env"]
     # The file the suite reads is the one kind writes the cluster's kubeconfig to.

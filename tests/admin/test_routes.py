@@ -15,8 +15,9 @@ from quckchat.admin.events import UserLoggedOut
 from quckchat.core.events import Audience, Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-from tests.admin.upstreams import Accounts, auth_app, permission_app, user_app
+from tests.admin.upstreams import Accounts, auth_app, user_app
 from tests.support import TestKeys, running_app
+from tests.worlds.stand_ins import permission_app
 
 ADMIN_ID = "a" * 32
 ALICE = "1" * 32

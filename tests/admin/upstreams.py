@@ -132,16 +132,3 @@ def user_app(accounts: Accounts) -> FastAPI:
         return {"profiles": len(accounts.profiles), "devices": 2 * len(accounts.profiles)}
 
     return app
-
-
-def permission_app(allowed: set[tuple[str, str]]) -> FastAPI:
-    """Allows exactly the (subject, action) pairs given, on `platform` in tenant `platform`."""
-    app = FastAPI()
-
-    @app.post("/internal/check")
-    async def check(request: Request) -> Any:
-        asked = await request.json()
-        on_platform = asked["object"] == "platform" and asked["tenant"] == "platform"
-        return {"allowed": on_platform and (asked["subject"], asked["action"]) in allowed}
-
-    return app

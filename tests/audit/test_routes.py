@@ -19,8 +19,8 @@ from quckchat.core.events import Event
 from quckchat.core.pagination import encode_cursor
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-from tests.admin.upstreams import permission_app
 from tests.support import TestKeys, running_app
+from tests.worlds.stand_ins import permission_app
 
 AUDITOR = "auditor"
 ALICE, BOB, ADMIN = "alice", "bob", "root"

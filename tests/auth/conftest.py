@@ -11,6 +11,7 @@ from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from tests.support import OtpOutbox, running_app
+from tests.worlds.bus import drain
 
 
 @pytest.fixture
@@ -37,14 +38,7 @@ def published(auth: tuple[httpx.AsyncClient, Runtime]) -> Iterator[Published]:
     assert isinstance(runtime.events, InProcessBus)
     hub = runtime.events.hub
     queue: asyncio.Queue[Event] = hub.attach("test-observer", ("quckchat.auth",))
-
-    def drain() -> list[Event]:
-        events = []
-        while not queue.empty():
-            events.append(queue.get_nowait())
-        return events
-
     try:
-        yield drain
+        yield lambda: drain(queue)
     finally:
         hub.detach(queue)

@@ -10,9 +10,10 @@ from quckchat.auth import events
 from quckchat.core.events import Audience
 from quckchat.core.runtime import Runtime
 from tests.auth.conftest import Published
-from tests.auth.test_otp_and_tokens import PHONE, bearer, sign_in
+from tests.auth.test_otp_and_tokens import PHONE, sign_in
 from tests.auth.test_second_factor import code_at, enrolled
 from tests.support import OtpOutbox
+from tests.worlds.identity import bearer
 
 INTERNAL = {"X-QuckChat-Caller": "admin"}
 

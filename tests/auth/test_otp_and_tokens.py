@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tests.support import OtpOutbox
+from tests.worlds.identity import bearer
 
 PHONE = "+15550001111"
 
@@ -16,10 +17,6 @@ async def sign_in(client: httpx.AsyncClient, outbox: OtpOutbox, phone: str = PHO
     verified = await client.post("/otp/verify", json={"phone": phone, "code": outbox.codes[phone]})
     assert verified.status_code == 200, verified.text
     return verified.json()
-
-
-def bearer(tokens: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 async def test_otp_sign_up_issues_tokens_the_platform_accepts(auth, outbox) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import TestKeys
-from tests.thread.world import Chat, chat_world
+from tests.worlds.chat import Chat, chat_world
 
 
 @pytest.fixture

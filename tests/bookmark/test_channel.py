@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from quckchat.bookmark import logic
-from tests.thread.world import Chat, assert_problem
+from tests.worlds.chat import Chat
+from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
 
 LINK = {"title": "Runbook", "url": "https://example.com/runbook", "emoji": ":book:"}

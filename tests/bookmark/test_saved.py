@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.thread.world import Chat, assert_problem
+from tests.worlds.chat import Chat
+from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
 
 

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.workspace.harness import Org, assert_problem, new_user
-
-
-async def team(org: Org, *roles: str) -> tuple[str, str, list[str]]:
-    """A workspace (id), its owner and one new user per role."""
-    owner = new_user()
-    ws = await org.create_workspace(owner)
-    if "guest" in roles:
-        await org.set_settings(ws["id"], owner, guests_allowed=True)
-    users = [new_user() for _ in roles]
-    for user, role in zip(users, roles, strict=True):
-        await org.add(ws["id"], owner, user, role)
-    return ws["id"], owner, users
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org, team
+from tests.worlds.problems import assert_problem
 
 
 async def test_public_and_private_channels_make_the_creator_admin(org: Org) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.channel.test_channels import team
-from tests.workspace.harness import INTERNAL, Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org, team
+from tests.worlds.problems import assert_problem
 
 
 async def internal_create(org: Org, ws: str, owner: str, name: str, **extra: Any) -> Any:

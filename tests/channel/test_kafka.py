@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from quckchat.core.events import KafkaBus
 from tests.channel.test_reads import message_created
-from tests.conftest import SQL_BACKENDS
-from tests.support import TestKeys, server
-from tests.workspace.harness import INTERNAL, Org, new_user, running_org
+from tests.support import SQL_BACKENDS, TestKeys, server
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org, running_org
+from tests.worlds.waiting import eventually
 
 
 @pytest.fixture(params=SQL_BACKENDS)
@@ -28,14 +28,6 @@ async def org(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[O
         kafka_topic_prefix=prefix,
     ) as org:
         yield org
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    for _ in range(120):
-        if await check():
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError("the consumer never caught up")
 
 
 @pytest.mark.kafka
@@ -63,7 +55,7 @@ async def test_messages_and_removals_arrive_over_kafka(org: Org) -> None:
         response = await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))
         return bool(response.json()["last_seq"] == 2)
 
-    await eventually(counted)
+    assert await eventually(counted, within=60.0, poll=0.5), "the consumer never caught up"
     view = (await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))).json()
     assert view["unread"] == 2 and view["mentions"] == 1
 
@@ -74,6 +66,6 @@ async def test_messages_and_removals_arrive_over_kafka(org: Org) -> None:
         response = await org.channel.get(f"/internal/users/{bob}/channels", headers=INTERNAL)
         return bool(response.json() == [])
 
-    await eventually(gone)
+    assert await eventually(gone, within=60.0, poll=0.5), "the consumer never caught up"
     health = await org.channel.get("/health")
     assert health.json()["dependencies"]["kafka"] == "healthy"

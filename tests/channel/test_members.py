@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.channel.test_channels import team
-from tests.workspace.harness import Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org, team
+from tests.worlds.problems import assert_problem
 
 
 async def test_join_and_leave_a_public_channel(org: Org) -> None:

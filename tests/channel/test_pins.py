@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from quckchat.channel import pins
-from tests.channel.test_channels import team
-from tests.workspace.harness import Org, assert_problem
+from tests.worlds.org import Org, team
+from tests.worlds.problems import assert_problem
 
 
 async def test_members_pin_and_unpin(org: Org) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.channel.test_channels import team
-from tests.workspace.harness import INTERNAL, Org
+from tests.worlds.org import INTERNAL, Org, team
 
 
 async def test_two_people_opening_their_conversation_at_once_share_it(org: Org) -> None:

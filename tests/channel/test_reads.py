@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +12,10 @@ from quckchat.channel.consumers import apply_message_created
 from quckchat.channel.models import processed_events
 from quckchat.core.events import Event
 from quckchat.message.events import MessageCreated
-from tests.channel.test_channels import team
-from tests.workspace.harness import Org, assert_problem
 from tests.worlds.messages import message_body
+from tests.worlds.org import Org, team
+from tests.worlds.problems import assert_problem
+from tests.worlds.waiting import eventually
 
 
 def message_created(
@@ -61,13 +61,14 @@ async def standing(org: Org, channel: dict[str, Any], user: str) -> dict[str, An
 
 async def until(org: Org, channel: dict[str, Any], user: str, **expected: Any) -> dict[str, Any]:
     """The user's view of the channel once the consumer has caught up to `expected`."""
-    body: dict[str, Any] = {}
-    for _ in range(200):
+
+    async def caught_up() -> dict[str, Any] | None:
         body = await standing(org, channel, user)
-        if all(body[k] == v for k, v in expected.items()):
-            return body
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{body} never reached {expected}")
+        return body if all(body[k] == v for k, v in expected.items()) else None
+
+    body: dict[str, Any] | None = await eventually(caught_up, within=4.0)
+    assert body is not None, f"{user}'s view of {channel['id']} never reached {expected}"
+    return body
 
 
 async def test_new_messages_count_as_unread_and_mentions(org: Org) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.charts.support import VALUE_SETS, template
-from tests.operator.e2e.kube import kubectl
-from tests.support import IN_CI, load_testbed_env
+from tests.support import load_testbed_env
+from tests.worlds.kube import testbed_kubeconfig
 
 load_testbed_env()
 
@@ -32,18 +31,7 @@ def rendered() -> dict[str, list[dict[str, Any]]]:
 def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The testbed's kubeconfig as $KUBECONFIG (for kubectl and helm), and helm's own state in a
     temporary directory, so the tests leave the user's helm settings alone."""
-    path = os.environ.get("QUCKCHAT_TEST_KUBECONFIG")
-    if not (path and Path(path).exists()):
-        message = "the testbed's Kubernetes is not available: run `hack/testbed up kube`"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    reachable = kubectl(f"--kubeconfig={path}", "version", "--request-timeout=10s", check=False)
-    if "Server Version" not in reachable:
-        message = f"the testbed's kube-apiserver does not answer: {reachable.strip()}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+    path = testbed_kubeconfig()
     helm_home = tmp_path_factory.mktemp("helm")
     settings = {
         "KUBECONFIG": path,

@@ -1,26 +1,20 @@
-"""Helpers for the chart's tests: tools from hack/testbed, rendering, validating, scanning."""
+"""Helpers for the chart's tests: rendering, validating, scanning."""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import kubernetes_validate.utils
-import pytest
 import yaml
 
-from tests.operator.support import ROOT
-from tests.support import IN_CI, require_marker
+from tests.worlds.kube import CHART, helm, run, tool
 
-CHART = ROOT / "charts" / "quckchat-operator"
 KUBERNETES_VERSIONS = ("1.30", "1.31", "1.32", "1.33", "1.34")
-TOOL_VARS = {"helm": "QUCKCHAT_TEST_HELM", "checkov": "QUCKCHAT_TEST_CHECKOV"}
 RELEASE = "quckchat-operator"
 RELEASE_NAMESPACE = "quckchat-system"
 # The value sets every rendering test covers: the default (every namespace), listed namespaces,
@@ -40,43 +34,6 @@ CUSTOM_GROUPS = frozenset({"quckchat.io", "kopf.dev", "monitoring.coreos.com"})
 kubernetes_validate.utils.schema_contents = functools.cache(
     kubernetes_validate.utils.schema_contents
 )
-
-
-def tool(name: str) -> str:
-    """The path of a tool from hack/testbed; missing, it fails under CI=true and skips elsewhere."""
-    require_marker(name)
-    value = os.environ.get(TOOL_VARS[name])
-    if value and Path(value).is_file():
-        return value
-    message = (
-        f"{name} not available: run `hack/testbed up kube` "
-        f"({TOOL_VARS[name]} {'points nowhere' if value else 'unset'})"
-    )
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def run(
-    *command: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
-
-
-def helm(*args: str, env: dict[str, str] | None = None) -> str:
-    """Run the testbed's helm; its stdout, or an AssertionError carrying its stderr."""
-    done = run(tool("helm"), *args, env=env)
-    if done.returncode != 0:
-        raise AssertionError(f"helm {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
 
 
 def documents(text: str) -> list[dict[str, Any]]:

@@ -14,20 +14,17 @@ from quckchat_operator import naming
 from quckchat_operator.apply import CHILD_KINDS
 from quckchat_operator.cli import build_parser
 from tests.charts.support import (
-    CHART,
     KUBERNETES_VERSIONS,
     RELEASE,
     RELEASE_NAMESPACE,
     VALUE_SETS,
     checkov,
     failed_checks,
-    helm,
-    run,
     skip_reasons,
-    tool,
     validation_errors,
     write_documents,
 )
+from tests.worlds.kube import CHART, helm, run, tool
 
 pytestmark = pytest.mark.helm
 

@@ -20,8 +20,7 @@ import yaml
 from quckchat import catalog
 from quckchat_operator import naming
 from quckchat_operator.apply import CHILD_KINDS
-from tests.charts.support import CHART, helm, run
-from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
+from tests.worlds.kube import CHART, helm, kubectl, kubectl_json, run, wait_for
 
 pytestmark = [pytest.mark.kube, pytest.mark.helm]
 

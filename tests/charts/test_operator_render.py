@@ -20,7 +20,7 @@ from tests.charts.support import (
     validation_errors,
     write_documents,
 )
-from tests.operator.support import EXAMPLES
+from tests.worlds.clusters import EXAMPLES
 
 CHECKOV_CONFIG = Path(__file__).parent / "operator-render.checkov.yaml"
 Objects = list[dict[str, Any]]

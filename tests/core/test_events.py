@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +27,7 @@ from quckchat.core.events import (
 )
 from quckchat.core.sql import Database, new_id, new_metadata
 from tests.support import server
+from tests.worlds.waiting import eventually
 
 TOPIC = "quckchat.sample"
 # Bounds a wait for deliveries; a healthy broker delivers in a second or two.
@@ -40,13 +40,7 @@ def sample(key: str = "k1", **data: Any) -> Event:
 
 async def wait_until(condition: Callable[[], bool | Awaitable[bool]]) -> None:
     """Poll until `condition` holds or the bound passes; the caller asserts the outcome."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DELIVERY_TIMEOUT
-    while loop.time() < deadline:
-        result = condition()
-        if await result if inspect.isawaitable(result) else result:
-            return
-        await asyncio.sleep(0.05)
+    await eventually(condition, within=DELIVERY_TIMEOUT, poll=0.05)
 
 
 @dataclass

@@ -19,9 +19,9 @@ from quckchat.core.settings import Settings
 from quckchat.message.store import MESSAGES
 from quckchat.runner import ServiceHost
 from quckchat.search.store import index_prefix
-from tests.mesh import serving
-from tests.real_platform import SettingsFor, real_platform_settings
 from tests.support import OtpOutbox, running_app
+from tests.worlds.mesh import serving
+from tests.worlds.platform import SettingsFor, real_platform_settings
 
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.
@@ -29,6 +29,9 @@ PORT_OFFSET = 10000
 # A second realtime replica beside the platform's own, on the same Redis and Kafka (the
 # gateway proxies HTTP only, so clients connect to a realtime replica's own port).
 EXTRA_REALTIME_REPLICAS = 1
+# How long `eventually` waits on what the platform does in the background, asking through
+# the gateway a few times a second.
+PATIENCE: dict[str, float] = {"within": 30.0, "poll": 0.3}
 
 
 @dataclass

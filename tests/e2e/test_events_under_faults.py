@@ -28,7 +28,7 @@ from quckchat.core.search import ElasticsearchBackend
 from quckchat.message.store import MESSAGES
 from quckchat.search.store import index_prefix
 from tests.e2e.websocket import Frame, Listener
-from tests.real_platform import EVERY_SERVER, ProcessPlatform, platform_processes
+from tests.worlds.platform import EVERY_SERVER, ProcessPlatform, platform_processes
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 

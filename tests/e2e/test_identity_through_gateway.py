@@ -7,9 +7,7 @@ through Kafka, and an admin suspension after which the user's tokens are refused
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,14 +16,12 @@ import pyotp
 import pytest
 
 from quckchat import catalog
-from tests.e2e.conftest import Platform
-from tests.real_platform import EVERY_SERVER
+from tests.e2e.conftest import PATIENCE, Platform
+from tests.worlds.identity import bearer, phone_number
+from tests.worlds.platform import EVERY_SERVER
+from tests.worlds.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
-
-
-def bearer(tokens: dict[str, Any]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 async def otp_sign_in(platform: Platform, phone: str) -> dict[str, Any]:
@@ -36,19 +32,6 @@ async def otp_sign_in(platform: Platform, phone: str) -> dict[str, Any]:
     assert verified.status_code == 200, verified.text
     body: dict[str, Any] = verified.json()
     return body
-
-
-async def eventually(check: Any, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result or time.monotonic() > deadline:
-            return result
-        await asyncio.sleep(0.3)
-
-
-def phone_number() -> str:
-    return "+1555" + str(uuid.uuid4().int)[:7]
 
 
 async def test_identity_story(platform: Platform) -> None:
@@ -116,7 +99,7 @@ async def test_identity_story(platform: Platform) -> None:
         return matches
 
     # Bob's phone hash reaches the user service through Kafka (auth.user.registered).
-    matches = await eventually(synced)
+    matches = await eventually(synced, **PATIENCE)
     assert [(m["phone_hash"], m["user_id"]) for m in matches] == [(bob_hash, bob["user_id"])]
 
     # A device's push token.
@@ -160,7 +143,7 @@ async def test_identity_story(platform: Platform) -> None:
         return items
 
     # Alice signed in four times (two OTP, one OTP+TOTP, plus the refresh is not a login).
-    logins = await eventually(lambda: _at_least(alice_logins, 3))
+    logins = await eventually(lambda: _at_least(alice_logins, 3), **PATIENCE)
     assert len(logins) >= 3
     verified = (await gw.get("/audit/verify", headers=bearer(admin))).json()
     assert verified["valid"] is True and verified["entries"] > 0
@@ -189,7 +172,7 @@ async def test_identity_story(platform: Platform) -> None:
         )
         return any(e["target"] == alice["user_id"] for e in r.json()["items"])
 
-    assert await eventually(suspension_audited)
+    assert await eventually(suspension_audited, **PATIENCE)
 
 
 async def _at_least(fetch: Any, n: int) -> list[Any] | None:

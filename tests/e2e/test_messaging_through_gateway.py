@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 from quckchat.realtime.stream import position
-from tests.e2e.conftest import Platform
-from tests.e2e.test_identity_through_gateway import bearer, eventually, otp_sign_in, phone_number
+from tests.e2e.conftest import PATIENCE, Platform
+from tests.e2e.test_identity_through_gateway import otp_sign_in
 from tests.e2e.websocket import WAIT_SECONDS, Frame, Listener, created, of_type
-from tests.real_platform import EVERY_SERVER
+from tests.worlds.identity import bearer, phone_number
+from tests.worlds.platform import EVERY_SERVER
+from tests.worlds.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
@@ -100,7 +102,7 @@ async def test_messaging_story(platform: Platform) -> None:
     async def counted() -> bool:
         return bool((await call("GET", f"/messages/{first['id']}", alice))["reply_count"] == 1)
 
-    assert await eventually(counted)
+    assert await eventually(counted, **PATIENCE)
     await call("PUT", f"/messages/{first['id']}/reactions/:wave:", bob)
     await call("PATCH", f"/messages/{first['id']}", alice, json={"text": "hello, bob"})
     deleted = await gw.delete(f"/messages/{reply['id']}", headers=bearer(bob))
@@ -152,7 +154,7 @@ async def test_messaging_story(platform: Platform) -> None:
     async def indexed() -> bool:
         return await hits(bob, '"hello, bob"') == [first["id"]]
 
-    assert await eventually(indexed), "search never indexed the edit"
+    assert await eventually(indexed, **PATIENCE), "search never indexed the edit"
     assert await hits(alice, f"hello in:{cid} from:{alice['user_id']}") == [first["id"]]
     outsider = await gw.get(
         "/search", headers=bearer(eve), params={"workspace_id": workspace["id"], "q": "hello"}
@@ -189,7 +191,7 @@ async def test_messaging_story(platform: Platform) -> None:
         found = await call("GET", f"/reminders/{reminder['id']}", bob)
         return bool(found["occurrence"] == 1 and found["fired_at"] is not None)
 
-    assert await eventually(reminder_fired)
+    assert await eventually(reminder_fired, **PATIENCE)
 
     # A disappearing message: the timer is set before the channel's first message.
     vanish = await call(

@@ -19,10 +19,11 @@ import pytest
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from tests.support import TestKeys
-from tests.workspace.harness import Org, new_user, running_org
+from tests.worlds.bus import drain, next_event
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org, running_org
 
 SERVICES = ["permission", "channel", "workspace", "event-broadcast"]
-INTERNAL = {"X-QuckChat-Caller": "test"}
 
 
 @dataclass
@@ -48,17 +49,10 @@ class Town:
 
     async def event(self, type_: str, **data: Any) -> Event:
         """The next broadcast event of the type whose data holds `data` (others are dropped)."""
-        async with asyncio.timeout(5):
-            while True:
-                event = await self.queue.get()
-                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
-                    return event
+        return await next_event(self.queue, type_, **data)
 
     def drain(self) -> list[Event]:
-        found = []
-        while not self.queue.empty():
-            found.append(self.queue.get_nowait())
-        return found
+        return drain(self.queue)
 
     async def history(self, user: str, workspace_id: str | None = None, **params: Any) -> Any:
         params = {"workspace_id": workspace_id or self.workspace_id, **params}

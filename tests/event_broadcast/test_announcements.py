@@ -12,8 +12,10 @@ from quckchat.core import outbox
 from quckchat.event_broadcast import publish, store
 from quckchat.event_broadcast.events import Announcement
 from quckchat.realtime.audience import Audience, audience_of
-from tests.event_broadcast.conftest import INTERNAL, Town
-from tests.workspace.harness import assert_problem, new_user
+from tests.event_broadcast.conftest import Town
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL
+from tests.worlds.problems import assert_problem
 
 
 async def _announce(town: Town, user: str, **body: Any) -> Any:

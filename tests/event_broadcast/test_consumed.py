@@ -9,8 +9,9 @@ from quckchat.event_broadcast.consumers import on_event
 from quckchat.event_broadcast.events import Membership
 from quckchat.event_broadcast.rules import draft_for
 from quckchat.realtime.audience import Audience, audience_of
-from tests.event_broadcast.conftest import INTERNAL, Town
-from tests.workspace.harness import new_user
+from tests.event_broadcast.conftest import Town
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL
 
 
 async def test_a_member_joining_is_told_to_the_workspace(town: Town) -> None:

@@ -11,7 +11,8 @@ import pytest
 from quckchat.core.events import Audience, Event, KafkaBus
 from tests.event_broadcast.conftest import SERVICES
 from tests.support import TestKeys, server
-from tests.workspace.harness import new_user, running_org
+from tests.worlds.identity import new_user
+from tests.worlds.org import running_org
 
 
 @pytest.mark.kafka

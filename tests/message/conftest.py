@@ -19,8 +19,11 @@ import pytest
 
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
-from tests.support import TestKeys, running_app
-from tests.workspace.harness import Org, new_user, running_org
+from tests.support import TestKeys
+from tests.worlds.bus import next_event
+from tests.worlds.identity import new_user
+from tests.worlds.mesh import replica
+from tests.worlds.org import Org, running_org
 
 SERVICES = ["permission", "channel", "workspace", "message"]
 
@@ -51,19 +54,7 @@ class Chat:
 
     async def event(self, type_: str, **data: Any) -> Event:
         """The next message event of the type whose data holds `data` (others are dropped)."""
-        async with asyncio.timeout(5):
-            while True:
-                event = await self.queue.get()
-                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
-                    return event
-
-
-def drain_all(chat: Chat) -> list[Event]:
-    """The message events published so far, of any type (the queue is emptied)."""
-    found = []
-    while not chat.queue.empty():
-        found.append(chat.queue.get_nowait())
-    return found
+        return await next_event(self.queue, type_, **data)
 
 
 @asynccontextmanager
@@ -110,10 +101,7 @@ async def _second_replica(org: Org, keys: TestKeys, tmp_path: Path) -> AsyncIter
     first = org.runtime("message")
     # A data directory of its own, so the two embedded snapshots never write the same file.
     settings = first.settings.model_copy(update={"data_dir": tmp_path / "replica-2"})
-    async with running_app("message", settings, keys=keys) as (_, client, runtime):
-        mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in org.mesh.apps.items()}
-        await runtime.http.client.aclose()
-        runtime.http.client = httpx.AsyncClient(mounts=mounts)
+    async with replica(org.mesh, "message", keys, settings) as (_, client, runtime):
         own = runtime.documents
         if own is not None and own.embedded:
             runtime.documents = first.documents  # one in-process store stands for the server
@@ -122,7 +110,6 @@ async def _second_replica(org: Org, keys: TestKeys, tmp_path: Path) -> AsyncIter
                 yield Pair(chat, client, runtime)
         finally:
             runtime.documents = own
-            await runtime.http.client.aclose()
 
 
 @pytest.fixture

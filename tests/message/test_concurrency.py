@@ -12,12 +12,13 @@ import pytest
 from quckchat.core import outbox
 from quckchat.core.events import Event
 from quckchat.message import logic, receipts, store, timers
-from tests.message.conftest import Chat, Pair, drain_all
+from tests.message.conftest import Chat, Pair
+from tests.worlds import bus
 
 
 def drain(chat: Chat, type_: str) -> list[Event]:
     """The events of the type published so far (the queue is emptied of all)."""
-    return [event for event in drain_all(chat) if event.type == type_]
+    return [event for event in bus.drain(chat.queue) if event.type == type_]
 
 
 async def collect(chat: Chat, type_: str, ids: set[str]) -> Counter[str]:
@@ -160,7 +161,7 @@ async def test_concurrent_expiry_sweeps_announce_once(pair: Pair) -> None:
 def reactions_announced(chat: Chat, message_id: str) -> dict[str, Counter[str]]:
     """Per reaction event type (`added`, `removed`), how often each user was announced."""
     found: dict[str, Counter[str]] = {"added": Counter(), "removed": Counter()}
-    for event in drain_all(chat):
+    for event in bus.drain(chat.queue):
         if event.type.startswith("message.reaction.") and event.data["message_id"] == message_id:
             found[event.type.rsplit(".", 1)[1]][event.data["actor"]] += 1
     return found
@@ -185,7 +186,7 @@ async def test_concurrent_reactions_are_announced_once_per_change(pair: Pair) ->
         found: dict[str, list[str]] = shown.json()["reactions"]
         return found
 
-    drain_all(pair.chat)
+    bus.drain(pair.chat.queue)
     added = await asyncio.gather(*(react(n, "PUT") for n in range(20)))
     for n, shown in enumerate(added):
         assert users[n // 2 % 2] in shown["reactions"][":tada:"]
@@ -210,13 +211,13 @@ async def test_racing_adds_and_removes_announce_each_reaction_once(pair: Pair) -
     message = await send_through(pair, 0, "flip")
     bob = pair.chat.auth(pair.chat.bob)
     path = f"/{message['id']}/reactions/:eyes:"
-    drain_all(pair.chat)
+    bus.drain(pair.chat.queue)
     calls = [
         pair.replicas[n % 2][0].request("DELETE" if n % 3 == 0 else "PUT", path, headers=bob)
         for n in range(20)
     ]
     assert {r.status_code for r in await asyncio.gather(*calls)} == {200}
-    events = [e for e in drain_all(pair.chat) if e.type.startswith("message.reaction.")]
+    events = [e for e in bus.drain(pair.chat.queue) if e.type.startswith("message.reaction.")]
     # An event id names the reaction (one per time it was added): added once, removed at most once.
     added = Counter(e.id.removesuffix(".added") for e in events if e.type.endswith(".added"))
     removed = Counter(e.id.removesuffix(".removed") for e in events if e.type.endswith(".removed"))

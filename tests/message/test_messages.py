@@ -14,7 +14,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.message import events, logic, store, timers
 from quckchat.thread.events import ThreadUpdated
 from tests.message.conftest import Chat
-from tests.workspace.harness import assert_problem
+from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
 
 

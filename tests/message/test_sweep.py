@@ -9,7 +9,8 @@ import pytest
 from quckchat.core import outbox
 from quckchat.core.sql import utcnow
 from quckchat.message import store, timers
-from tests.message.conftest import Chat, drain_all
+from tests.message.conftest import Chat
+from tests.worlds.bus import drain
 
 
 async def test_the_sweep_removes_only_old_claims_of_finished_work(
@@ -102,9 +103,9 @@ async def test_the_sweep_removes_only_old_claims_of_finished_work(
     assert set(await claims.distinct("_id")) == unfinished
 
     # What they guarded stays done once.
-    drain_all(chat)
+    drain(chat.queue)
     assert (await chat.messages.delete(f"/{deleted['id']}", headers=alice)).status_code == 204
     assert (await chat.messages.delete(f"/scheduled/{cancelled}", headers=alice)).status_code == 404
     assert await timers.expire_due(runtime) == 0
-    again = [e for e in drain_all(chat) if e.type in ("message.deleted", "message.expired")]
+    again = [e for e in drain(chat.queue) if e.type in ("message.deleted", "message.expired")]
     assert again == []

@@ -1,32 +1,17 @@
-"""Helpers for the operator's pure tests: the examples, rendered, and ways to look inside."""
+"""Helpers for the operator's pure tests: clusters rendered, and ways to look inside them."""
 
 from __future__ import annotations
 
 import copy
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from quckchat_operator.apply import Applier, Recorder, key
 from quckchat_operator.models import QuckChatClusterSpec
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.meta import Cluster, Manifest
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-CLUSTER_EXAMPLES = ("minimal-cluster", "production-cluster", "external-stores-cluster")
-
-
-def example_documents(name: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all((EXAMPLES / f"{name}.yaml").read_text()) if d]
-
-
-def load_example(name: str) -> Cluster:
-    cluster = next(d for d in example_documents(name) if d["kind"] == "QuckChatCluster")
-    return Cluster.from_manifest(cluster)
+from tests.worlds.clusters import load_example
 
 
 def counter_passwords() -> Callable[[], str]:

@@ -9,7 +9,7 @@ import yaml
 
 from quckchat import catalog
 from quckchat_operator.cli import main
-from tests.operator.support import EXAMPLES
+from tests.worlds.clusters import EXAMPLES
 
 
 def test_render_prints_every_object_as_a_yaml_stream(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from quckchat_operator import crds, models
 from quckchat_operator.cli import main
-from tests.operator.support import ROOT
+from tests.support import ROOT
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
 CRD_DIRECTORIES = [ROOT / "crds", ROOT / crds.CHART / "crds"]

@@ -15,7 +15,7 @@ from quckchat_operator.models import (
     field_errors,
 )
 from quckchat_operator.render.meta import Cluster, InvalidCluster
-from tests.operator.support import example_documents
+from tests.worlds.clusters import example_documents
 
 
 def errors_of(model: type[Any], spec: dict[str, Any]) -> str:

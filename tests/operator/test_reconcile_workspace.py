@@ -28,7 +28,7 @@ from quckchat_operator.render.meta import Manifest
 from quckchat_operator.render.workspace import MAX_EXPORT_BYTES
 from tests.operator.support import FakeApplier
 from tests.support import TestKeys
-from tests.workspace.harness import SERVICES, Org, running_org
+from tests.worlds.org import SERVICES, Org, running_org
 
 NS = "team"
 CALLER_HEADER = "X-QuckChat-Caller"

@@ -17,22 +17,17 @@ from typing import Any
 import httpx
 import pytest
 
-from quckchat.auth.events import UserRegistered
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.user.consumers import on_auth_event
-from tests.support import TestKeys, running_app, server
-from tests.workspace.harness import Org, new_user, running_org
+from tests.support import TestKeys, server
+from tests.worlds.bus import drain
+from tests.worlds.identity import new_user, registered
+from tests.worlds.mesh import replica as mesh_replica
+from tests.worlds.org import Org, running_org
 
 SERVICES = ["permission", "channel", "workspace", "user", "presence"]
 INTERNAL = {"X-QuckChat-Caller": "notification-orchestrator"}
-PROBLEM_JSON = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    assert response.json()["status"] == status
 
 
 @dataclass
@@ -95,36 +90,26 @@ class World:
 
     def events(self, type_: str = "presence.changed") -> list[Event]:
         """The presence events published since the last call (the bus routes at once)."""
-        found = []
-        while not self.queue.empty():
-            event = self.queue.get_nowait()
-            if event.type == type_:
-                found.append(event)
-        return found
+        return [event for event in drain(self.queue) if event.type == type_]
 
 
 @asynccontextmanager
 async def replica(world: World) -> AsyncIterator[Runtime]:
     """A second presence process on the same stores, reaching the same services."""
     primary = world.runtime
-    async with running_app("presence", primary.settings, keys=world.org.keys) as (_, _c, runtime):
+    async with mesh_replica(world.org.mesh, "presence", world.org.keys) as (_, _c, runtime):
         own = runtime.documents
         if primary.settings.mongodb_url is None:
             runtime.documents = primary.documents  # the embedded store lives in its process
-        mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in world.org.mesh.apps.items()}
-        await runtime.http.client.aclose()
-        runtime.http.client = httpx.AsyncClient(mounts=mounts)
         try:
             yield runtime
         finally:
-            await runtime.http.client.aclose()
             runtime.documents = own
 
 
 async def register(org: Org, user: str) -> None:
     """The user's profile, made as the auth service's registration event makes it."""
-    registered = UserRegistered(user_id=user, actor=user, method="otp")
-    await on_auth_event(org.runtime("user"), Event.of(registered, source="auth", tenant=None))
+    await on_auth_event(org.runtime("user"), registered(user))
 
 
 @pytest.fixture(params=["embedded", "redis"])

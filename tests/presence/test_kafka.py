@@ -10,7 +10,8 @@ import pytest
 from quckchat.core.events import Event, KafkaBus
 from tests.presence.conftest import SERVICES, register
 from tests.support import TestKeys, server
-from tests.workspace.harness import new_user, running_org
+from tests.worlds.identity import new_user
+from tests.worlds.org import running_org
 
 
 @pytest.mark.kafka

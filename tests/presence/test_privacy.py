@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.presence.conftest import World, register
-from tests.workspace.harness import new_user
+from tests.worlds.identity import new_user
 
 pytestmark = pytest.mark.redis
 

@@ -10,7 +10,8 @@ import pytest
 
 from quckchat.core.sql import utcnow
 from quckchat.presence import sweeper
-from tests.presence.conftest import World, assert_problem
+from tests.presence.conftest import World
+from tests.worlds.problems import assert_problem
 
 pytestmark = pytest.mark.redis
 

@@ -13,7 +13,7 @@ from quckchat.core import outbox
 from quckchat.core.events import Event
 from quckchat.presence import announce, devices, store, sweeper
 from tests.presence.conftest import World, register, replica
-from tests.workspace.harness import new_user
+from tests.worlds.identity import new_user
 
 pytestmark = pytest.mark.redis
 

@@ -9,7 +9,8 @@ import pytest
 
 from quckchat.presence import indicators
 from quckchat.realtime.audience import Audience, audience_of
-from tests.presence.conftest import World, assert_problem
+from tests.presence.conftest import World
+from tests.worlds.problems import assert_problem
 
 pytestmark = pytest.mark.redis
 

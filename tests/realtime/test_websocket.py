@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 from quckchat.core.runtime import Runtime
 from quckchat.realtime.fanout import hub_of
-from tests.mesh import serving
-from tests.support import TestKeys, running_app, server
-from tests.workspace.harness import Org, new_user, running_org
+from tests.support import TestKeys, server
+from tests.worlds.identity import new_user
+from tests.worlds.mesh import replica, serving
+from tests.worlds.org import Org, running_org
 
 pytestmark = pytest.mark.redis
 
@@ -87,12 +87,7 @@ async def nothing_more(socket: ClientConnection, wait: float = 0.5) -> None:
 
 async def _second_replica(stack: AsyncExitStack, org: Org, keys: TestKeys) -> Runtime:
     """Another realtime process's worth: its own app on the same stores and event bus."""
-    settings = org.runtime("realtime").settings
-    app, _, runtime = await stack.enter_async_context(running_app("realtime", settings, keys=keys))
-    mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in org.mesh.apps.items()}
-    await runtime.http.client.aclose()
-    runtime.http.client = httpx.AsyncClient(mounts=mounts)
-    stack.push_async_callback(runtime.http.client.aclose)
+    app, _, runtime = await stack.enter_async_context(replica(org.mesh, "realtime", keys))
     org.mesh.apps["realtime-2"] = app
     return runtime
 

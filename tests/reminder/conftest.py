@@ -17,7 +17,8 @@ from quckchat.core.settings import Settings
 from quckchat.reminder import firing
 from quckchat.reminder import service as service_module
 from tests.support import TestKeys, running_app
-from tests.thread.world import Chat, Observer, chat_world
+from tests.worlds.bus import Observer
+from tests.worlds.chat import Chat, chat_world
 
 # Fast ticks, so due reminders fire within a test's patience.
 TICK = 0.02

@@ -12,7 +12,7 @@ import pytest
 from quckchat.core.search import ElasticsearchBackend
 from quckchat.search.store import backend
 from tests.support import TestKeys, fresh_database, server
-from tests.thread.world import Chat, chat_world
+from tests.worlds.chat import Chat, chat_world
 
 BACKENDS = ["sqlite", "mysql", "postgres", "elasticsearch"]
 

@@ -11,13 +11,15 @@ import pytest
 
 from quckchat.core.events import Event
 from quckchat.core.search import ElasticsearchBackend
+from quckchat.core.sql import new_id
 from quckchat.message.events import MessageExpired
 from quckchat.search import consumers
 from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
 from quckchat.search.store import backend
-from tests.thread.world import Chat, assert_problem, new_id
+from tests.worlds.chat import Chat
 from tests.worlds.messages import message_body
+from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
 
 pytestmark = pytest.mark.elasticsearch

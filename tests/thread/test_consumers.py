@@ -10,7 +10,7 @@ from quckchat.channel.events import ChannelDeleted, MemberLeft
 from quckchat.core.events import Event
 from quckchat.thread.consumers import apply_channel_event, apply_reply_created, reply_fields
 from quckchat.thread.models import Follower, Thread, processed_events
-from tests.thread.world import Chat
+from tests.worlds.chat import Chat
 from tests.worlds.waiting import eventually
 
 

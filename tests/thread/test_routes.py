@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.thread.world import Chat, assert_problem
+from tests.worlds.chat import Chat
+from tests.worlds.problems import assert_problem
 
 
 async def thread_with_reply(chat: Chat, replier: str, text: str = "q") -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,48 +13,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from quckchat.auth.events import UserRegistered
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys, running_app
+from tests.worlds.bus import drain
+from tests.worlds.identity import registered
 
-PROBLEM_JSON = "application/problem+json"
 INTERNAL = {"X-QuckChat-Caller": "notification"}
-
-
-def phone_hash(phone: str) -> str:
-    return hashlib.sha256(phone.encode()).hexdigest()
-
-
-def user_id() -> str:
-    return uuid.uuid4().hex
 
 
 def auth_event(type_: str, user: str, *, tenant: str | None = None, **data: Any) -> Event:
     """An event as the auth service emits it about `user`."""
     return Event(type=type_, source="auth", key=user, data={"user_id": user, **data}, tenant=tenant)
-
-
-def registered(user: str, *, phone: str | None = None, tenant: str | None = None) -> Event:
-    """A sign-up as the auth service announces it (by phone when one is given)."""
-    event = UserRegistered(
-        actor=user,
-        user_id=user,
-        method="otp" if phone else "password",
-        phone_hash=phone_hash(phone) if phone else None,
-    )
-    return Event.of(event, source="auth", tenant=tenant)
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"].endswith("/" + slug), body
 
 
 @dataclass
@@ -97,10 +68,7 @@ class UserApp:
 
     def emitted(self) -> list[Event]:
         """The user-service events published since the last call (the bus routes at once)."""
-        events = []
-        while not self.queue.empty():
-            events.append(self.queue.get_nowait())
-        return events
+        return drain(self.queue)
 
 
 @pytest.fixture

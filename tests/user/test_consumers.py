@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from quckchat.user.consumers import apply_auth_event
 from quckchat.user.models import Profile, processed_events
-from tests.user.conftest import UserApp, auth_event, phone_hash, registered, user_id
+from tests.user.conftest import UserApp, auth_event
+from tests.worlds.identity import new_user, phone_hash, registered
 
 
 async def profile_of(app: UserApp, user: str) -> Profile | None:
@@ -25,7 +26,7 @@ async def count_processed(app: UserApp) -> int:
 
 
 async def test_a_redelivered_registration_has_no_second_effect(app: UserApp) -> None:
-    user = user_id()
+    user = new_user()
     event = registered(user, phone="+4915112345678")
     assert app.runtime.db is not None
     async with app.runtime.db.session() as session:
@@ -43,7 +44,7 @@ async def test_a_redelivered_registration_has_no_second_effect(app: UserApp) -> 
 
 
 async def test_a_redelivered_suspension_does_not_undo_a_later_reactivation(app: UserApp) -> None:
-    user = user_id()
+    user = new_user()
     suspended = auth_event("auth.user.suspended", user, reason="spam")
     await app.deliver(registered(user))
     await app.deliver(suspended)
@@ -57,7 +58,7 @@ async def test_a_redelivered_suspension_does_not_undo_a_later_reactivation(app: 
 
 async def test_events_published_on_the_bus_reach_the_consumer(app: UserApp) -> None:
     """Through the in-process bus the app subscribed to, duplicates included."""
-    user = user_id()
+    user = new_user()
     event = registered(user, phone="+15550001111")
     await app.runtime.events.publish("quckchat.auth", event)
     await app.runtime.events.publish("quckchat.auth", event)
@@ -72,7 +73,7 @@ async def test_events_published_on_the_bus_reach_the_consumer(app: UserApp) -> N
 
 
 async def test_an_existing_profile_gains_the_phone_hash(app: UserApp) -> None:
-    user = user_id()
+    user = new_user()
     patched = await app.client.patch("/me", json={"display_name": "Early"}, headers=app.auth(user))
     assert patched.status_code == 200
     await app.deliver(registered(user, phone="+15550002222"))
@@ -83,18 +84,18 @@ async def test_an_existing_profile_gains_the_phone_hash(app: UserApp) -> None:
 
 
 async def test_unusable_events_are_ignored(app: UserApp) -> None:
-    user = user_id()
+    user = new_user()
     await app.deliver(auth_event("auth.login.failed", user))
     await app.deliver(auth_event("auth.user.registered", "x" * 65, method="otp"))
     bad = auth_event("auth.user.registered", "", method="otp", phone_hash=None)
     await app.deliver(bad)
     # Not a registration as auth declares it (no method): ignored, not retried forever.
-    await app.deliver(auth_event("auth.user.registered", user_id(), phone_hash=None))
+    await app.deliver(auth_event("auth.user.registered", new_user(), phone_hash=None))
     assert await count_processed(app) == 0
     malformed_hash = auth_event("auth.user.registered", user, method="otp", phone_hash="NOT-A-HASH")
     await app.deliver(malformed_hash)
     profile = await profile_of(app, user)
     assert profile is not None and profile.phone_hash is None
-    other = user_id()
+    other = new_user()
     await app.deliver(registered(other, tenant="acme"))
     assert (profile := await profile_of(app, other)) and profile.tenant == "acme"

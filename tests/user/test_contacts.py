@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from tests.user.conftest import UserApp, assert_problem, auth_event, phone_hash, user_id
+from tests.user.conftest import UserApp, auth_event
+from tests.worlds.identity import new_user, phone_hash
+from tests.worlds.problems import assert_problem
 
 
 async def test_add_rename_list_and_remove_a_contact(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
-    bob = await app.register(user_id(), name="Bob")
+    alice = await app.register(new_user(), name="Alice")
+    bob = await app.register(new_user(), name="Bob")
 
     added = await app.client.put(f"/me/contacts/{bob}", headers=app.auth(alice))
     assert added.status_code == 201, added.text
@@ -42,11 +44,11 @@ async def test_add_rename_list_and_remove_a_contact(app: UserApp) -> None:
 
 
 async def test_contacts_refuse_self_unknown_users_and_bad_nicknames(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
-    bob = await app.register(user_id(), name="Bob")
+    alice = await app.register(new_user(), name="Alice")
+    bob = await app.register(new_user(), name="Bob")
     own = await app.client.put(f"/me/contacts/{alice}", headers=app.auth(alice))
     assert_problem(own, 422, "self-contact")
-    assert_problem(await app.client.put(f"/me/contacts/{user_id()}", headers=app.auth(alice)), 404)
+    assert_problem(await app.client.put(f"/me/contacts/{new_user()}", headers=app.auth(alice)), 404)
     for body in ({"nickname": ""}, {"nickname": "x" * 81}, {"nick": "b"}):
         response = await app.client.put(f"/me/contacts/{bob}", json=body, headers=app.auth(alice))
         assert_problem(response, 422, "validation-error")
@@ -54,8 +56,8 @@ async def test_contacts_refuse_self_unknown_users_and_bad_nicknames(app: UserApp
 
 
 async def test_contacts_page_by_cursor_newest_first(app: UserApp) -> None:
-    alice = await app.register(user_id())
-    friends = [await app.register(user_id(), name=f"Friend {n}") for n in range(5)]
+    alice = await app.register(new_user())
+    friends = [await app.register(new_user(), name=f"Friend {n}") for n in range(5)]
     for friend in friends:
         response = await app.client.put(f"/me/contacts/{friend}", headers=app.auth(alice))
         assert response.status_code == 201
@@ -87,9 +89,9 @@ async def test_contacts_page_by_cursor_newest_first(app: UserApp) -> None:
 
 
 async def test_block_list_and_unblock(app: UserApp) -> None:
-    alice = await app.register(user_id())
-    bob = await app.register(user_id())
-    carol = await app.register(user_id())
+    alice = await app.register(new_user())
+    bob = await app.register(new_user())
+    carol = await app.register(new_user())
 
     first = await app.client.post(f"/me/blocks/{bob}", headers=app.auth(alice))
     assert first.status_code == 201 and first.json()["user_id"] == bob
@@ -112,7 +114,7 @@ async def test_block_list_and_unblock(app: UserApp) -> None:
     assert_problem(
         await app.client.post(f"/me/blocks/{alice}", headers=app.auth(alice)), 422, "self-block"
     )
-    assert_problem(await app.client.post(f"/me/blocks/{user_id()}", headers=app.auth(alice)), 404)
+    assert_problem(await app.client.post(f"/me/blocks/{new_user()}", headers=app.auth(alice)), 404)
 
     assert (
         await app.client.delete(f"/me/blocks/{bob}", headers=app.auth(alice))
@@ -124,14 +126,14 @@ async def test_block_list_and_unblock(app: UserApp) -> None:
 
 
 async def test_sync_finds_users_by_phone_hash_with_exclusions(app: UserApp) -> None:
-    me = await app.register(user_id(), phone="+4915100000000", name="Me")
-    bob = await app.register(user_id(), phone="+4915100000001", name="Bob")
-    blocker = await app.register(user_id(), phone="+4915100000002", name="Blocker")
-    suspended = await app.register(user_id(), phone="+4915100000003", name="Gone")
+    me = await app.register(new_user(), phone="+4915100000000", name="Me")
+    bob = await app.register(new_user(), phone="+4915100000001", name="Bob")
+    blocker = await app.register(new_user(), phone="+4915100000002", name="Blocker")
+    suspended = await app.register(new_user(), phone="+4915100000003", name="Gone")
     outsider = await app.register(
-        user_id(), phone="+4915100000004", name="Outsider", tenant="other"
+        new_user(), phone="+4915100000004", name="Outsider", tenant="other"
     )
-    quiet = await app.register(user_id(), phone="+4915100000005")
+    quiet = await app.register(new_user(), phone="+4915100000005")
     await app.client.post(f"/me/blocks/{me}", headers=app.auth(blocker))
     await app.deliver(auth_event("auth.user.suspended", suspended, reason="spam"))
 
@@ -161,7 +163,7 @@ async def test_sync_finds_users_by_phone_hash_with_exclusions(app: UserApp) -> N
 
 
 async def test_sync_refuses_bad_hashes(app: UserApp) -> None:
-    me = await app.register(user_id())
+    me = await app.register(new_user())
     good = phone_hash("+15550000000")
     bad_bodies = [
         {"phone_hashes": [good.upper()]},

@@ -6,13 +6,15 @@ from typing import Any
 
 from quckchat.core.events import Audience
 from quckchat.user.events import DeviceRemoved
-from tests.user.conftest import INTERNAL, UserApp, assert_problem, user_id
+from tests.user.conftest import INTERNAL, UserApp
+from tests.worlds.identity import new_user
+from tests.worlds.problems import assert_problem
 
 IOS = {"platform": "ios", "push_token": "apns-token-1", "app_version": "2.3.0"}
 
 
 async def test_registering_a_device_twice_changes_nothing(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     first = await app.client.put("/me/devices/iphone-1", json=IOS, headers=app.auth(me))
     assert first.status_code == 201, first.text
     assert first.json()["device_id"] == "iphone-1"
@@ -49,7 +51,7 @@ async def test_registering_a_device_twice_changes_nothing(app: UserApp) -> None:
 
 
 async def test_removing_devices(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     await app.client.put("/me/devices/web-1", json={**IOS, "platform": "web"}, headers=app.auth(me))
     await app.client.put(
         "/me/devices/pixel",
@@ -58,7 +60,7 @@ async def test_removing_devices(app: UserApp) -> None:
     )
     app.emitted()
     # Another user's device of the same name is theirs alone.
-    other = user_id()
+    other = new_user()
     await app.client.put(
         "/me/devices/web-1", json={**IOS, "push_token": "x"}, headers=app.auth(other)
     )
@@ -74,7 +76,7 @@ async def test_removing_devices(app: UserApp) -> None:
 
 
 async def test_a_push_token_moves_with_the_phone(app: UserApp) -> None:
-    alice, bob = user_id(), user_id()
+    alice, bob = new_user(), new_user()
     await app.client.put("/me/devices/phone", json=IOS, headers=app.auth(alice))
     app.emitted()
     moved = await app.client.put("/me/devices/handset", json=IOS, headers=app.auth(bob))
@@ -104,7 +106,7 @@ BAD_DEVICES: list[tuple[str, dict[str, Any]]] = [
 
 
 async def test_bad_device_registrations_are_refused(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     for device_id, body in BAD_DEVICES:
         response = await app.client.put(f"/me/devices/{device_id}", json=body, headers=app.auth(me))
         assert_problem(response, 422, "validation-error")

@@ -11,7 +11,7 @@ import pytest
 from quckchat.core.events import KafkaBus
 from quckchat.core.settings import Settings
 from tests.support import TestKeys, running_app, server
-from tests.user.conftest import phone_hash, registered, user_id
+from tests.worlds.identity import new_user, phone_hash, registered
 
 
 @pytest.mark.kafka
@@ -32,7 +32,7 @@ async def test_registration_over_kafka_makes_the_user_findable(
     try:
         async with running_app("user", settings, keys=keys) as (_, client, runtime):
             assert isinstance(runtime.events, KafkaBus)
-            newcomer, friend = user_id(), user_id()
+            newcomer, friend = new_user(), new_user()
             event = registered(newcomer, phone="+4930123456")
             await auth_bus.publish("quckchat.auth", event)
             await auth_bus.publish("quckchat.auth", event)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from quckchat.user.models import Profile
-from tests.user.conftest import INTERNAL, UserApp, assert_problem, user_id
+from tests.user.conftest import INTERNAL, UserApp
+from tests.worlds.identity import new_user
+from tests.worlds.problems import assert_problem
 
 
 async def test_me_is_created_on_first_access(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     first = await app.get("/me", me)
     assert first.status_code == 200
     body = first.json()
@@ -23,7 +25,7 @@ async def test_me_is_created_on_first_access(app: UserApp) -> None:
 
 
 async def test_patch_me_updates_and_emits_only_on_change(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     changes = {
         "display_name": "  Alice  ",
         "status_text": "on holiday",
@@ -85,7 +87,7 @@ BAD_PROFILE_PATCHES: list[dict[str, Any]] = [
 
 
 async def test_patch_me_rejects_bad_input(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     for body in BAD_PROFILE_PATCHES:
         response = await app.client.patch("/me", json=body, headers=app.auth(me))
         assert_problem(response, 422, "validation-error")
@@ -105,8 +107,8 @@ async def test_a_token_is_required(app: UserApp) -> None:
 
 
 async def test_privacy_settings_decide_what_another_user_sees(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
-    bob = await app.register(user_id(), name="Bob")
+    alice = await app.register(new_user(), name="Alice")
+    bob = await app.register(new_user(), name="Bob")
     await app.client.patch(
         "/me", json={"avatar_url": "https://cdn.example.com/alice.png"}, headers=app.auth(alice)
     )
@@ -156,7 +158,7 @@ async def test_privacy_settings_decide_what_another_user_sees(app: UserApp) -> N
 
 
 async def test_last_seen_only_moves_forward(app: UserApp) -> None:
-    alice = await app.register(user_id())
+    alice = await app.register(new_user())
     for moment in ("2030-01-02T10:00:00Z", "2030-01-02T09:00:00Z"):
         response = await app.client.put(
             f"/internal/users/{alice}/last-seen", json={"last_seen_at": moment}, headers=INTERNAL
@@ -170,7 +172,7 @@ async def test_last_seen_only_moves_forward(app: UserApp) -> None:
     )
     assert_problem(naive, 422)
     unknown = await app.client.put(
-        f"/internal/users/{user_id()}/last-seen",
+        f"/internal/users/{new_user()}/last-seen",
         json={"last_seen_at": "2030-01-02T11:00:00Z"},
         headers=INTERNAL,
     )
@@ -178,8 +180,8 @@ async def test_last_seen_only_moves_forward(app: UserApp) -> None:
 
 
 async def test_a_user_who_blocked_the_caller_does_not_exist_for_them(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
-    bob = await app.register(user_id(), name="Bob")
+    alice = await app.register(new_user(), name="Alice")
+    bob = await app.register(new_user(), name="Bob")
     block = await app.client.post(f"/me/blocks/{bob}", headers=app.auth(alice))
     assert block.status_code == 201
 
@@ -199,9 +201,9 @@ async def test_a_user_who_blocked_the_caller_does_not_exist_for_them(app: UserAp
 
 
 async def test_unknown_users_and_other_tenants_are_not_found(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
-    carol = await app.register(user_id(), name="Carol", tenant="other")
-    assert_problem(await app.get(f"/{user_id()}", alice), 404)
+    alice = await app.register(new_user(), name="Alice")
+    carol = await app.register(new_user(), name="Carol", tenant="other")
+    assert_problem(await app.get(f"/{new_user()}", alice), 404)
     assert_problem(await app.get(f"/{carol}", alice), 404)
     assert_problem(await app.client.put(f"/me/contacts/{carol}", headers=app.auth(alice)), 404)
     assert_problem(await app.client.post(f"/me/blocks/{carol}", headers=app.auth(alice)), 404)
@@ -210,7 +212,7 @@ async def test_unknown_users_and_other_tenants_are_not_found(app: UserApp) -> No
 
 
 async def test_internal_profile_has_everything_for_services(app: UserApp) -> None:
-    alice = await app.register(user_id(), name="Alice")
+    alice = await app.register(new_user(), name="Alice")
     await app.client.patch("/me/settings", json={"read_receipts": False}, headers=app.auth(alice))
     response = await app.client.get(f"/internal/users/{alice}", headers=INTERNAL)
     assert response.status_code == 200
@@ -219,7 +221,7 @@ async def test_internal_profile_has_everything_for_services(app: UserApp) -> Non
     assert body["tenant"] == "default"
     assert body["settings"]["read_receipts"] is False
     assert "phone_hash" not in body
-    assert_problem(await app.client.get(f"/internal/users/{user_id()}", headers=INTERNAL), 404)
+    assert_problem(await app.client.get(f"/internal/users/{new_user()}", headers=INTERNAL), 404)
     assert_problem(await app.client.get(f"/internal/users/{alice}"), 401)
 
 
@@ -228,13 +230,13 @@ async def test_health_and_metrics_are_not_taken_for_user_ids(app: UserApp) -> No
     assert health.status_code == 200
     assert health.json()["dependencies"]["database"] == "healthy"
     assert (await app.client.get("/metrics")).status_code == 200
-    healthy = await app.register(user_id())
+    healthy = await app.register(new_user())
     assert_problem(await app.get("/healthy", healthy), 404)
 
 
 async def test_a_write_is_committed_before_the_answer_leaves(app: UserApp) -> None:
     """A client that reads right after a write sees it (the session ends before sending)."""
-    me = user_id()
+    me = new_user()
     seen_when_sent: list[str | None] = []
     assert app.runtime.db is not None
     db = app.runtime.db

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.user.conftest import UserApp, assert_problem, user_id
+from tests.user.conftest import UserApp
+from tests.worlds.identity import new_user
+from tests.worlds.problems import assert_problem
 
 DEFAULTS = {
     "last_seen": "everyone",
@@ -23,7 +25,7 @@ DEFAULTS = {
 
 
 async def test_settings_start_at_defaults_and_update_partially(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     assert (await app.get("/me/settings", me)).json() == DEFAULTS
 
     patch = {
@@ -83,7 +85,7 @@ BAD_SETTINGS: list[dict[str, Any]] = [
 
 
 async def test_bad_settings_are_refused(app: UserApp) -> None:
-    me = user_id()
+    me = new_user()
     for body in BAD_SETTINGS:
         response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
         assert_problem(response, 422, "validation-error")

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SQL_BACKENDS
-from tests.support import TestKeys
-from tests.workspace.harness import INTERNAL, SERVICES, Org, assert_problem, new_user, running_org
+from tests.support import SQL_BACKENDS, TestKeys
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, SERVICES, Org, running_org
+from tests.worlds.problems import assert_problem
 
 
 @pytest.fixture(scope="module", params=SQL_BACKENDS)

@@ -9,7 +9,9 @@ from sqlalchemy import update
 
 from quckchat.core.sql import utcnow
 from quckchat.workspace.models import Invite
-from tests.workspace.harness import INTERNAL, Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org
+from tests.worlds.problems import assert_problem
 
 
 async def join(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.workspace.harness import Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org
+from tests.worlds.problems import assert_problem
 
 
 async def test_members_are_listed_in_pages_for_members_not_guests(org: Org) -> None:

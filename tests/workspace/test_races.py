@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.workspace.harness import INTERNAL, Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org
+from tests.worlds.problems import assert_problem
 
 
 async def test_the_last_seat_goes_to_one_of_two_joiners(org: Org) -> None:

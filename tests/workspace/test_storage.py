@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from quckchat.workspace.client import StorageQuotaExceeded, release_storage, reserve_storage
-from tests.workspace.harness import INTERNAL, Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import INTERNAL, Org
+from tests.worlds.problems import assert_problem
 
 
 async def workspace_with_quota(org: Org, max_storage_bytes: int) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.workspace.harness import Org, assert_problem, new_user
+from tests.worlds.identity import new_user
+from tests.worlds.org import Org
+from tests.worlds.problems import assert_problem
 
 
 async def test_create_makes_the_caller_owner_with_general_and_random(org: Org) -> None:

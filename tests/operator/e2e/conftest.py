@@ -9,57 +9,26 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from kopf.testing import KopfRunner
 
-from tests.operator.e2e.kube import (
-    LeaseKeeper,
-    OperatorLog,
-    drop_namespace,
-    kubectl,
-    kubectl_json,
-    wait_for,
-)
-from tests.operator.support import ROOT
-from tests.support import IN_CI, load_testbed_env, require_marker
+from tests.operator.e2e.kube import LeaseKeeper, OperatorLog, drop_namespace
+from tests.support import ROOT, load_testbed_env
+from tests.worlds.kube import kubectl, kubectl_json, testbed_kubeconfig, wait_for
 
 load_testbed_env()
 
-# tests.support.SERVER_VARS, plus the one server only these tests need.
-SERVER_VARS = {"kube": "QUCKCHAT_TEST_KUBECONFIG"}
 # Figures the tests measure, printed after the run (tests/operator/conftest.py).
 MEASUREMENTS: dict[str, str] = {}
-
-
-def server(kind: str) -> str:
-    """Like tests.support.server: a missing server fails under CI=true and skips elsewhere."""
-    require_marker(kind)
-    value = os.environ.get(SERVER_VARS[kind])
-    if value and Path(value).exists():
-        return value
-    message = (
-        f"real {kind} server not available: run `hack/testbed up` "
-        f"({SERVER_VARS[kind]} {'points nowhere' if value else 'unset'})"
-    )
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def kubeconfig() -> Iterator[str]:
     """The testbed's kubeconfig, as $KUBECONFIG for kubectl, Kopf and the operator's client."""
-    path = server("kube")
+    path = testbed_kubeconfig()
     before = os.environ.get("KUBECONFIG")
     os.environ["KUBECONFIG"] = path
-    reachable = kubectl("version", "--request-timeout=10s", check=False)
-    if "Server Version" not in reachable:
-        message = f"the testbed's kube-apiserver does not answer: {reachable.strip()}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
     yield path
     if before is None:
         os.environ.pop("KUBECONFIG", None)

@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end tests: kubectl, polling, volumes and node leases on the testbed."""
+"""Helpers for the operator's end-to-end tests: volumes, node leases, its log and its writes."""
 
 from __future__ import annotations
 
@@ -6,54 +6,19 @@ import base64
 import json
 import logging
 import os
-import subprocess
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from kubernetes import client
 
 from quckchat_operator import naming
 from quckchat_operator.apply import Applier, Recorder, connect
 from quckchat_operator.render.stores import DATA_VOLUME, MANAGED_STORES
+from tests.worlds.kube import kubectl, kubectl_json
 
-T = TypeVar("T")
-# kwok and the controllers share two cores with the tests: be patient.
-TIMEOUT = 120.0
-POLL = 0.5
 LEASE_NAMESPACE = "kube-node-lease"
-
-
-def kubectl(*args: str, check: bool = True, stdin: str | None = None) -> str:
-    """Run the testbed's kubectl against the testbed's kubeconfig; return its stdout."""
-    binary = os.environ.get("QUCKCHAT_TEST_KUBECTL", "kubectl")
-    done = subprocess.run(
-        [binary, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
-    )
-    if check and done.returncode != 0:
-        raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout if done.returncode == 0 else done.stderr
-
-
-def kubectl_json(*args: str) -> Any:
-    return json.loads(kubectl(*args, "-o", "json"))
-
-
-def wait_for(
-    what: str, probe: Callable[[], T | None], timeout: float = TIMEOUT, poll: float = POLL
-) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
 def reader() -> Applier:

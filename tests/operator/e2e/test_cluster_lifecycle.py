@@ -23,17 +23,9 @@ from quckchat_operator.reconcile import outliving_credentials
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.stores import MANAGED_STORES
 from tests.operator.e2e.conftest import MEASUREMENTS
-from tests.operator.e2e.kube import (
-    audit_log,
-    audited_writes,
-    claim_volumes,
-    kubectl,
-    kubectl_json,
-    reader,
-    secret_data,
-    wait_for,
-)
-from tests.operator.support import EXAMPLES, load_example
+from tests.operator.e2e.kube import audit_log, audited_writes, claim_volumes, reader, secret_data
+from tests.worlds.clusters import EXAMPLES, load_example
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
 
 pytestmark = pytest.mark.kube
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.operator.e2e.kube import kubectl, kubectl_json
-from tests.operator.support import EXAMPLES
+from tests.worlds.clusters import EXAMPLES
+from tests.worlds.kube import kubectl, kubectl_json
 
 pytestmark = pytest.mark.kube
 

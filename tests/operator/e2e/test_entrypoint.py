@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from tests.operator.e2e.kube import wait_for
+from tests.worlds.kube import wait_for
 
 pytestmark = pytest.mark.kube
 

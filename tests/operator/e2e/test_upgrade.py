@@ -23,14 +23,9 @@ from quckchat_operator import naming
 from quckchat_operator.apply import Applier, child_selector
 from quckchat_operator.status import rollout
 from tests.operator.e2e.conftest import MEASUREMENTS
-from tests.operator.e2e.kube import (
-    claim_volumes,
-    kubectl,
-    kubectl_json,
-    reader,
-    wait_for,
-)
-from tests.operator.support import EXAMPLES
+from tests.operator.e2e.kube import claim_volumes, reader
+from tests.worlds.clusters import EXAMPLES
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
 
 pytestmark = pytest.mark.kube
 

@@ -22,11 +22,12 @@ import yaml
 
 from quckchat_operator import naming
 from quckchat_operator.reconcile_workspace import URL_ENV
-from tests.mesh import serving
-from tests.operator.e2e.kube import claim_volumes, kubectl, kubectl_json, secret_data, wait_for
-from tests.operator.support import EXAMPLES
+from tests.operator.e2e.kube import claim_volumes, secret_data
 from tests.support import TestKeys
-from tests.workspace.harness import INTERNAL, SERVICES, Org, running_org
+from tests.worlds.clusters import EXAMPLES
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
+from tests.worlds.mesh import serving
+from tests.worlds.org import INTERNAL, SERVICES, Org, running_org
 
 pytestmark = pytest.mark.kube
 

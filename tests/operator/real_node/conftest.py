@@ -8,32 +8,26 @@ from collections.abc import Iterator
 import pytest
 
 from tests.operator.e2e.conftest import MEASUREMENTS
-from tests.operator.e2e.kube import drop_namespace, kubectl
+from tests.operator.e2e.kube import drop_namespace
 from tests.operator.real_node import platform
 from tests.operator.real_node.platform import Images
-from tests.support import IN_CI, load_testbed_env
+from tests.support import load_testbed_env, unavailable
+from tests.worlds.kube import kubectl
 
 load_testbed_env()
-
-
-def missing(message: str) -> None:
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def real_node() -> str:
     node = os.environ.get("QUCKCHAT_TEST_REAL_NODE")
     if not node:
-        missing("no real node: run `hack/testbed up kube node` (QUCKCHAT_TEST_REAL_NODE unset)")
-    assert node is not None
+        unavailable("no real node: run `hack/testbed up kube node` (QUCKCHAT_TEST_REAL_NODE unset)")
     os.environ.setdefault("KUBECONFIG", os.environ.get("QUCKCHAT_TEST_KUBECONFIG", ""))
     ready = kubectl(
         "get", "node", node, "-o", "jsonpath={.status.conditions[?(@.type=='Ready')].status}"
     )
     if ready != "True":
-        missing(f"the real node {node} is not Ready ({ready!r})")
+        unavailable(f"the real node {node} is not Ready ({ready!r})")
     platform.drop_leftovers()
     return node
 
@@ -47,7 +41,7 @@ def images(real_node: str) -> Images:
 def store_urls(real_node: str) -> dict[str, str]:
     urls = platform.store_urls()
     if not all(urls.values()):
-        missing(f"the node's store addresses are not in the env file: {platform.STORE_VARS}")
+        unavailable(f"the node's store addresses are not in the env file: {platform.STORE_VARS}")
     return urls
 
 

@@ -23,11 +23,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from quckchat import catalog
 from quckchat_operator import naming
-from tests.charts.support import CHART, helm
 from tests.operator.e2e.conftest import PSA_ENFORCE
-from tests.operator.e2e.kube import drop_namespace, kubectl, kubectl_json, wait_for
-from tests.operator.support import ROOT
-from tests.support import load_testbed_env, server
+from tests.operator.e2e.kube import drop_namespace
+from tests.support import ROOT, load_testbed_env, server
+from tests.worlds.kube import CHART, helm, kubectl, kubectl_json, wait_for
 
 VERSION = "1.0.0"
 NEXT_VERSION = "1.0.1"

@@ -29,7 +29,6 @@ from quckchat.core import migrations
 from quckchat_operator import naming
 from quckchat_operator.render import network
 from tests.operator.e2e.conftest import MEASUREMENTS
-from tests.operator.e2e.kube import kubectl, kubectl_json, wait_for
 from tests.operator.real_node.platform import (
     CLUSTER,
     NEXT_VERSION,
@@ -49,7 +48,9 @@ from tests.operator.real_node.platform import (
     service_pods,
     store_port,
 )
-from tests.real_platform import EVERY_SERVER
+from tests.worlds.identity import phone_number
+from tests.worlds.kube import kubectl, kubectl_json, wait_for
+from tests.worlds.platform import EVERY_SERVER
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
 pytestmark = [pytest.mark.kube, pytest.mark.helm, *EVERY_SERVER, pytest.mark.timeout(2400)]
@@ -114,10 +115,6 @@ def otp_code(namespace: str, phone: str) -> str:
         return codes[-1] if codes else None
 
     return wait_for(f"the code for {phone} in the auth pod's log", read, timeout=30)
-
-
-def phone_number() -> str:
-    return "+1555" + str(uuid.uuid4().int)[:7]
 
 
 def sign_up(client: httpx.Client, namespace: str) -> dict[str, Any]:

@@ -14,9 +14,7 @@ from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.meta import Manifest
 from quckchat_operator.render.stores import MANAGED_STORES
 from tests.operator.support import (
-    CLUSTER_EXAMPLES,
     container,
-    load_example,
     make_cluster,
     of_kind,
     pod_spec,
@@ -24,6 +22,7 @@ from tests.operator.support import (
     render_example,
     workloads,
 )
+from tests.worlds.clusters import CLUSTER_EXAMPLES, load_example
 
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
 RECOMMENDED = ("name", "instance", "component", "part-of", "managed-by")

@@ -6,7 +6,8 @@ from quckchat import catalog
 from quckchat.catalog import Group
 from quckchat_operator.models import ServiceGroupSpec
 from quckchat_operator.render.servicegroups import scaling_for, seed
-from tests.operator.support import load_example, of_kind, one, render
+from tests.operator.support import of_kind, one, render
+from tests.worlds.clusters import load_example
 
 
 def test_the_cluster_overrides_seed_one_group_each_with_something_deployed() -> None:

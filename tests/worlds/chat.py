@@ -1,5 +1,5 @@
-"""A small chat world on the real services: permission, channel, workspace and message, plus
-the one under test, in one in-process mesh. Also used by the bookmark and reminder suites.
+"""The chat world: the real permission, channel, workspace and message services, plus the one
+under test, in one in-process mesh (the thread, bookmark, reminder and search suites use it).
 
 Everything is made as a client makes it: a workspace (with its #general), members who join by
 invite, channels, messages.
@@ -7,70 +7,29 @@ invite, channels, messages.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from quckchat.core.events import Event, InProcessBus
+from quckchat.core.events import InProcessBus
 from quckchat.core.settings import Settings
-from tests.mesh import Mesh, mesh_settings, running_services
+from quckchat.core.sql import new_id
 from tests.support import TestKeys
+from tests.worlds.bus import Observer
+from tests.worlds.identity import new_user
+from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
-PROBLEM_JSON = "application/problem+json"
 SUPPORT = ["permission", "channel", "workspace", "message"]
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"].endswith("/" + slug), body
-
-
-@dataclass
-class Observer:
-    """The events of some topics published since the last look (the bus routes at once)."""
-
-    queue: asyncio.Queue[Event]
-    seen: list[Event] = field(default_factory=list)
-
-    def drain(self) -> list[Event]:
-        while not self.queue.empty():
-            self.seen.append(self.queue.get_nowait())
-        taken, self.seen = self.seen, []
-        return taken
-
-    async def wait_for(self, type_: str, within: float = 10.0, **data: Any) -> Event:
-        """The next event of that type whose data has the given values (others stay queued)."""
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            for event in self.seen:
-                if event.type == type_ and all(event.data.get(k) == v for k, v in data.items()):
-                    self.seen.remove(event)
-                    return event
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise AssertionError(f"no {type_} {data} within {within}s; saw {self.seen}")
-            try:
-                self.seen.append(await asyncio.wait_for(self.queue.get(), remaining))
-            except TimeoutError:
-                continue
 
 
 @dataclass
 class Chat:
+    """A workspace (its #general, its owner) on the mesh; `observers` watch the topics asked for."""
+
     mesh: Mesh
     keys: TestKeys
     service: str
@@ -99,7 +58,7 @@ class Chat:
 
     async def member(self, role: str = "member") -> str:
         """A new user who joined the workspace by invite (and so is in #general)."""
-        user = new_id()
+        user = new_user()
         invite = await self.call(
             "workspace",
             "POST",
@@ -150,7 +109,7 @@ async def chat_world(
         assert isinstance(bus, InProcessBus)
         observers = {topic: _observe(bus, [f"quckchat.{topic}"]) for topic in observe}
         try:
-            chat = Chat(mesh, keys, service, "", "", new_id(), observers)
+            chat = Chat(mesh, keys, service, "", "", new_user(), observers)
             made = await chat.call("workspace", "POST", "/", chat.owner, json={"name": "Acme"})
             chat.workspace_id = made["id"]
             mine = await chat.call(

@@ -1,7 +1,8 @@
-"""The organization services (workspace, channel) with the real permission service, in one mesh.
+"""The organization world: workspace and channel with the real permission service, in one mesh.
 
 Each of them gets its own fresh database on the backend under test; a test sees the events
-they publish and acts as any user, in any tenant, through signed tokens.
+they publish and acts as any user, in any tenant, through signed tokens. The `org` fixture
+starts one such mesh per test module and SQL backend; tests keep apart by fresh users.
 """
 
 from __future__ import annotations
@@ -15,31 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from quckchat.auth.models import Account
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
-from tests.mesh import Mesh, mesh_settings, running_services
-from tests.support import TestKeys, fresh_database
+from tests.support import SQL_BACKENDS, TestKeys, fresh_database
+from tests.worlds.bus import drain, matches
+from tests.worlds.identity import new_user
+from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
 SERVICES = ["permission", "channel", "workspace"]
 INTERNAL = {"X-QuckChat-Caller": "test"}
-PROBLEM_JSON = "application/problem+json"
-
-
-def new_user() -> str:
-    return uuid.uuid4().hex
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM_JSON)
-    body = response.json()
-    assert body["status"] == status
-    if slug is not None:
-        assert body["type"].endswith("/" + slug), body
 
 
 @dataclass
@@ -67,15 +57,14 @@ class Org:
 
     def events(self, *types: str) -> list[Event]:
         """Every event published so far (kept across calls), only of `types` when given."""
-        while not self.queue.empty():
-            self.seen.append(self.queue.get_nowait())
+        self.seen.extend(drain(self.queue))
         return [e for e in self.seen if not types or e.type in types]
 
     async def wait_for(self, type_: str, **data: Any) -> Event:
         """The first event of the type whose data holds `data`, waiting a little for it."""
         for _ in range(200):
             for event in self.events(type_):
-                if all(event.data.get(k) == v for k, v in data.items()):
+                if matches(event, type_, data):
                     return event
             await asyncio.sleep(0.02)
         raise AssertionError(f"no {type_} event with {data}")
@@ -195,3 +184,24 @@ async def running_org(
             queue = bus.hub.attach("test-observer", topics)
             stack.callback(bus.hub.detach, queue)
         yield Org(mesh, keys, queue)
+
+
+@pytest.fixture(scope="module", params=SQL_BACKENDS)
+async def org(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Org]:
+    """One organization mesh per test module and SQL backend; tests keep apart by fresh users."""
+    async with running_org(request.param, tmp_path_factory.mktemp("org"), TestKeys()) as org:
+        yield org
+
+
+async def team(org: Org, *roles: str) -> tuple[str, str, list[str]]:
+    """A workspace (id), its owner and one new user per role."""
+    owner = new_user()
+    ws = await org.create_workspace(owner)
+    if "guest" in roles:
+        await org.set_settings(ws["id"], owner, guests_allowed=True)
+    users = [new_user() for _ in roles]
+    for user, role in zip(users, roles, strict=True):
+        await org.add(ws["id"], owner, user, role)
+    return ws["id"], owner, users

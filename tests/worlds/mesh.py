@@ -1,4 +1,4 @@
-"""Several real services in one test process, reaching each other by name as in Kubernetes.
+"""A mesh: several real services in one test process, reaching each other by name.
 
 Each service runs its own app with its lifespan (its own database, its consumers); their
 service clients are wired so `http://<name>` reaches that service's app in-process, and they
@@ -74,14 +74,34 @@ async def running_services(
                 running_app(name, settings, keys=keys)
             )
             mesh.apps[name], mesh.clients[name], mesh.runtimes[name] = app, client, runtime
-        mounts = {f"http://{n}": httpx.ASGITransport(app=app) for n, app in mesh.apps.items()}
         for runtime in mesh.runtimes.values():
-            await runtime.http.client.aclose()
-            runtime.http.client = httpx.AsyncClient(
-                mounts=mounts, timeout=runtime.settings.http_timeout_seconds
-            )
+            await _reach(mesh, runtime)
             stack.push_async_callback(runtime.http.client.aclose)
         yield mesh
+
+
+async def _reach(mesh: Mesh, runtime: Runtime) -> None:
+    """Wire the runtime's service client so `http://<name>` reaches the mesh's app of that name."""
+    mounts = {f"http://{n}": httpx.ASGITransport(app=app) for n, app in mesh.apps.items()}
+    await runtime.http.client.aclose()
+    runtime.http.client = httpx.AsyncClient(
+        mounts=mounts, timeout=runtime.settings.http_timeout_seconds
+    )
+
+
+@asynccontextmanager
+async def replica(
+    mesh: Mesh, name: str, keys: TestKeys, settings: Settings | None = None
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, Runtime]]:
+    """Another process of the mesh's service `name`, on its settings unless others are given:
+    its own app and lifespan, reaching the mesh's services by name as the first one does."""
+    chosen = settings or mesh.runtime(name).settings
+    async with running_app(name, chosen, keys=keys) as (app, client, runtime):
+        await _reach(mesh, runtime)
+        try:
+            yield app, client, runtime
+        finally:
+            await runtime.http.client.aclose()
 
 
 @asynccontextmanager
