@@ -7,11 +7,7 @@ Create Date: 2026-12-04 19:48:08.673310
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import mysql
-
-import quckchat.core.sql
+from quckchat.core.outbox import create_outbox_table, drop_outbox_table
 
 revision: str = "4986f9588a05"
 down_revision: str | None = "d77f1112e631"
@@ -20,30 +16,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "auth_outbox",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("event_id", sa.String(length=64), nullable=False),
-        sa.Column("key", sa.String(length=191), nullable=False),
-        sa.Column(
-            "envelope",
-            sa.Text()
-            .with_variant(mysql.MEDIUMTEXT(), "mariadb")
-            .with_variant(mysql.MEDIUMTEXT(), "mysql"),
-            nullable=False,
-        ),
-        sa.Column("created_at", quckchat.core.sql.UTCDateTime(), nullable=False),
-        sa.Column("claim", sa.String(length=32), nullable=True),
-        sa.Column("claimed_until", quckchat.core.sql.UTCDateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_auth_outbox")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_auth_outbox_event_id")),
-    )
-    with op.batch_alter_table("auth_outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_auth_outbox_key"), ["key"], unique=False)
+    create_outbox_table("auth")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("auth_outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_auth_outbox_key"))
-
-    op.drop_table("auth_outbox")
+    drop_outbox_table("auth")
