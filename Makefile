@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench testbed-up testbed-down testbed-status clean kind-up local-cluster local-cluster-down
+.PHONY: run test test-pure lint bench testbed-up testbed-down testbed-status clean kind-up local-cluster local-cluster-down
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 	@set -a; . $${QUCKCHAT_TESTBED_DIR:-$$HOME/.cache/quckchat/testbed}/env 2>/dev/null; set +a; \
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	hack/testbed down; exit $$status
+
+# The tests that need no server, on both cores: the quick loop while coding.
+test-pure: $(STAMP)
+	$(BIN)/pytest -m "not server" -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check services operator tests bench

@@ -67,3 +67,28 @@ async def documents_url(request: pytest.FixtureRequest) -> AsyncIterator[str | N
 @pytest.fixture
 def keys() -> TestKeys:
     return TestKeys()
+
+
+# A module's services started once and shared by its tests (each test makes its own workspace
+# and users): starting a mesh costs far more than most tests it serves.
+
+
+@pytest.fixture(scope="module", params=SQL_BACKENDS)
+async def module_sql_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """One fresh database per test module on SQLite, the real MariaDB and the real PostgreSQL."""
+    async with fresh_database(request.param, tmp_path_factory.mktemp("sql")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=DOCUMENT_BACKENDS)
+async def module_documents_url(request: pytest.FixtureRequest) -> AsyncIterator[str | None]:
+    """One fresh document database per test module: embedded, then the real server."""
+    async with fresh_documents(request.param) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_keys() -> TestKeys:
+    return TestKeys()

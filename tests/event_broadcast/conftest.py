@@ -2,7 +2,8 @@
 
 Alice owns a workspace with Bob as a member; Eve has a workspace of her own. Broadcasts live
 in the embedded document store, then on the real MongoDB-protocol server; the SQL services
-run on SQLite. Their events reach event-broadcast through the mesh's shared bus.
+run on SQLite. Their events reach event-broadcast through the mesh's shared bus. The services
+start once per module; each test has its own users and workspaces.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +18,9 @@ import pytest
 
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
-from tests.support import TestKeys
 from tests.worlds.bus import drain, next_event
 from tests.worlds.identity import new_user
-from tests.worlds.org import Org, running_org
+from tests.worlds.org import Org, documents_org_fixture
 
 SERVICES = ["permission", "channel", "workspace", "event-broadcast"]
 
@@ -65,21 +64,22 @@ class Town:
         await asyncio.sleep(0.1)
 
 
+broadcast_org = documents_org_fixture(SERVICES)
+
+
 @pytest.fixture
-async def town(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Town]:
-    async with running_org(
-        "sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url
-    ) as org:
-        bus = org.runtime("event-broadcast").events
-        assert isinstance(bus, InProcessBus)
-        queue = bus.hub.attach("broadcast-test", (bus.prefix + "quckchat.event-broadcast",))
-        try:
-            alice, bob, eve = new_user(), new_user(), new_user()
-            workspace = await org.create_workspace(alice)
-            await org.add(workspace["id"], alice, bob)
-            other = await org.create_workspace(eve)
-            town = Town(org, alice, bob, eve, workspace["id"], other["id"], queue)
-            await town.settle()
-            yield town
-        finally:
-            bus.hub.detach(queue)
+async def town(broadcast_org: Org) -> AsyncIterator[Town]:
+    org = broadcast_org
+    bus = org.runtime("event-broadcast").events
+    assert isinstance(bus, InProcessBus)
+    queue = bus.hub.attach("broadcast-test", (bus.prefix + "quckchat.event-broadcast",))
+    try:
+        alice, bob, eve = new_user(), new_user(), new_user()
+        workspace = await org.create_workspace(alice)
+        await org.add(workspace["id"], alice, bob)
+        other = await org.create_workspace(eve)
+        town = Town(org, alice, bob, eve, workspace["id"], other["id"], queue)
+        await town.settle()
+        yield town
+    finally:
+        bus.hub.detach(queue)

@@ -2,7 +2,8 @@
 
 Alice owns a workspace with Bob as a member; Eve is in a workspace of her own. The message
 store is the embedded one, then the real MongoDB-protocol server; the SQL services run on
-SQLite (their own suites cover the SQL servers). `pair` adds a second message replica.
+SQLite (their own suites cover the SQL servers). The services start once per module; each test
+has a workspace and users of its own. `pair` adds a second message replica.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +23,7 @@ from tests.support import TestKeys
 from tests.worlds.bus import next_event
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import replica
-from tests.worlds.org import Org, running_org
+from tests.worlds.org import Org, documents_org_fixture
 
 SERVICES = ["permission", "channel", "workspace", "message"]
 
@@ -73,12 +73,12 @@ async def _chat(org: Org) -> AsyncIterator[Chat]:
         bus.hub.detach(queue)
 
 
+message_org = documents_org_fixture(SERVICES)
+
+
 @pytest.fixture
-async def chat(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Chat]:
-    async with (
-        running_org("sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url) as org,
-        _chat(org) as chat,
-    ):
+async def chat(message_org: Org) -> AsyncIterator[Chat]:
+    async with _chat(message_org) as chat:
         yield chat
 
 
@@ -95,27 +95,27 @@ class Pair:
         return [(self.chat.messages, self.chat.org.runtime("message")), (self.client, self.runtime)]
 
 
-@asynccontextmanager
-async def _second_replica(org: Org, keys: TestKeys, tmp_path: Path) -> AsyncIterator[Pair]:
+@pytest.fixture(scope="module")
+async def second_replica(
+    message_org: Org, module_keys: TestKeys, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[httpx.AsyncClient, Runtime]]:
     """Another message process: its own app and timers, on the same store and bus."""
-    first = org.runtime("message")
+    first = message_org.runtime("message")
     # A data directory of its own, so the two embedded snapshots never write the same file.
-    settings = first.settings.model_copy(update={"data_dir": tmp_path / "replica-2"})
-    async with replica(org.mesh, "message", keys, settings) as (_, client, runtime):
+    settings = first.settings.model_copy(update={"data_dir": tmp_path_factory.mktemp("replica")})
+    async with replica(message_org.mesh, "message", module_keys, settings) as (_, client, runtime):
         own = runtime.documents
         if own is not None and own.embedded:
             runtime.documents = first.documents  # one in-process store stands for the server
         try:
-            async with _chat(org) as chat:
-                yield Pair(chat, client, runtime)
+            yield client, runtime
         finally:
             runtime.documents = own
 
 
 @pytest.fixture
-async def pair(tmp_path: Path, keys: TestKeys, documents_url: str | None) -> AsyncIterator[Pair]:
-    async with (
-        running_org("sqlite", tmp_path, keys, services=SERVICES, mongodb_url=documents_url) as org,
-        _second_replica(org, keys, tmp_path) as pair,
-    ):
-        yield pair
+async def pair(
+    message_org: Org, second_replica: tuple[httpx.AsyncClient, Runtime]
+) -> AsyncIterator[Pair]:
+    async with _chat(message_org) as chat:
+        yield Pair(chat, *second_replica)

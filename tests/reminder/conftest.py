@@ -18,7 +18,7 @@ from quckchat.reminder import firing
 from quckchat.reminder import service as service_module
 from tests.support import TestKeys, running_app
 from tests.worlds.bus import Observer
-from tests.worlds.chat import Chat, chat_world
+from tests.worlds.chat import Chat, chat_in, chat_mesh
 
 # Fast ticks, so due reminders fire within a test's patience.
 TICK = 0.02
@@ -41,7 +41,11 @@ def quick_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def chat(sql_url: str, tmp_path: Path, keys: TestKeys) -> AsyncIterator[Chat]:
-    async with chat_world("reminder", sql_url, tmp_path, keys, observe=["reminder"]) as c:
+    # Per test, not per module: each test sets its own tick before the service starts.
+    async with (
+        chat_mesh("reminder", sql_url, tmp_path, keys) as mesh,
+        chat_in(mesh, keys, "reminder", observe=["reminder"]) as c,
+    ):
         yield c
 
 

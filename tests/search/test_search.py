@@ -205,7 +205,7 @@ async def test_reindex_rebuilds_from_the_message_service(chat: Chat) -> None:
     await finds(chat, chat.owner, "rebuild", [ghost.id, kept[2], kept[1]])
     before = await _indices(index)
     counts = await reindex(index, runtime.db, runtime.http, None)
-    assert counts == {chat.workspace_id: 3}
+    assert counts[chat.workspace_id] == 3  # other tests' workspaces are rebuilt too
     await finds(chat, chat.owner, "rebuild", kept[::-1])
     if isinstance(index, ElasticsearchBackend):
         after = await _indices(index)
@@ -237,7 +237,8 @@ async def test_a_full_reindex_covers_workspaces_the_index_never_held(chat: Chat)
     assert other["id"] not in await index.workspaces()
     empty = await chat.call("workspace", "POST", "/", new_id(), json={"name": "Empty"})
     counts = await reindex(index, runtime.db, runtime.http, None)
-    assert counts == {chat.workspace_id: 0, other["id"]: 2, empty["id"]: 0}
+    mine = (chat.workspace_id, other["id"], empty["id"])
+    assert {w: counts[w] for w in mine} == {chat.workspace_id: 0, other["id"]: 2, empty["id"]: 0}
     await finds(elsewhere, owner, "unseen", sent[::-1])
 
 

@@ -1,17 +1,6 @@
-"""The thread service on each SQL backend, beside the real permission, channel and message."""
+"""The thread service on each SQL backend, beside the real permission, channel and message:
+started once per module, a fresh workspace per test."""
 
-from __future__ import annotations
+from tests.worlds.chat import chat_fixtures
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
-from tests.support import TestKeys
-from tests.worlds.chat import Chat, chat_world
-
-
-@pytest.fixture
-async def chat(sql_url: str, tmp_path: Path, keys: TestKeys) -> AsyncIterator[Chat]:
-    async with chat_world("thread", sql_url, tmp_path, keys, observe=["message", "thread"]) as c:
-        yield c
+mesh, chat = chat_fixtures("thread", observe=["message", "thread"])

@@ -1,8 +1,9 @@
 """The chat world: the real permission, channel, workspace and message services, plus the one
 under test, in one in-process mesh (the thread, bookmark, reminder and search suites use it).
 
-Everything is made as a client makes it: a workspace (with its #general), members who join by
-invite, channels, messages.
+A suite starts the mesh once per module (`chat_mesh`) and gives each test a workspace of its
+own (`chat_in`). Everything is made as a client makes it: a workspace (with its #general),
+members who join by invite, channels, messages.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from quckchat.core.events import InProcessBus
 from quckchat.core.settings import Settings
@@ -95,28 +97,56 @@ def _observe(bus: InProcessBus, topics: list[str]) -> Observer:
 
 
 @asynccontextmanager
-async def chat_world(
-    service: str, sql_url: str, tmp_path: Path, keys: TestKeys, *, observe: list[str]
-) -> AsyncIterator[Chat]:
-    """The service under test on `sql_url` (its neighbours on SQLite) with a fresh workspace."""
+async def chat_mesh(
+    service: str, sql_url: str, tmp_path: Path, keys: TestKeys
+) -> AsyncIterator[Mesh]:
+    """The service under test on `sql_url` (its neighbours on SQLite), to share between tests."""
     base = mesh_settings(data_dir=tmp_path)
 
     def settings_for(name: str, shared: Settings) -> Settings:
         return shared.model_copy(update={"database_url": sql_url}) if name == service else shared
 
     async with running_services([*SUPPORT, service], base, keys, settings_for) as mesh:
-        bus = mesh.runtime(service).events
-        assert isinstance(bus, InProcessBus)
-        observers = {topic: _observe(bus, [f"quckchat.{topic}"]) for topic in observe}
-        try:
-            chat = Chat(mesh, keys, service, "", "", new_user(), observers)
-            made = await chat.call("workspace", "POST", "/", chat.owner, json={"name": "Acme"})
-            chat.workspace_id = made["id"]
-            mine = await chat.call(
-                "channel", "GET", "/", chat.owner, params={"workspace_id": made["id"]}
-            )
-            chat.general = next(c["id"] for c in mine["items"] if c["name"] == "general")
+        yield mesh
+
+
+@asynccontextmanager
+async def chat_in(
+    mesh: Mesh, keys: TestKeys, service: str, *, observe: list[str]
+) -> AsyncIterator[Chat]:
+    """A fresh workspace on a running mesh, with observers of `observe` for this test alone."""
+    bus = mesh.runtime(service).events
+    assert isinstance(bus, InProcessBus)
+    observers = {topic: _observe(bus, [f"quckchat.{topic}"]) for topic in observe}
+    try:
+        chat = Chat(mesh, keys, service, "", "", new_user(), observers)
+        made = await chat.call("workspace", "POST", "/", chat.owner, json={"name": "Acme"})
+        chat.workspace_id = made["id"]
+        mine = await chat.call(
+            "channel", "GET", "/", chat.owner, params={"workspace_id": made["id"]}
+        )
+        chat.general = next(c["id"] for c in mine["items"] if c["name"] == "general")
+        yield chat
+    finally:
+        for observer in observers.values():
+            bus.hub.detach(observer.queue)
+
+
+def chat_fixtures(service: str, *, observe: list[str]) -> tuple[Any, Any]:
+    """The `mesh` (once per module, on each SQL backend) and `chat` (per test) fixtures of a
+    suite for `service`: a conftest assigns them to those two names."""
+
+    @pytest.fixture(scope="module", name="mesh")
+    async def mesh_fixture(
+        module_sql_url: str, tmp_path_factory: pytest.TempPathFactory, module_keys: TestKeys
+    ) -> AsyncIterator[Mesh]:
+        path = tmp_path_factory.mktemp(service)
+        async with chat_mesh(service, module_sql_url, path, module_keys) as mesh:
+            yield mesh
+
+    @pytest.fixture(name="chat")
+    async def chat_fixture(mesh: Mesh, module_keys: TestKeys) -> AsyncIterator[Chat]:
+        async with chat_in(mesh, module_keys, service, observe=observe) as chat:
             yield chat
-        finally:
-            for observer in observers.values():
-                bus.hub.detach(observer.queue)
+
+    return mesh_fixture, chat_fixture

@@ -195,6 +195,25 @@ async def org(
         yield org
 
 
+def documents_org_fixture(services: list[str]) -> Any:
+    """A fixture of `services` started once per test module, the SQL ones on SQLite and the
+    document store on each backend (embedded, then the real server)."""
+
+    @pytest.fixture(scope="module")
+    async def fixture(
+        tmp_path_factory: pytest.TempPathFactory,
+        module_keys: TestKeys,
+        module_documents_url: str | None,
+    ) -> AsyncIterator[Org]:
+        path = tmp_path_factory.mktemp("org")
+        async with running_org(
+            "sqlite", path, module_keys, services=services, mongodb_url=module_documents_url
+        ) as org:
+            yield org
+
+    return fixture
+
+
 async def team(org: Org, *roles: str) -> tuple[str, str, list[str]]:
     """A workspace (id), its owner and one new user per role."""
     owner = new_user()
