@@ -75,6 +75,18 @@ def test_dependencies_have_no_cycle_and_order_puts_callees_first() -> None:
             assert order.index(dep) < order.index(spec.name)
 
 
+def test_tiers_hold_each_service_once_after_every_service_it_calls() -> None:
+    tiers = [[s.name for s in tier] for tier in catalog.startup_tiers()]
+    assert sorted(n for tier in tiers for n in tier) == sorted(catalog.names())
+    tier_of = {name: i for i, tier in enumerate(tiers) for name in tier}
+    for spec in catalog.SERVICES:
+        assert all(tier_of[dep] < tier_of[spec.name] for dep in spec.depends_on), spec.name
+    # As early as it can be: a service past the first tier calls one of the tier just before.
+    for spec in catalog.SERVICES:
+        if tier_of[spec.name] > 0:
+            assert max(tier_of[d] for d in spec.depends_on) == tier_of[spec.name] - 1
+
+
 def test_a_cycle_is_reported() -> None:
     a = catalog.ServiceSpec("a", catalog.Group.EDGE, 1, (), "", depends_on=("b",))
     b = catalog.ServiceSpec("b", catalog.Group.EDGE, 2, (), "", depends_on=("a",))

@@ -462,6 +462,19 @@ def startup_order(specs: list[ServiceSpec] | None = None) -> list[ServiceSpec]:
     return ordered
 
 
+def startup_tiers(specs: list[ServiceSpec] | None = None) -> list[list[ServiceSpec]]:
+    """The services in tiers: each calls only services of earlier tiers, so the services of one
+    tier may start together, and stop together in reverse order."""
+    tier_of: dict[str, int] = {}
+    for spec in startup_order(specs):
+        earlier = [tier_of[d] for d in spec.depends_on if d in tier_of]
+        tier_of[spec.name] = 1 + max(earlier, default=-1)
+    tiers: list[list[ServiceSpec]] = [[] for _ in range(1 + max(tier_of.values(), default=-1))]
+    for spec in startup_order(specs):
+        tiers[tier_of[spec.name]].append(spec)
+    return tiers
+
+
 def to_json() -> str:
     return json.dumps([s.as_dict() for s in SERVICES], indent=2)
 

@@ -74,15 +74,22 @@ class ServiceHost:
                 await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        # Reverse order: the edge stops taking requests before the services behind it go.
-        for _, server, task in reversed(self.servers):
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(task, 15)
+        # Tier by tier from the edge inwards: no service goes while one that calls it still runs;
+        # within a tier together, as each server takes a while to notice it should exit.
+        running = {spec.name: (server, task) for spec, server, task in self.servers}
+        for tier in reversed(catalog.startup_tiers([spec for spec, _, _ in self.servers])):
+            for spec in tier:
+                running[spec.name][0].should_exit = True
+            await asyncio.gather(*(_finished(running[spec.name][1]) for spec in tier))
         self.servers.clear()
 
     async def wait(self) -> None:
         await asyncio.gather(*(task for _, _, task in self.servers), return_exceptions=True)
+
+
+async def _finished(task: asyncio.Task[None]) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 15)
 
 
 def serve_one(name: str, *, host: str | None, port: int | None) -> int:
