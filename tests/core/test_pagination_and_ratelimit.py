@@ -8,10 +8,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import String, insert, select
+from sqlalchemy import Select, String, insert, literal, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core import cache as cache_mod
@@ -24,6 +25,7 @@ from quckchat.core.pagination import (
     keyset,
     page,
     parse_datetime,
+    read_page,
 )
 from quckchat.core.sql import Database, UTCDateTime, new_id, new_metadata
 from tests.support import server
@@ -96,24 +98,25 @@ async def seed(db: Database) -> list[tuple[datetime, str]]:
     return rows
 
 
-async def walk(db: Database, *, limit: int, descending: bool) -> list[list[Item]]:
+async def walk(
+    db: Database, *, limit: int, descending: bool, query: Select[Any] | None = None
+) -> list[list[Item]]:
     """Follow next_cursor from the first page to the last, as a client would."""
     pages: list[list[Item]] = []
     cursor: str | None = None
     while True:
-        query = keyset(
-            select(Item),
-            Item.created_at,
-            Item.id,
-            cursor=cursor,
-            limit=limit,
-            descending=descending,
-            parse=parse_datetime,
-        )
         async with db.session() as session:
-            rows = list((await session.scalars(query)).all())
-        items, cursor = page(rows, limit, key=lambda item: (item.created_at, item.id))
-        pages.append(items)
+            rows, cursor = await read_page(
+                session,
+                select(Item) if query is None else query,
+                Item.created_at,
+                Item.id,
+                cursor=cursor,
+                limit=limit,
+                descending=descending,
+                parse=parse_datetime,
+            )
+        pages.append([row if isinstance(row, Item) else row[1] for row in rows])
         if cursor is None:
             return pages
         assert len(pages) < 10, "pagination does not end"
@@ -127,6 +130,13 @@ async def test_pages_visit_every_row_once_in_order(db: Database, descending: boo
     seen = [(item.created_at, item.id) for p in pages for item in p]
     assert seen == expected
     assert len({ident for _, ident in seen}) == 25
+
+
+async def test_rows_of_several_columns_page_by_their_entity(db: Database) -> None:
+    expected = sorted(await seed(db), reverse=True)
+    query = select(literal("tag").label("tag"), Item)
+    pages = await walk(db, limit=10, descending=True, query=query)
+    assert [(item.created_at, item.id) for p in pages for item in p] == expected
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,8 @@ async def search(
         stmt = stmt.where(
             or_(Account.id == query, Account.phone.like(f"%{query}%"), Account.email.like(like))
         )
-    stmt = pagination.keyset(
+    return await pagination.read_page(
+        db,
         stmt,
         Account.created_at,
         Account.id,
@@ -164,8 +165,6 @@ async def search(
         limit=limit,
         parse=pagination.parse_datetime,
     )
-    rows = list((await db.execute(stmt)).scalars())
-    return pagination.page(rows, limit, lambda a: (a.created_at, a.id))
 
 
 async def set_status(

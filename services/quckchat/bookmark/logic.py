@@ -18,7 +18,7 @@ from quckchat.bookmark.schemas import (
 )
 from quckchat.channel.client import Membership, membership
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -103,18 +103,14 @@ async def list_saved(
     query = select(SavedMessage).where(SavedMessage.user_id == principal.user_id)
     if workspace_id is not None:
         query = query.where(SavedMessage.workspace_id == workspace_id)
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         cast(Select[Any], query),
         SavedMessage.created_at,
         SavedMessage.message_id,
         cursor=cursor,
         limit=limit,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()),
-        limit,
-        key=lambda row: (row.created_at, row.message_id),
     )
     return Page[SavedPublic](items=[saved_view(r) for r in rows], next_cursor=next_cursor)
 

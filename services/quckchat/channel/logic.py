@@ -32,7 +32,7 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.errors import Problem, conflict, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
@@ -224,7 +224,8 @@ async def list_mine(
         .join(ChannelMember, ChannelMember.channel_id == Channel.id)
         .where(ChannelMember.user_id == principal.user_id, Channel.workspace_id == workspace_id),
     )
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         query,
         ChannelMember.joined_at,
         ChannelMember.channel_id,
@@ -232,11 +233,6 @@ async def list_mine(
         limit=limit,
         descending=False,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.execute(query)).all()),
-        limit,
-        key=lambda row: (row[1].joined_at, row[1].channel_id),
     )
     return Page[ChannelPublic](items=[view(c, m) for c, m in rows], next_cursor=next_cursor)
 
@@ -267,9 +263,8 @@ async def browse(
             Channel.archived_at.is_(None),
         ),
     )
-    query = keyset(query, Channel.name, Channel.id, cursor=cursor, limit=limit, descending=False)
-    rows, next_cursor = page(
-        list((await session.execute(query)).all()), limit, key=lambda row: (row[0].name, row[0].id)
+    rows, next_cursor = await read_page(
+        session, query, Channel.name, Channel.id, cursor=cursor, limit=limit, descending=False
     )
     return Page[ChannelPublic](items=[view(c, m) for c, m in rows], next_cursor=next_cursor)
 

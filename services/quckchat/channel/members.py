@@ -23,7 +23,7 @@ from quckchat.channel.models import (
 from quckchat.channel.schemas import ChannelPublic, MemberPublic, ReadState
 from quckchat.core.errors import conflict, forbidden, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation
 from quckchat.core.tokens import Principal
@@ -193,7 +193,8 @@ async def list_members(
     """The channel's members in the order they joined."""
     await access.visible(session, runtime, channel_id=channel_id, user_id=principal.user_id)
     query: Select[Any] = select(ChannelMember).where(ChannelMember.channel_id == channel_id)
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         query,
         ChannelMember.joined_at,
         ChannelMember.user_id,
@@ -201,9 +202,6 @@ async def list_members(
         limit=limit,
         descending=False,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()), limit, key=lambda m: (m.joined_at, m.user_id)
     )
     return Page[MemberPublic](items=[member_view(m) for m in rows], next_cursor=next_cursor)
 

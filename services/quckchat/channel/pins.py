@@ -14,7 +14,7 @@ from quckchat.channel.models import Channel, Pin
 from quckchat.channel.schemas import PinPublic
 from quckchat.core.errors import conflict, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
@@ -50,11 +50,14 @@ async def list_pins(
     """The channel's pins, newest first."""
     await access.visible(session, runtime, channel_id=channel_id, user_id=principal.user_id)
     query: Select[Any] = select(Pin).where(Pin.channel_id == channel_id)
-    query = keyset(
-        query, Pin.pinned_at, Pin.message_id, cursor=cursor, limit=limit, parse=parse_datetime
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()), limit, key=lambda p: (p.pinned_at, p.message_id)
+    rows, next_cursor = await read_page(
+        session,
+        query,
+        Pin.pinned_at,
+        Pin.message_id,
+        cursor=cursor,
+        limit=limit,
+        parse=parse_datetime,
     )
     return Page[PinPublic](items=[pin_view(p) for p in rows], next_cursor=next_cursor)
 

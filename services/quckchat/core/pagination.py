@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from quckchat.core.errors import Problem
@@ -88,3 +90,32 @@ def page(rows: list[Any], limit: int, key: Any) -> tuple[list[Any], str | None]:
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(*key(rows[-1]))
+
+
+async def read_page(
+    session: AsyncSession,
+    query: Select[Any],
+    sort: InstrumentedAttribute[Any],
+    ident: InstrumentedAttribute[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    descending: bool = True,
+    parse: Callable[[Any], Any] | None = None,
+) -> tuple[list[Any], str | None]:
+    """One page of the query in (sort, ident) order, and the cursor of the next (None on the
+    last): the entities of a one-entity query, else its rows."""
+    ordered = keyset(
+        query, sort, ident, cursor=cursor, limit=limit, descending=descending, parse=parse
+    )
+    result = await session.execute(ordered)
+    one_entity = len(ordered.column_descriptions) == 1
+    rows = list(result.scalars().all() if one_entity else result.all())
+    return page(rows, limit, key=lambda row: (_value(row, sort), _value(row, ident)))
+
+
+def _value(row: Any, column: InstrumentedAttribute[Any]) -> Any:
+    """The column's value in an entity, or in the row's entity of the column's class."""
+    owner = column.parent.class_
+    entity = row if isinstance(row, owner) else next(x for x in row if isinstance(x, owner))
+    return getattr(entity, column.key)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
-from quckchat.core.pagination import keyset, page
+from quckchat.core.pagination import read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, is_unique_violation, utcnow
 from quckchat.permission import decisions
@@ -262,11 +262,9 @@ async def list_assignments(
 ) -> tuple[list[PolicyRule], str | None]:
     """The tenant's workspace and channel role assignments, by user id."""
     query = select(PolicyRule).where(_assignments(), _in_tenant(tenant))
-    query = keyset(
-        query, PolicyRule.v0, PolicyRule.id, cursor=cursor, limit=limit, descending=False
+    return await read_page(
+        session, query, PolicyRule.v0, PolicyRule.id, cursor=cursor, limit=limit, descending=False
     )
-    rows = list((await session.scalars(query)).all())
-    return page(rows, limit, key=lambda r: (r.v0, r.id))
 
 
 async def roles_of(session: AsyncSession, *, user_id: str, tenant: str) -> list[PolicyRule]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, conflict, not_found
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
@@ -112,7 +112,8 @@ async def listed(
     query = select(Reminder).where(
         Reminder.user_id == principal.user_id, Reminder.status.in_(statuses)
     )
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         cast(Select[Any], query),
         Reminder.due_at,
         Reminder.id,
@@ -120,9 +121,6 @@ async def listed(
         limit=limit,
         descending=False,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()), limit, key=lambda r: (r.due_at, r.id)
     )
     return Page[ReminderPublic](items=[view(r) for r in rows], next_cursor=next_cursor)
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, not_found
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -161,18 +161,14 @@ async def followed(
             Follower.following.is_(True),
         )
     )
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         cast(Select[Any], query),
         Thread.activity_at,
         Thread.parent_id,
         cursor=cursor,
         limit=limit,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.execute(query)).all()),
-        limit,
-        key=lambda row: (row[0].activity_at, row[0].parent_id),
     )
     items = [view(thread, follower, int(count)) for thread, follower, count in rows]
     return Page[ThreadPublic](items=items, next_cursor=next_cursor)

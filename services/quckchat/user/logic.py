@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, conflict, not_found
-from quckchat.core.pagination import Page, decode_cursor, keyset, page
+from quckchat.core.pagination import Page, decode_cursor, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -267,18 +267,14 @@ async def list_contacts(
         .outerjoin(Profile, Profile.user_id == Contact.contact_id)
         .where(Contact.owner_id == principal.user_id)
     )
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         cast(Select[Any], query),
         Contact.created_at,
         Contact.contact_id,
         cursor=cursor,
         limit=limit,
         parse=_cursor_time,
-    )
-    rows, next_cursor = page(
-        list((await session.execute(query)).all()),
-        limit,
-        key=lambda row: (row[0].created_at, row[0].contact_id),
     )
     items = [
         ContactPublic(
@@ -386,13 +382,14 @@ async def list_blocks(
 ) -> Page[BlockPublic]:
     _check_cursor(cursor)
     query = select(Block).where(Block.blocker_id == principal.user_id)
-    query = keyset(
-        query, Block.created_at, Block.blocked_id, cursor=cursor, limit=limit, parse=_cursor_time
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()),
-        limit,
-        key=lambda block: (block.created_at, block.blocked_id),
+    rows, next_cursor = await read_page(
+        session,
+        query,
+        Block.created_at,
+        Block.blocked_id,
+        cursor=cursor,
+        limit=limit,
+        parse=_cursor_time,
     )
     items = [BlockPublic(user_id=b.blocked_id, blocked_at=b.created_at) for b in rows]
     return Page[BlockPublic](items=items, next_cursor=next_cursor)

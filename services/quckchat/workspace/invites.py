@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.core.sql import utcnow
@@ -141,11 +141,14 @@ async def list_invites(
     workspace, _ = await visible(session, principal=principal, workspace_id=workspace_id)
     await require(runtime, workspace, user_id=principal.user_id, obj="members", action="manage")
     query: Select[Any] = select(Invite).where(Invite.workspace_id == workspace_id)
-    query = keyset(
-        query, Invite.created_at, Invite.id, cursor=cursor, limit=limit, parse=parse_datetime
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()), limit, key=lambda i: (i.created_at, i.id)
+    rows, next_cursor = await read_page(
+        session,
+        query,
+        Invite.created_at,
+        Invite.id,
+        cursor=cursor,
+        limit=limit,
+        parse=parse_datetime,
     )
     return Page[InvitePublic](items=[invite_view(i) for i in rows], next_cursor=next_cursor)
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.channel import client as channel_client
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, keyset, page, parse_datetime
+from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.permission import client as permission_client
@@ -54,7 +54,8 @@ async def list_members(
     workspace, _ = await visible(session, principal=principal, workspace_id=workspace_id)
     await require(runtime, workspace, user_id=principal.user_id, obj="members", action="read")
     query: Select[Any] = select(Member).where(Member.workspace_id == workspace_id)
-    query = keyset(
+    rows, next_cursor = await read_page(
+        session,
         query,
         Member.joined_at,
         Member.user_id,
@@ -62,9 +63,6 @@ async def list_members(
         limit=limit,
         descending=False,
         parse=parse_datetime,
-    )
-    rows, next_cursor = page(
-        list((await session.scalars(query)).all()), limit, key=lambda m: (m.joined_at, m.user_id)
     )
     return Page[MemberPublic](items=[member_view(m) for m in rows], next_cursor=next_cursor)
 
