@@ -6,8 +6,11 @@ Order of the checks: route known -> token valid (when given) -> rate limits -> p
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from urllib.parse import quote
 
+import httpx
 from fastapi import Request, Response
 
 from quckchat import catalog
@@ -16,7 +19,7 @@ from quckchat.catalog import ServiceSpec
 from quckchat.core import ratelimit
 from quckchat.core.authz import is_allowed
 from quckchat.core.deps import client_ip
-from quckchat.core.errors import Problem, not_found, unauthorized
+from quckchat.core.errors import PROBLEM_JSON, Problem, not_found, unauthorized
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal, bearer_token
 
@@ -37,6 +40,8 @@ EDGE_POLICIES = {
     "admin": EdgePolicy("platform", "administer", tenant="platform"),
     "audit": EdgePolicy("platform", "audit.read", tenant="platform"),
 }
+# What a path segment may hold unencoded (RFC 3986 pchar), plus the separator.
+PATH_SAFE = "/:@!$&'()*+,;="
 FORWARDED_REQUEST_HEADERS = (
     "authorization",
     "content-type",
@@ -162,13 +167,35 @@ async def _send(
     upstream = await runtime.http.request(
         spec.name,
         request.method,
-        "/" + path,
+        # Encoded again as the client sent it: a decoded control character is no valid URL.
+        "/" + quote(path, safe=PATH_SAFE),
         params=request.query_params,
         content=body,
         headers=headers,
     )
     return Response(
-        upstream.content,
+        _public_problem(upstream, public_path(request)),
         upstream.status_code,
         headers={k: v for k in FORWARDED_RESPONSE_HEADERS if (v := upstream.headers.get(k))},
     )
+
+
+def public_path(request: Request) -> str:
+    """The path as the client sent it, still percent-encoded."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
+
+
+def _public_problem(upstream: httpx.Response, public_path: str) -> bytes:
+    """The answer's body; a problem's `instance` names the path the client called, not the
+    service's own."""
+    if not upstream.headers.get("content-type", "").startswith(PROBLEM_JSON):
+        return upstream.content
+    try:
+        problem = upstream.json()
+    except ValueError:
+        return upstream.content
+    if not isinstance(problem, dict):
+        return upstream.content
+    problem["instance"] = public_path
+    return json.dumps(problem).encode()

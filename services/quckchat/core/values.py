@@ -17,8 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-# The ids the messaging services mint and take (messages, channels, workspaces, users).
-ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+# The ids the messaging services mint and take (messages, channels, workspaces, users); the
+# first character is a letter or digit, so no id is a path's `.` or `..`.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 # A shortcode (`:thumbsup:`, `:+1:`) or a short run of emoji characters; never `.`/`$`.
 EMOJI_PATTERN = r"^(:[a-z0-9_+-]{1,40}:|[^\x00-\x7f]{1,16})$"
 
