@@ -24,9 +24,10 @@ test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
 	hack/testbed down; exit $$status
 
-# The tests that need no server, on both cores: the quick loop while coding.
+# The tests that need no server, on both cores: the quick loop while coding. A file stays on
+# one worker, so its module fixtures (some on fixed ports) start once.
 test-pure: $(STAMP)
-	$(BIN)/pytest -m "not server" -n 2
+	$(BIN)/pytest -m "not server" -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check services operator tests bench

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from quckchat import __version__
 from quckchat.backend_gateway.proxy import ROUTES
 from quckchat.core.app import load_service
+from quckchat.core.openapi import finish
 
 
 @cache
@@ -29,4 +30,4 @@ def document() -> dict[str, Any]:
             merged.include_router(router, prefix=f"/api/v1/{prefix}")
     doc = merged.openapi()
     doc["paths"] = {p: ops for p, ops in doc["paths"].items() if "/internal" not in p}
-    return doc
+    return finish(doc)

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quckchat import catalog
 from quckchat.catalog import ServiceSpec
-from quckchat.core import context, errors, metrics, migrations, outbox, periodic
+from quckchat.core import context, errors, metrics, migrations, openapi, outbox, periodic
 from quckchat.core import logging as qlog
 from quckchat.core import runtime as runtime_mod
 from quckchat.core.runtime import Runtime
@@ -162,6 +162,8 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    build_openapi = app.openapi
+    app.openapi = lambda: openapi.finish(build_openapi())  # type: ignore[method-assign]
     # First, so a service's catch-all such as GET /{id} at its root never shadows them.
     _add_health_routes(app, settings)
     app.add_route("/metrics", metrics.metrics_endpoint, include_in_schema=False)

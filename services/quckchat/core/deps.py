@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response, status
+from fastapi import Depends, Header, Request, Response, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import context
@@ -34,8 +35,19 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+# Declares the bearer scheme in the OpenAPI document, on each operation that needs a user; the
+# header itself is read below, so a malformed one gets our own 401 problem.
+BEARER = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="an access token from /api/v1/auth/otp/verify or /api/v1/auth/login",
+    auto_error=False,
+)
+
+
 async def get_principal(
     runtime: RuntimeDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
     token = bearer_token(authorization)

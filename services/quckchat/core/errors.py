@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,6 +52,19 @@ _SLUGS = {
     503: "unavailable",
     504: "gateway-timeout",
 }
+
+
+class ProblemDocument(BaseModel):
+    """What every error answer holds (RFC 9457); some problems add fields of their own."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="a stable URI naming the kind of problem; branch on this")
+    title: str
+    status: int
+    detail: str = Field(description="what was wrong with this request, for people")
+    instance: str | None = Field(default=None, description="the path that was called")
+    request_id: str | None = Field(default=None, description="quote it when reporting")
 
 
 class Problem(Exception):

@@ -1,0 +1,74 @@
+"""The composed public OpenAPI document is one a client generator can trust."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from quckchat.backend_gateway.openapi import document
+from quckchat.core.errors import PROBLEM_JSON, Problem
+from quckchat.core.openapi import METHODS
+
+# Where a client gets its first token: these need none.
+SIGN_IN = {
+    ("post", "/api/v1/auth/otp/send"),
+    ("post", "/api/v1/auth/otp/verify"),
+    ("post", "/api/v1/auth/register"),
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/token/refresh"),
+    ("post", "/api/v1/auth/2fa/verify"),
+    ("get", "/api/v1/auth/oauth/{provider}/authorize"),
+    ("post", "/api/v1/auth/oauth/{provider}/callback"),
+    ("get", "/api/v1/auth/.well-known/jwks.json"),
+}
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in document()["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_every_operation_but_signing_in_asks_for_the_bearer_token() -> None:
+    schemes = document()["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    for method, path, operation in operations():
+        expected = [] if (method, path) in SIGN_IN else [{"bearerAuth": []}]
+        assert operation.get("security", []) == expected, f"{method} {path}"
+
+
+def test_every_error_answer_is_a_problem_and_every_success_has_a_schema() -> None:
+    for method, path, operation in operations():
+        for code, response in operation["responses"].items():
+            if code[0] in "45":
+                content = response["content"]
+                assert content == {
+                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }
+            elif code != "204":
+                assert response.get("content"), f"{method} {path} {code} has no schema"
+
+
+def test_only_public_schemas_and_each_one_used() -> None:
+    schemas = document()["components"]["schemas"]
+    assert not [name for name in schemas if "Internal" in name]
+    assert "Problem" in schemas and "HTTPValidationError" not in schemas
+    text = json.dumps(document())
+    unused = [n for n in schemas if text.count(f'"#/components/schemas/{n}"') == 0]
+    assert unused == [], "schemas no path refers to"
+
+
+def test_a_problem_the_services_send_matches_the_problem_schema() -> None:
+    doc = document()
+    schema = {**doc["components"]["schemas"]["Problem"], "components": doc["components"]}
+    body = Problem(409, "the channel is archived", slug="channel-archived").body("/api/v1/x")
+    jsonschema.validate(body, schema)
+    body.pop("detail")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema)
