@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from quckchat import catalog
+from quckchat.backend_gateway import docs as docs_page
 from quckchat.backend_gateway import openapi, proxy
 from quckchat.core.deps import RuntimeDep
 from quckchat.core.errors import Problem, not_found
@@ -62,7 +62,12 @@ async def openapi_document() -> dict[str, Any]:
 
 @router.get("/docs", include_in_schema=False)
 async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="QuckChat API")
+    return docs_page.page()
+
+
+@router.get("/docs/assets/{name}", include_in_schema=False)
+async def docs_asset(name: str) -> FileResponse:
+    return docs_page.asset(name)
 
 
 @router.api_route("/{prefix}/{path:path}", methods=METHODS, include_in_schema=False)
