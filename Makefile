@@ -3,17 +3,25 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# What running needs, then the dev tools on top (tests, lint, benchmarks, clusters).
+RUN_STAMP := $(VENV)/.run-stamp
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test test-pure lint bench testbed-up testbed-down testbed-status clean kind-up local-cluster local-cluster-down
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
+	@echo "make: installing what the platform needs into $(VENV) (once; the dev tools come with make test)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --progress-bar on -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	@echo "make: installing the dev tools into $(VENV) (once)"
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/quckchat run
 
 # Servers come up first; the suite runs; the servers stop whatever the result.
