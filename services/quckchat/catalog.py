@@ -177,8 +177,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
         _E,
         3000,
         (_PG, _RD),
-        "The public REST API: routing, tokens, rate limits",
-        depends_on=("auth", "user", "permission", "audit", "admin"),
+        "The public API: REST routing, tokens, rate limits, and the WebSocket's public address",
+        depends_on=("auth", "user", "permission", "audit", "admin", "realtime"),
         implemented=True,
     ),
     _s(

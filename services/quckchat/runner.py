@@ -16,6 +16,7 @@ import uvicorn
 
 from quckchat import catalog
 from quckchat.catalog import ServiceSpec
+from quckchat.core import local
 from quckchat.core import logging as qlog
 from quckchat.core.app import create_app
 from quckchat.core.settings import Settings
@@ -52,8 +53,10 @@ class ServiceHost:
             if progress:
                 progress(index, len(ordered), spec)
             settings = self.settings_for(spec)
+            app = create_app(spec, settings)
+            local.serve_here(spec.name, app)
             config = uvicorn.Config(
-                create_app(spec, settings),
+                app,
                 host=self.host,
                 port=settings.port or settings.port_for(spec),
                 log_config=None,
@@ -81,6 +84,8 @@ class ServiceHost:
             for spec in tier:
                 running[spec.name][0].should_exit = True
             await asyncio.gather(*(_finished(running[spec.name][1]) for spec in tier))
+            for spec in tier:
+                local.leave(spec.name)
         self.servers.clear()
 
     async def wait(self) -> None:

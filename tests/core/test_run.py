@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from quckchat import catalog
 
@@ -169,6 +170,12 @@ async def test_run_serves_the_platform_and_keeps_its_data_across_restarts(
         )
         assert registered.status_code == 201, registered.text
         user_id = registered.json()["user_id"]
+    # The WebSocket at the public address, on the gateway's port.
+    token = registered.json()["access_token"]
+    socket_url = GATEWAY.replace("http", "ws", 1) + f"/api/v1/realtime/ws?token={token}"
+    async with websockets.connect(socket_url) as socket:
+        hello = json.loads(await socket.recv())
+        assert (hello["type"], hello["user_id"]) == ("hello", user_id)
 
     assert await platform.stop(signal.SIGINT) == 0, platform.output()
     assert "stopped cleanly" in platform.stderr

@@ -12,8 +12,9 @@ from quckchat_operator.render.meta import Cluster, Manifest, manifest, metadata
 # The two services clients reach from outside; network.py opens them to any source.
 GATEWAY = "backend-gateway"
 REALTIME = "realtime"
-# Clients open their WebSocket here; everything else is the REST API.
-REALTIME_PATH = "/ws"
+# Clients open their WebSocket here, at the public address realtime also answers; everything
+# else is the REST API.
+REALTIME_PATH = "/api/v1/realtime/ws"
 
 
 def _path(cluster: Cluster, path: str, service: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from quckchat.core import context
 from quckchat.core.errors import unauthorized
@@ -83,7 +84,7 @@ async def get_optional_principal(
 OptionalUser = Annotated[Principal | None, Depends(get_optional_principal)]
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: HTTPConnection) -> str | None:
     """The end client's address: the gateway's X-Forwarded-For when the gateway sent it."""
     if request.headers.get(context.CALLER_HEADER) == "backend-gateway":
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()

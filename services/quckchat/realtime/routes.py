@@ -20,7 +20,9 @@ class Stats(BaseModel):
     last_event_id: str
 
 
+# Its own path, and the public one: an Ingress routes /api/v1/realtime/ws here unchanged.
 @router.websocket("/ws")
+@router.websocket("/api/v1/realtime/ws")
 async def websocket(
     websocket: WebSocket,
     token: Annotated[str | None, Query(description="the access token")] = None,

@@ -1,4 +1,4 @@
-"""The optional Ingress: the gateway at /, realtime's WebSocket at /ws."""
+"""The optional Ingress: the gateway at /, realtime's WebSocket at /api/v1/realtime/ws."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def test_the_production_ingress_routes_rest_and_websocket_with_tls() -> None:
         p["path"]: (p["backend"]["service"]["name"], p["backend"]["service"]["port"]["number"])
         for p in rule["http"]["paths"]
     }
+    assert REALTIME_PATH == "/api/v1/realtime/ws"
     assert routes == {
         REALTIME_PATH: ("chat-prod-realtime", 4000),
         "/": ("chat-prod-backend-gateway", 3000),

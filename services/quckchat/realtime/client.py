@@ -1,0 +1,29 @@
+"""What other services ask of the realtime service: a client's WebSocket, opened on its behalf
+(the gateway relays the public address to it when realtime runs in a process of its own). The
+only module outside the realtime service that reaches it."""
+
+from __future__ import annotations
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus
+
+from quckchat.core import context
+from quckchat.core.runtime import Runtime
+
+SERVICE = "realtime"
+# realtime's own path for the socket (it answers the public one too)
+SOCKET_PATH = "/ws"
+
+
+async def open_socket(runtime: Runtime, query: str, headers: dict[str, str]) -> ClientConnection:
+    """A socket to realtime with the client's query (token, last_event_id) and headers.
+
+    Raises OSError when realtime cannot be reached, InvalidHandshake when it refuses.
+    """
+    base = runtime.settings.service_url(SERVICE).replace("http://", "ws://", 1)
+    url = base + SOCKET_PATH + (f"?{query}" if query else "")
+    sent = {**headers, context.CALLER_HEADER: runtime.spec.name}
+    try:
+        return await connect(url, additional_headers=sent, compression=None, max_size=None)
+    except InvalidStatus as exc:
+        raise InvalidHandshake(f"realtime answered {exc.response.status_code}") from exc
