@@ -26,8 +26,8 @@ from tests.worlds.platform import SettingsFor, real_platform_settings
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.
 PORT_OFFSET = 10000
-# A second realtime replica beside the platform's own, on the same Redis and Kafka (the
-# gateway proxies HTTP only, so clients connect to a realtime replica's own port).
+# A second realtime replica beside the platform's own, on the same Redis and Kafka; clients
+# reach the first at the gateway's public address, the second at its own port.
 EXTRA_REALTIME_REPLICAS = 1
 # How long `eventually` waits on what the platform does in the background, asking through
 # the gateway a few times a second.
@@ -43,8 +43,13 @@ class Platform:
     settings_for: SettingsFor
 
     def websocket_url(self, replica: int, token: str, last_event_id: str | None = None) -> str:
-        """The WebSocket address of one realtime replica, signed in with `token`."""
-        url = f"ws://127.0.0.1:{self.realtime_ports[replica]}/ws?token={token}"
+        """The WebSocket address of one realtime replica, signed in with `token`: the first at
+        the gateway's public address, the other at its own port."""
+        if replica == 0:
+            gateway = self.settings.service_url("backend-gateway").replace("http", "ws", 1)
+            url = f"{gateway}/api/v1/realtime/ws?token={token}"
+        else:
+            url = f"ws://127.0.0.1:{self.realtime_ports[replica]}/ws?token={token}"
         return url + (f"&last_event_id={last_event_id}" if last_event_id else "")
 
     async def stored_messages(self, channel_id: str) -> set[str]:

@@ -114,7 +114,9 @@ async def test_every_message_once_and_in_order_through_a_broker_outage_and_a_cra
         cid = channel["id"]
         await bob.call("POST", f"/channels/{cid}/join")
 
-        realtime = f"ws://127.0.0.1:{platform.port('realtime')}/ws?token="
+        # The public address: the gateway process relays each socket to the realtime process.
+        gateway = platform.port("backend-gateway")
+        realtime = f"ws://127.0.0.1:{gateway}/api/v1/realtime/ws?token="
         listeners = [
             await Listener.open(realtime + who.headers["Authorization"].split()[1])
             for who in (alice, bob)

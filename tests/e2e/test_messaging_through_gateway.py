@@ -1,11 +1,12 @@
 """Messaging end to end: REST through the gateway only, events over the realtime WebSocket.
 
-The gateway proxies HTTP only, so the sockets connect to the realtime replicas' own ports (the
-realtime gateway is a public service of its own). Alice and Bob share a workspace, Eve has her
-own. One story, in order: a channel is created and joined; a message reaches Bob on the other
-replica and never Eve; a thread reply, a reaction, an edit and a delete arrive in order on both
-replicas; a read receipt and typing; a presence change; search; a bookmark; a reminder fires; a
-disappearing message disappears; a dropped connection resumes without gap or duplicate.
+Sockets on the first realtime replica connect at the gateway's public address
+(/api/v1/realtime/ws); the second replica is reached at its own port. Alice and Bob share a
+workspace, Eve has her own. One story, in order: a channel is created and joined; a message
+reaches Bob on the other replica and never Eve; a thread reply, a reaction, an edit and a
+delete arrive in order on both replicas; a read receipt and typing; a presence change; search;
+a bookmark; a reminder fires; a disappearing message disappears; a dropped connection resumes
+without gap or duplicate.
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ async def test_messaging_story(platform: Platform) -> None:
     first = await send(alice, cid, "hello bob")
     await b.until(created(first["id"]))
     reply = await send(bob, cid, "hi alice", parent_id=first["id"])
+    # The replier opens the thread at once, before the thread service has heard of the reply.
+    opened = await call("GET", f"/threads/{first['id']}", bob)
+    assert opened["parent_id"] == first["id"] and opened["channel_id"] == cid
     # The thread service counts the reply; the parent shows that count (a copy fed by its events).
     await a.until(of_type("thread.updated", parent_id=first["id"], reply_count=1))
 

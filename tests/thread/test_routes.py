@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from quckchat.thread.models import Thread
 from tests.worlds.chat import Chat
+from tests.worlds.identity import new_user
 from tests.worlds.problems import assert_problem
 
 
@@ -120,6 +122,25 @@ async def test_outsiders_and_unknown_threads_are_not_found(chat: Chat) -> None:
         422,
         "not-a-parent",
     )
+
+
+async def test_a_thread_not_heard_of_yet_opens_as_the_message_so_far(chat: Chat) -> None:
+    """What a client sees asking right after its reply, before the reply's event arrives."""
+    question = await chat.post(chat.owner, "anyone?")
+    opened = await chat.client.get(f"/{question['id']}", headers=chat.auth(chat.owner))
+    assert opened.status_code == 200, opened.text
+    shown = opened.json()
+    assert (shown["reply_count"], shown["following"], shown["unread"]) == (0, False, 0)
+    assert (shown["channel_id"], shown["last_seq"]) == (chat.general, question["seq"])
+    db = chat.mesh.runtime("thread").db
+    assert db is not None
+    async with db.session() as session:
+        assert await session.get(Thread, question["id"]) is None, "a read stored a thread"
+    outsider = new_user()
+    assert_problem(await chat.client.get(f"/{question['id']}", headers=chat.auth(outsider)), 404)
+    reply = await chat.post(chat.owner, "me", parent_id=question["id"])
+    answer = await chat.client.get(f"/{reply['id']}", headers=chat.auth(chat.owner))
+    assert_problem(answer, 422, "not-a-parent")
 
 
 async def test_bad_input_is_a_problem_not_an_error(chat: Chat) -> None:

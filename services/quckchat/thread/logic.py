@@ -31,30 +31,31 @@ async def _visible(
     return thread
 
 
-async def _open(
-    session: AsyncSession, runtime: Runtime, *, principal: Principal, parent_id: str
-) -> Thread:
-    """The thread of a message the caller can see, started now if it has no reply yet."""
-    if await session.get(Thread, parent_id) is not None:
-        return await _visible(session, runtime, principal=principal, parent_id=parent_id)
+async def _unopened(runtime: Runtime, *, principal: Principal, parent_id: str) -> Thread:
+    """A thread (not stored) for a top-level message the caller can see that has none yet."""
     parent = await fetch_message(runtime.http, parent_id)
     if parent is None:
         raise not_found("message")
     member = await membership(runtime, parent.channel_id, principal.user_id)
     if parent.parent_id is not None:
         raise Problem(422, "a reply has no thread of its own; use its parent", slug="not-a-parent")
-    thread, _ = await get_or_add(
-        session,
-        Thread,
-        (parent_id,),
-        lambda: new_thread(
-            parent,
-            parent_id=parent_id,
-            channel_id=member.channel_id,
-            workspace_id=member.workspace_id,
-            tenant=principal.tenant,
-        ),
+    return new_thread(
+        parent,
+        parent_id=parent_id,
+        channel_id=member.channel_id,
+        workspace_id=member.workspace_id,
+        tenant=principal.tenant,
     )
+
+
+async def _open(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, parent_id: str
+) -> Thread:
+    """The thread of a message the caller can see, started now if it has no reply yet."""
+    if await session.get(Thread, parent_id) is not None:
+        return await _visible(session, runtime, principal=principal, parent_id=parent_id)
+    unopened = await _unopened(runtime, principal=principal, parent_id=parent_id)
+    thread, _ = await get_or_add(session, Thread, (parent_id,), lambda: unopened)
     return thread
 
 
@@ -88,6 +89,10 @@ async def _view(session: AsyncSession, thread: Thread, follower: Follower | None
 async def get_thread(
     session: AsyncSession, runtime: Runtime, *, principal: Principal, parent_id: str
 ) -> ThreadPublic:
+    """The thread of a message; one whose first reply this service has not heard of yet (its
+    event is on the way) is shown as the message's thread so far, not as missing."""
+    if await session.get(Thread, parent_id) is None:
+        return view(await _unopened(runtime, principal=principal, parent_id=parent_id), None, 0)
     thread = await _visible(session, runtime, principal=principal, parent_id=parent_id)
     follower = await session.get(Follower, (parent_id, principal.user_id))
     return await _view(session, thread, follower)
