@@ -58,6 +58,7 @@ async def test_sign_in_and_its_failures_are_published(
         "method": "otp",
         "phone_hash": digest,
         "email": None,
+        "display_name": None,
     }
     assert registered.audience == Audience(users=(user,))
     login = events.LoginSucceeded.of(succeeded)
@@ -65,6 +66,30 @@ async def test_sign_in_and_its_failures_are_published(
     # The request failed, yet its event went out; keyed by the address no account has.
     assert refused.key == "nobody@example.com" and refused.audience is None
     assert refused.data == {"actor": None, "user_id": None, "method": "password"}
+
+
+async def test_the_name_given_at_sign_up_is_announced(
+    auth: Auth, outbox: OtpOutbox, published: Published
+) -> None:
+    client, _ = auth
+    body = {
+        "email": "grace@example.com",
+        "password": "a long passphrase",
+        "display_name": " Grace ",
+    }
+    assert (await client.post("/register", json=body)).status_code == 201
+    await client.post("/otp/send", json={"phone": "+15550004444"})
+    code = outbox.codes["+15550004444"]
+    verify = {"phone": "+15550004444", "code": code, "display_name": "Hopper"}
+    assert (await client.post("/otp/verify", json=verify)).status_code == 200
+    names = [
+        events.UserRegistered.of(e).display_name
+        for e in published()
+        if e.type == "auth.user.registered"
+    ]
+    assert names == ["Grace", "Hopper"]
+    blank = {"email": "blank@example.com", "password": "a long passphrase", "display_name": " "}
+    assert (await client.post("/register", json=blank)).status_code == 422
 
 
 async def test_session_ends_are_published(

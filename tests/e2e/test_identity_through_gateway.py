@@ -24,11 +24,15 @@ from tests.worlds.waiting import eventually
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
 
-async def otp_sign_in(platform: Platform, phone: str) -> dict[str, Any]:
+async def otp_sign_in(
+    platform: Platform, phone: str, display_name: str | None = None
+) -> dict[str, Any]:
     sent = await platform.gateway.post("/auth/otp/send", json={"phone": phone})
     assert sent.status_code == 202, sent.text
-    code = platform.outbox.codes[phone]
-    verified = await platform.gateway.post("/auth/otp/verify", json={"phone": phone, "code": code})
+    body = {"phone": phone, "code": platform.outbox.codes[phone]}
+    if display_name is not None:
+        body["display_name"] = display_name
+    verified = await platform.gateway.post("/auth/otp/verify", json=body)
     assert verified.status_code == 200, verified.text
     body: dict[str, Any] = verified.json()
     return body
@@ -38,9 +42,14 @@ async def test_identity_story(platform: Platform) -> None:
     gw = platform.gateway
     alice_phone, bob_phone, admin_phone = phone_number(), phone_number(), phone_number()
 
-    # Sign-up by OTP; the code comes from the console SMS provider's log.
-    alice = await otp_sign_in(platform, alice_phone)
+    # Sign-up by OTP, with a name; the code comes from the console SMS provider's log.
+    alice = await otp_sign_in(platform, alice_phone, display_name="Alice A.")
     assert alice["access_token"] and alice["refresh_token"]
+
+    async def named() -> Any:
+        return (await gw.get("/users/me", headers=bearer(alice))).json().get("display_name")
+
+    assert await eventually(named, until="Alice A.", **PATIENCE) == "Alice A."
 
     # Refresh rotates; presenting the spent token again ends the session.
     rotated = (

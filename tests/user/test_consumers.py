@@ -83,6 +83,23 @@ async def test_an_existing_profile_gains_the_phone_hash(app: UserApp) -> None:
     assert profile.phone_hash == phone_hash("+15550002222")
 
 
+async def test_the_name_given_at_sign_up_becomes_the_profiles_unless_one_was_set(
+    app: UserApp,
+) -> None:
+    named = new_user()
+    await app.deliver(registered(named, phone="+15550003333", display_name="  Ada Lovelace "))
+    me = (await app.get("/me", named)).json()
+    assert me["display_name"] == "Ada Lovelace"
+    early = new_user()
+    patched = await app.client.patch("/me", json={"display_name": "Mine"}, headers=app.auth(early))
+    assert patched.status_code == 200
+    await app.deliver(registered(early, display_name="From sign-up"))
+    assert (profile := await profile_of(app, early)) and profile.display_name == "Mine"
+    unnamed = new_user()
+    await app.deliver(registered(unnamed, display_name="   "))
+    assert (profile := await profile_of(app, unnamed)) and profile.display_name is None
+
+
 async def test_unusable_events_are_ignored(app: UserApp) -> None:
     user = new_user()
     await app.deliver(auth_event("auth.login.failed", user))

@@ -31,12 +31,19 @@ def bearer(tokens: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def registered(user: str, *, phone: str | None = None, tenant: str | None = None) -> Event:
+def registered(
+    user: str,
+    *,
+    phone: str | None = None,
+    tenant: str | None = None,
+    display_name: str | None = None,
+) -> Event:
     """A sign-up as the auth service announces it (by phone when one is given)."""
     event = UserRegistered(
         actor=user,
         user_id=user,
         method="otp" if phone else "password",
         phone_hash=phone_hash(phone) if phone else None,
+        display_name=display_name,
     )
     return Event.of(event, source="auth", tenant=tenant)

@@ -17,13 +17,20 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 
 
-async def _registered(runtime: Runtime, db: AsyncSession, account: Account, method: str) -> None:
+async def _registered(
+    runtime: Runtime,
+    db: AsyncSession,
+    account: Account,
+    method: str,
+    display_name: str | None = None,
+) -> None:
     event = UserRegistered(
         actor=account.id,
         user_id=account.id,
         method=method,
         phone_hash=phone_hash(account.phone) if account.phone else None,
         email=account.email,
+        display_name=display_name,
     )
     await runtime.emit(event, tenant=None, session=db)
 
@@ -40,8 +47,11 @@ async def _insert(db: AsyncSession, account: Account) -> bool:
     return True
 
 
-async def by_phone(runtime: Runtime, db: AsyncSession, phone: str) -> Account:
-    """The account of a verified phone, created on first sign-in (sign-up by OTP)."""
+async def by_phone(
+    runtime: Runtime, db: AsyncSession, phone: str, *, display_name: str | None = None
+) -> Account:
+    """The account of a verified phone, created on first sign-in (sign-up by OTP), then with
+    `display_name` for the user's profile."""
     query = select(Account).where(Account.phone == phone)
     account = (await db.execute(query)).scalar_one_or_none()
     if account is not None:
@@ -49,12 +59,17 @@ async def by_phone(runtime: Runtime, db: AsyncSession, phone: str) -> Account:
     account = Account(phone=phone, created_at=utcnow())
     if not await _insert(db, account):
         return (await db.execute(query)).scalar_one()
-    await _registered(runtime, db, account, "otp")
+    await _registered(runtime, db, account, "otp", display_name)
     return account
 
 
 async def register_email(
-    runtime: Runtime, db: AsyncSession, *, email: str, password: str
+    runtime: Runtime,
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    display_name: str | None = None,
 ) -> Account:
     account = Account(
         email=email.lower(),
@@ -63,7 +78,7 @@ async def register_email(
     )
     if not await _insert(db, account):
         raise Problem(409, "an account with this email exists; sign in instead", slug="email-taken")
-    await _registered(runtime, db, account, "password")
+    await _registered(runtime, db, account, "password", display_name)
     return account
 
 
@@ -127,7 +142,7 @@ async def by_external(
         )
         db.add(account)
         await db.flush()
-        await _registered(runtime, db, account, user.provider)
+        await _registered(runtime, db, account, user.provider, user.display_name)
     if user.email_verified and user.email and account.email == user.email.lower():
         # The provider vouches for the address this account claims: invites to it now apply.
         account.email_verified = True

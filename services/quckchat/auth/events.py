@@ -30,6 +30,7 @@ class UserRegistered(AccountEvent):
     method: str
     phone_hash: str | None = None
     email: str | None = None
+    display_name: str | None = None
 
 
 class UserSuspended(AccountEvent):

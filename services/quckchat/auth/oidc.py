@@ -21,6 +21,7 @@ import jwt
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
+from quckchat.core.values import DISPLAY_NAME_LENGTH
 
 STATE_TTL_SECONDS = 600
 JWKS_TTL_SECONDS = 3600
@@ -93,6 +94,7 @@ class ExternalUser:
     subject: str
     email: str | None
     email_verified: bool
+    display_name: str | None = None
 
 
 def _challenge(verifier: str) -> str:
@@ -188,7 +190,11 @@ class OidcClient:
         verified = claims.get("email_verified") in (True, "true")
         return (
             ExternalUser(
-                name, str(claims["sub"]), email if isinstance(email, str) else None, verified
+                name,
+                str(claims["sub"]),
+                email if isinstance(email, str) else None,
+                verified,
+                display_name=_display_name(claims.get("name")),
             ),
             saved.get("link_to"),
         )
@@ -237,3 +243,10 @@ class OidcClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _display_name(claim: object) -> str | None:
+    """The provider's `name` claim as a display name, if it gives a usable one."""
+    if not isinstance(claim, str) or not claim.strip():
+        return None
+    return claim.strip()[:DISPLAY_NAME_LENGTH]

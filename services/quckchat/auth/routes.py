@@ -87,7 +87,7 @@ async def verify_otp(
     body: OtpVerify, request: Request, runtime: RuntimeDep, db: SessionDep
 ) -> Tokens:
     await otp.verify(runtime, phone=body.phone, code=body.code)
-    account = await accounts.by_phone(runtime, db, body.phone)
+    account = await accounts.by_phone(runtime, db, body.phone, display_name=body.display_name)
     return await _signed_in(runtime, db, account, "otp", request)
 
 
@@ -100,7 +100,9 @@ async def verify_otp(
 async def register(
     body: EmailRegister, request: Request, runtime: RuntimeDep, db: SessionDep
 ) -> Tokens:
-    account = await accounts.register_email(runtime, db, email=body.email, password=body.password)
+    account = await accounts.register_email(
+        runtime, db, email=body.email, password=body.password, display_name=body.display_name
+    )
     return await _signed_in(runtime, db, account, "password", request)
 
 

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
+from quckchat.core.values import DisplayName
+
 # E.164: a plus, then 8 to 15 digits, the first not zero.
 Phone = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")]
 OtpDigits = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
@@ -26,11 +28,15 @@ class OtpSent(BaseModel):
 class OtpVerify(BaseModel):
     phone: Phone
     code: OtpDigits
+    display_name: DisplayName | None = Field(
+        None, description="the new user's name, when this sign-in creates the account"
+    )
 
 
 class EmailRegister(BaseModel):
     email: EmailStr
     password: Password
+    display_name: DisplayName | None = Field(None, description="the name others see")
 
 
 class PasswordLogin(BaseModel):

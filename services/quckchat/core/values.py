@@ -24,6 +24,12 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 EMOJI_PATTERN = r"^(:[a-z0-9_+-]{1,40}:|[^\x00-\x7f]{1,16})$"
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
+# What members, messages and lists show for a user (the user service keeps it; auth takes it
+# at sign-up).
+DISPLAY_NAME_LENGTH = 80
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DISPLAY_NAME_LENGTH)
+]
 Emoji = Annotated[str, Field(pattern=EMOJI_PATTERN)]
 
 

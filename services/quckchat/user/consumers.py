@@ -10,6 +10,7 @@ from quckchat.auth.events import AccountEvent, UserReactivated, UserRegistered, 
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
+from quckchat.core.values import DISPLAY_NAME_LENGTH
 from quckchat.user.logic import ensure_profile
 from quckchat.user.models import USER_ID_LENGTH, Profile, processed_events
 from quckchat.user.schemas import PHONE_HASH_PATTERN
@@ -25,6 +26,9 @@ FOLLOWED: dict[str, type[AccountEvent]] = {
 
 def _effect(profile: Profile, change: AccountEvent, event_id: str) -> None:
     if isinstance(change, UserRegistered):
+        name = (change.display_name or "").strip()[:DISPLAY_NAME_LENGTH]
+        if name and profile.display_name is None:  # a name the user set since stays
+            profile.display_name = name
         if change.phone_hash is None:
             return
         if _PHONE_HASH.match(change.phone_hash):

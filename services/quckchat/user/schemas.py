@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from quckchat.core.values import Patch, TimeZoneName
+from quckchat.core.values import DisplayName, Patch, TimeZoneName
 from quckchat.user.models import USER_ID_LENGTH
 
 Visibility = Literal["everyone", "contacts", "nobody"]
@@ -39,7 +39,6 @@ def _short_url(url: HttpUrl) -> HttpUrl:
     return url
 
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 StatusText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=140)]
 AvatarUrl = Annotated[HttpUrl, AfterValidator(_short_url)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,4}$")]
