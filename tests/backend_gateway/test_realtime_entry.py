@@ -18,10 +18,11 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from quckchat.backend_gateway.realtime_entry import PUBLIC_PATH
 from quckchat.core import local
 from quckchat.core.runtime import Runtime
+from quckchat.realtime.client import PUBLIC_PATH
 from tests.support import TestKeys
+from tests.worlds.frames import assert_documented
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import serving
 from tests.worlds.org import Org, running_org
@@ -55,6 +56,7 @@ class Edge:
 
 async def next_frame(socket: ClientConnection) -> dict[str, Any]:
     frame: dict[str, Any] = json.loads(await socket.recv())
+    assert_documented(frame)
     return frame
 
 

@@ -1,4 +1,5 @@
-"""A signed-in WebSocket client that keeps every frame it reads, for the end-to-end tests."""
+"""A signed-in WebSocket client that keeps every frame it reads, for the end-to-end tests; each
+frame is checked against the AsyncAPI document."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from tests.worlds.frames import assert_documented, frame_problems
+
 Frame = dict[str, Any]
 WAIT_SECONDS = 30.0
 
@@ -22,6 +25,7 @@ class Listener:
     def __init__(self, socket: ClientConnection, hello: Frame) -> None:
         self.socket, self.hello = socket, hello
         self.frames: list[Frame] = []
+        self.undocumented: list[tuple[Frame, list[str]]] = []
         self.reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -29,12 +33,16 @@ class Listener:
         socket = await websockets.connect(url)
         hello = json.loads(await socket.recv())
         assert hello["type"] == "hello", hello
+        assert_documented(hello)
         return cls(socket, hello)
 
     async def _read(self) -> None:
         with contextlib.suppress(websockets.ConnectionClosed):
             async for text in self.socket:
-                self.frames.append(json.loads(text))
+                frame = json.loads(text)
+                if problems := frame_problems(frame):
+                    self.undocumented.append((frame, problems))
+                self.frames.append(frame)
 
     @property
     def events(self) -> list[Frame]:
@@ -45,6 +53,7 @@ class Listener:
         """The first event frame that matches, waiting for it up to a deadline."""
         deadline = time.monotonic() + within
         while True:
+            assert not self.undocumented, f"frames the document does not allow: {self.undocumented}"
             found = next((f for f in self.events if match(f)), None)
             if found is not None:
                 return found
@@ -56,6 +65,7 @@ class Listener:
     async def close(self) -> None:
         await self.socket.close()
         await self.reader
+        assert not self.undocumented, f"frames the document does not allow: {self.undocumented}"
 
 
 def of_type(kind: str, **data: Any) -> Callable[[Frame], bool]:

@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection
 from quckchat.core.runtime import Runtime
 from quckchat.realtime.fanout import hub_of
 from tests.support import TestKeys, server
+from tests.worlds.frames import assert_documented
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import replica, serving
 from tests.worlds.org import Org, running_org
@@ -41,6 +42,7 @@ class Live:
     alice: str
     bob: str
     eve: str
+    workspace_id: str
     general: str
 
     async def connect(
@@ -50,7 +52,7 @@ class Live:
         if last_event_id:
             url += f"&last_event_id={last_event_id}"
         socket = await websockets.connect(url)
-        hello = json.loads(await socket.recv())
+        hello = await received(socket)
         assert hello["type"] == "hello" and hello["user_id"] == user
         return socket
 
@@ -65,12 +67,19 @@ class Live:
         return sent
 
 
+async def received(socket: ClientConnection) -> dict[str, Any]:
+    """The next frame, which must be one the AsyncAPI document allows."""
+    frame: dict[str, Any] = json.loads(await socket.recv())
+    assert_documented(frame)
+    return frame
+
+
 async def frames(socket: ClientConnection, count: int, within: float = 5.0) -> list[dict[str, Any]]:
     """The next `count` event frames (control frames skipped)."""
     found: list[dict[str, Any]] = []
     async with asyncio.timeout(within):
         while len(found) < count:
-            frame = json.loads(await socket.recv())
+            frame = await received(socket)
             if "id" in frame:
                 found.append(frame)
     return found
@@ -80,7 +89,7 @@ async def nothing_more(socket: ClientConnection, wait: float = 0.5) -> None:
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(wait):
             while True:
-                frame = json.loads(await socket.recv())
+                frame = await received(socket)
                 if "id" in frame:
                     raise AssertionError(f"unexpected frame {frame}")
 
@@ -118,7 +127,7 @@ async def live(
         await org.add(workspace["id"], alice, bob)
         await org.create_workspace(eve)
         general = (await org.channels(workspace["id"], alice))["general"]["id"]
-        yield Live(org, keys, ports, alice, bob, eve, general)
+        yield Live(org, keys, ports, alice, bob, eve, workspace["id"], general)
 
 
 async def test_a_bad_token_is_refused_with_a_close_code(live: Live) -> None:
@@ -156,11 +165,17 @@ async def test_typing_reaches_the_channel(live: Live) -> None:
     await bob.send(json.dumps({"type": "typing", "channel_id": live.general}))
     typing = (await frames(alice, 1))[0]
     assert typing["type"] == "presence.typing"
-    assert typing["data"] == {"channel_id": live.general, "user_id": live.bob, "expires_in": 5}
+    assert typing["data"] == {
+        "workspace_id": live.workspace_id,
+        "channel_id": live.general,
+        "user_id": live.bob,
+        "actor": live.bob,
+        "expires_in": 5,
+    }
     await bob.send(json.dumps({"type": "typing", "channel_id": "not-mine"}))
     async with asyncio.timeout(5):
         # Bob's own typing frame may come first: he is in the channel too.
-        while (error := json.loads(await bob.recv()))["type"] == "presence.typing":
+        while (error := await received(bob))["type"] == "presence.typing":
             continue
     assert error["type"] == "error"
     await alice.close()

@@ -26,7 +26,6 @@ from quckchat.realtime import client as realtime_client
 
 log = qlog.get("gateway.realtime")
 
-PUBLIC_PATH = "/api/v1/realtime/ws"
 CLOSE_UNAVAILABLE = 1013
 CONNECT_SECONDS = 5.0
 # What the client sent that realtime reads besides the query string.
@@ -108,4 +107,4 @@ async def _upstream_to_client(upstream: ClientConnection, client: WebSocket) -> 
 
 
 router = APIRouter()
-router.routes.append(WebSocketRoute(PUBLIC_PATH, RealtimeEntry()))
+router.routes.append(WebSocketRoute(realtime_client.PUBLIC_PATH, RealtimeEntry()))

@@ -14,6 +14,7 @@ from quckchat.backend_gateway import openapi, proxy
 from quckchat.core.deps import RuntimeDep
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.runtime import Runtime
+from quckchat.realtime import client as realtime_client
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -58,6 +59,12 @@ async def service_health(service: str, runtime: RuntimeDep) -> JSONResponse:
 @router.get("/openapi.json", include_in_schema=False)
 async def openapi_document() -> dict[str, Any]:
     return openapi.document()
+
+
+@router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi_document() -> dict[str, Any]:
+    """The WebSocket's protocol (AsyncAPI 3): /api/v1/realtime/ws, its frames and close codes."""
+    return realtime_client.asyncapi_document()
 
 
 @router.get("/docs", include_in_schema=False)

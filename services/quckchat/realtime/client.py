@@ -1,16 +1,22 @@
 """What other services ask of the realtime service: a client's WebSocket, opened on its behalf
-(the gateway relays the public address to it when realtime runs in a process of its own). The
-only module outside the realtime service that reaches it."""
+(the gateway relays the public address to it when realtime runs in a process of its own), and
+the AsyncAPI document of that WebSocket (the gateway serves it). The only module outside the
+realtime service that reaches it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from quckchat.core import context
 from quckchat.core.runtime import Runtime
+from quckchat.realtime import protocol
 
 SERVICE = "realtime"
+# Where clients open the socket: the gateway's address (and an Ingress's).
+PUBLIC_PATH = protocol.PUBLIC_PATH
 # realtime's own path for the socket (it answers the public one too)
 SOCKET_PATH = "/ws"
 
@@ -27,3 +33,8 @@ async def open_socket(runtime: Runtime, query: str, headers: dict[str, str]) -> 
         return await connect(url, additional_headers=sent, compression=None, max_size=None)
     except InvalidStatus as exc:
         raise InvalidHandshake(f"realtime answered {exc.response.status_code}") from exc
+
+
+def asyncapi_document() -> dict[str, Any]:
+    """The AsyncAPI 3 document of the WebSocket: every frame either way, resume, close codes."""
+    return protocol.document()

@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from quckchat.channel import client as channel_client
@@ -20,8 +21,10 @@ from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
+from quckchat.presence.events import Typing
 from quckchat.realtime.audience import Audience
 from quckchat.realtime.hub import Client, Frame, Hub, frame
+from quckchat.realtime.protocol import Error, Hello, Pong, Resync
 from quckchat.realtime.stream import Stream, position
 from quckchat.workspace import client as workspace_client
 
@@ -35,8 +38,9 @@ TYPING_EVERY = 2.0  # seconds between typing frames a client may send per channe
 TYPING_TTL = 5
 
 
-def control(kind: str, **fields: Any) -> Frame:
-    return frame(None, json.dumps({"type": kind, **fields}, separators=(",", ":")))
+def control(model: BaseModel) -> Frame:
+    """A control frame (no event id): one of the protocol's models, as the document says."""
+    return frame(None, model.model_dump_json())
 
 
 async def _memberships(runtime: Runtime, user_id: str) -> tuple[set[str], set[str]]:
@@ -76,11 +80,9 @@ class Session:
             self.hub.remove(client)
 
     async def _serve(self, principal: Principal, client: Client, last_event_id: str | None) -> None:
+        last = await self.stream.last_id()
         hello = control(
-            "hello",
-            connection_id=client.id,
-            user_id=principal.user_id,
-            last_event_id=await self.stream.last_id(),
+            Hello(connection_id=client.id, user_id=principal.user_id, last_event_id=last)
         )
         await self.websocket.send(hello[1])
         if last_event_id:
@@ -115,14 +117,14 @@ class Session:
             after = position(last_event_id)
         except ValueError:
             await self.websocket.send(
-                control("error", detail="last_event_id is not an id this server gave")[1]
+                control(Error(detail="last_event_id is not an id this server gave"))[1]
             )
             return
         first = await self.stream.first_id()
         if first is not None and position(first) > after and after != (0, 0):
             # The log no longer reaches back that far: the client must reload from the API.
             await self.websocket.send(
-                control("resync", detail="too much was missed; reload the channels")[1]
+                control(Resync(detail="too much was missed; reload the channels"))[1]
             )
         cursor = last_event_id
         while batch := await self.stream.after(cursor):
@@ -156,23 +158,39 @@ class Session:
             frame = json.loads(text)
             kind = frame["type"]
         except (ValueError, KeyError, TypeError):
-            client.offer(control("error", detail='frames are JSON objects with a "type"'))
+            client.offer(control(Error(detail='frames are JSON objects with a "type"')))
             return
         if kind == "ping":
-            client.offer(control("pong"))
+            client.offer(control(Pong()))
         elif kind == "typing":
             await self._typing(client, frame.get("channel_id"))
         else:
-            client.offer(control("error", detail=f"unknown frame type {kind!r}"))
+            client.offer(control(Error(detail=f"unknown frame type {kind!r}")))
 
     async def _typing(self, client: Client, channel_id: Any) -> None:
         if not isinstance(channel_id, str) or channel_id not in client.channels:
-            client.offer(control("error", detail="typing needs a channel_id you are in"))
+            client.offer(control(Error(detail="typing needs a channel_id you are in")))
             return
         now = time.monotonic()
         if now - self.typing_at.get(channel_id, 0.0) < TYPING_EVERY:
             return
         self.typing_at[channel_id] = now
-        data = {"channel_id": channel_id, "user_id": client.user_id, "expires_in": TYPING_TTL}
+        try:
+            member = await channel_client.membership(self.runtime, channel_id, client.user_id)
+        except Problem as problem:
+            gone = problem.status == 404
+            detail = "typing needs a channel_id you are in" if gone else "typing is not told now"
+            client.offer(control(Error(detail=detail)))
+            return
+        # The presence service's own typing event: one shape, whichever way typing is told.
+        typing = Typing(
+            workspace_id=member.workspace_id,
+            channel_id=channel_id,
+            user_id=client.user_id,
+            actor=client.user_id,
+            expires_in=TYPING_TTL,
+        )
         event_id = f"typing.{client.id}.{int(now * 1000)}"
-        await self.stream.append(event_id, "presence.typing", data, Audience(channel_id=channel_id))
+        await self.stream.append(
+            event_id, typing.type, typing.model_dump(mode="json"), Audience(channel_id=channel_id)
+        )

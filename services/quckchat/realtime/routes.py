@@ -11,6 +11,7 @@ from quckchat.core.deps import RuntimeDep
 from quckchat.core.tokens import bearer_token
 from quckchat.realtime.connection import Session
 from quckchat.realtime.fanout import hub_of, stream_of
+from quckchat.realtime.protocol import PUBLIC_PATH
 
 router = APIRouter(tags=["realtime"])
 
@@ -22,7 +23,7 @@ class Stats(BaseModel):
 
 # Its own path, and the public one: an Ingress routes /api/v1/realtime/ws here unchanged.
 @router.websocket("/ws")
-@router.websocket("/api/v1/realtime/ws")
+@router.websocket(PUBLIC_PATH)
 async def websocket(
     websocket: WebSocket,
     token: Annotated[str | None, Query(description="the access token")] = None,
