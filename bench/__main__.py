@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import gateway_sends, identity, messaging, operator, real_node, search
+from bench import gateway_hop, gateway_sends, identity, messaging, operator, real_node, search
 
 
 def main() -> None:
     asyncio.run(identity.main())
     asyncio.run(messaging.main())
     asyncio.run(gateway_sends.main())
+    asyncio.run(gateway_hop.main())
     asyncio.run(search.main())
     operator.main()
     real_node.main()
