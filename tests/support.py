@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -29,6 +30,8 @@ from quckchat.core.settings import Settings
 # The repository's root.
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Tools a test installs for itself, each in a virtualenv of its own (never in the project's).
+TOOLS_DIR = Path.home() / ".cache/quckchat/tools"
 TESTBED_ENV = (
     Path(os.environ.get("QUCKCHAT_TESTBED_DIR", Path.home() / ".cache/quckchat/testbed")) / "env"
 )
@@ -220,3 +223,24 @@ def dev_tool(name: str) -> str:
     if found:
         return found
     unavailable(f"{name} not installed (pip install -e '.[dev]')")
+
+
+def tool_virtualenv(package: str, version: str) -> Path:
+    """The bin directory of a virtualenv that holds only `package==version` from PyPI, made on
+    first use; failing to make it fails under CI=true, else skips."""
+    home = TOOLS_DIR / f"{package}-{version}"
+    # A virtualenv cannot be moved once made, so it is built in place and marked complete at
+    # the end; an unmarked one (an interrupted install) is started over.
+    done = home / ".installed"
+    if not done.exists():
+        shutil.rmtree(home, ignore_errors=True)
+        steps = [
+            [sys.executable, "-m", "venv", str(home)],
+            [str(home / "bin/pip"), "install", "--no-input", "--quiet", f"{package}=={version}"],
+        ]
+        for step in steps:
+            run = subprocess.run(step, capture_output=True, text=True, timeout=600, check=False)
+            if run.returncode != 0:
+                unavailable(f"{package} {version} could not be installed: {run.stderr[-2000:]}")
+        done.touch()
+    return home / "bin"

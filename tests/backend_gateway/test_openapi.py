@@ -10,7 +10,7 @@ import pytest
 
 from quckchat.backend_gateway.openapi import document
 from quckchat.core.errors import PROBLEM_JSON, Problem
-from quckchat.core.openapi import METHODS
+from quckchat.core.openapi import METHODS, schema_name
 
 # Where a client gets its first token: these need none.
 SIGN_IN = {
@@ -62,6 +62,28 @@ def test_only_public_schemas_and_each_one_used() -> None:
     text = json.dumps(document())
     unused = [n for n in schemas if text.count(f'"#/components/schemas/{n}"') == 0]
     assert unused == [], "schemas no path refers to"
+
+
+def test_each_schema_has_a_name_and_a_title_of_its_own() -> None:
+    # Generators name a class by the title: two schemas of one title cannot both be classes.
+    schemas = document()["components"]["schemas"]
+    titles = [schema["title"] for schema in schemas.values()]
+    assert sorted(set(titles)) == sorted(titles)
+    assert [(n, s["title"]) for n, s in schemas.items() if n != schema_name(s["title"])] == []
+
+
+def test_a_name_two_services_use_for_different_schemas_gets_each_service_in_front() -> None:
+    doc = document()
+    schemas = doc["components"]["schemas"]
+    assert "MemberPublic" not in schemas
+    members = schemas["Page_WorkspaceMemberPublic_"]["properties"]["items"]["items"]
+    assert members == {"$ref": "#/components/schemas/WorkspaceMemberPublic"}
+    assert schemas["WorkspaceMemberPublic"]["title"] == "WorkspaceMemberPublic"
+    joined = doc["paths"]["/api/v1/workspaces/join"]["post"]["responses"]["201"]
+    assert joined["content"]["application/json"]["schema"] == members
+    channel = doc["paths"]["/api/v1/channels/{channel_id}/members"]["get"]["responses"]["200"]
+    page = {"$ref": "#/components/schemas/Page_ChannelMemberPublic_"}
+    assert channel["content"]["application/json"]["schema"] == page
 
 
 def test_a_problem_the_services_send_matches_the_problem_schema() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections import defaultdict
 from functools import cache
 from typing import Any
 
@@ -9,14 +12,19 @@ from fastapi import FastAPI
 
 from quckchat import __version__
 from quckchat.backend_gateway.proxy import ROUTES
+from quckchat.catalog import ServiceSpec
 from quckchat.core.app import load_service
-from quckchat.core.openapi import finish
+from quckchat.core.openapi import finish, refs, rename_schemas
+
+Document = dict[str, Any]
 
 
 @cache
-def document() -> dict[str, Any]:
-    """Every public route of each routed service under /api/v1/<prefix>; internal ones left out."""
-    merged = FastAPI(
+def document() -> Document:
+    """Every public route of each routed service under /api/v1/<prefix>, internal ones left out.
+    A schema name that two services use for different schemas gets each one's service in front
+    (`ChannelMemberPublic`, `WorkspaceMemberPublic`), so every name stands for one schema."""
+    doc = FastAPI(
         title="QuckChat public API",
         version=__version__,
         description=(
@@ -24,10 +32,67 @@ def document() -> dict[str, Any]:
             "(from /api/v1/auth/otp/verify or /api/v1/auth/login). Errors are "
             "application/problem+json. POSTs accept an `Idempotency-Key` header."
         ),
-    )
-    for prefix, spec in sorted(ROUTES.items()):
-        for router in load_service(spec).routers:
-            merged.include_router(router, prefix=f"/api/v1/{prefix}")
-    doc = merged.openapi()
-    doc["paths"] = {p: ops for p, ops in doc["paths"].items() if "/internal" not in p}
-    return finish(doc)
+    ).openapi()
+    parts = {spec.name: _public_part(prefix, spec) for prefix, spec in sorted(ROUTES.items())}
+    clashing = _clashing(parts)
+    for service, part in parts.items():
+        rename_schemas(part, _qualified_titles(service, part["components"]["schemas"], clashing))
+        _merge(doc, part, service)
+    return doc
+
+
+def _public_part(prefix: str, spec: ServiceSpec) -> Document:
+    """The service's public routes under /api/v1/<prefix>, finished as its own document is."""
+    app = FastAPI()
+    for router in load_service(spec).routers:
+        app.include_router(router, prefix=f"/api/v1/{prefix}")
+    part = app.openapi()
+    part["paths"] = {p: ops for p, ops in part["paths"].items() if "/internal" not in p}
+    return finish(part)
+
+
+def _clashing(parts: dict[str, Document]) -> set[str]:
+    """The schema names that stand for different schemas in different services, and those that
+    services share but that refer to one of them (each one's `Page_MemberPublic_`)."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for part in parts.values():
+        for name, schema in part["components"]["schemas"].items():
+            texts[name].append(json.dumps(schema, sort_keys=True))
+    shared = {name for name, found in texts.items() if len(found) > 1}
+    clashing = {name for name in shared if len(set(texts[name])) > 1}
+    while more := {
+        name
+        for part in parts.values()
+        for name, schema in part["components"]["schemas"].items()
+        if name in shared - clashing and refs(schema) & clashing
+    }:
+        clashing |= more
+    return clashing
+
+
+def _qualified_titles(service: str, schemas: Document, clashing: set[str]) -> dict[str, str]:
+    """New titles for the service's clashing schemas: the service's name in front, or for a
+    generic one (`Page[MemberPublic]`) its parameters' new titles (`Page[ChannelMemberPublic]`)."""
+    owner = "".join(word.capitalize() for word in re.split(r"[-_]", service))
+    own = clashing & schemas.keys()
+    generic = {name for name in own if "[" in schemas[name].get("title", "")}
+    titles = {name: owner + schemas[name].get("title", name) for name in own - generic}
+    for name in generic:
+        title = schemas[name]["title"]
+        for old in refs(schemas[name]) & titles.keys():
+            title = re.sub(rf"\b{re.escape(schemas[old]['title'])}\b", titles[old], title)
+        titles[name] = title if title != schemas[name]["title"] else owner + title
+    return titles
+
+
+def _merge(doc: Document, part: Document, service: str) -> None:
+    """Add the service's paths and components to the document; a name both use must mean the
+    same there (the same schema, the same security scheme)."""
+    doc["paths"].update(part["paths"])
+    for kind, found in part["components"].items():
+        known = doc.setdefault("components", {}).setdefault(kind, {})
+        for name, value in found.items():
+            if known.setdefault(name, value) != value:
+                raise ValueError(
+                    f"{service}'s {kind} {name!r} differs from another service's of that name"
+                )

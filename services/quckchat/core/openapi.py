@@ -7,6 +7,7 @@ the gateway's composed one alike.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from quckchat.core.errors import PROBLEM_JSON, ProblemDocument
@@ -60,24 +61,54 @@ def _keep_used_schemas(doc: dict[str, Any]) -> None:
     """Drop the schemas no path reaches (those of routes left out, such as internal ones)."""
     schemas: dict[str, Any] = doc["components"]["schemas"]
     used: set[str] = set()
-    todo = _refs(doc.get("paths", {}))
+    todo = refs(doc.get("paths", {}))
     while todo:
         name = todo.pop()
         if name in used or name not in schemas:
             continue
         used.add(name)
-        todo |= _refs(schemas[name])
+        todo |= refs(schemas[name])
     doc["components"]["schemas"] = {n: s for n, s in schemas.items() if n in used}
 
 
-def _refs(part: Any) -> set[str]:
+def refs(part: Any) -> set[str]:
     """The names of the schemas `part` refers to."""
     if isinstance(part, list):
-        return {name for item in part for name in _refs(item)}
+        return {name for item in part for name in refs(item)}
     if not isinstance(part, dict):
         return set()
-    found = {name for value in part.values() for name in _refs(value)}
+    found = {name for value in part.values() for name in refs(value)}
     ref = part.get("$ref")
     if isinstance(ref, str) and ref.startswith(SCHEMAS):
         found.add(ref.removeprefix(SCHEMAS))
     return found
+
+
+def rename_schemas(doc: dict[str, Any], titles: dict[str, str]) -> None:
+    """Give each schema named in `titles` that title, and the name pydantic would make of it
+    (`Page[ChannelMemberPublic]` is `Page_ChannelMemberPublic_`); every reference follows.
+    Generators name their classes by the title, so the two change together."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    names = {old: schema_name(title) for old, title in titles.items()}
+    moved = {old: schemas.pop(old) for old in titles}
+    for old, schema in moved.items():
+        schemas[names[old]] = {**schema, "title": titles[old]}
+    _follow(doc, {SCHEMAS + old: SCHEMAS + new for old, new in names.items()})
+
+
+def schema_name(title: str) -> str:
+    """The component name for a schema of this title, as pydantic makes it."""
+    return re.sub(r"[^A-Za-z0-9.\-_]", "_", title)
+
+
+def _follow(part: Any, moved: dict[str, str]) -> None:
+    """Point every `$ref` in `part` that `moved` names at its new place."""
+    if isinstance(part, list):
+        for item in part:
+            _follow(item, moved)
+    elif isinstance(part, dict):
+        ref = part.get("$ref")
+        if isinstance(ref, str) and ref in moved:
+            part["$ref"] = moved[ref]
+        for value in part.values():
+            _follow(value, moved)
