@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
 
 from quckchat import catalog
 from quckchat.core.settings import Settings
@@ -48,3 +53,34 @@ class LivePlatform:
         asyncio.run_coroutine_threadsafe(self.host.stop(), self.loop).result(STARTUP_SECONDS)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+def signed_in_admin(live: LivePlatform) -> dict[str, str]:
+    """Headers of a real signed-in platform administrator (and of an internal caller), so
+    generated requests reach past the first checks."""
+    caller = {"X-QuckChat-Caller": "schemathesis"}
+    tokens = httpx.post(
+        live.url("auth") + "/register",
+        json={"email": "fuzz@example.com", "password": "fuzzing password"},
+    ).json()
+    httpx.put(
+        live.url("permission") + f"/internal/platform-admins/{tokens['user_id']}", headers=caller
+    ).raise_for_status()
+    return {**caller, "Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def live_fixtures(port_offset: int) -> tuple[Any, Any]:
+    """The `live` platform (once per module, on `port_offset`) and the admin's `headers`
+    fixtures of a suite: its module assigns them to those two names."""
+
+    @pytest.fixture(scope="module", name="live")
+    def live_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePlatform]:
+        data = tmp_path_factory.mktemp("platform")
+        with LivePlatform(data, port_offset=port_offset) as platform:
+            yield platform
+
+    @pytest.fixture(scope="module", name="headers")
+    def headers_fixture(live: LivePlatform) -> dict[str, str]:
+        return signed_in_admin(live)
+
+    return live_fixture, headers_fixture
