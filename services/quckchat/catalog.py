@@ -178,7 +178,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         3000,
         (_PG, _RD),
         "The public API: REST routing, tokens, rate limits, and the WebSocket's public address",
-        depends_on=("auth", "user", "permission", "audit", "admin", "realtime"),
+        depends_on=("auth", "user", "permission", "audit", "admin", "realtime", "workspace"),
         implemented=True,
     ),
     _s(
@@ -274,7 +274,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5004,
         (_MY,),
         "Workspaces (tenants): members, invites, quotas, settings",
-        depends_on=("auth", "permission", "channel"),
+        depends_on=("auth", "user", "permission", "channel"),
         public_prefix="workspaces",
         implemented=True,
     ),

@@ -12,7 +12,7 @@ from quckchat.backend_gateway.openapi import document
 from quckchat.core.errors import PROBLEM_JSON, Problem
 from quckchat.core.openapi import METHODS, schema_name
 
-# Where a client gets its first token: these need none.
+# Where a client gets its first token, and an invite's preview: these need none.
 SIGN_IN = {
     ("post", "/api/v1/auth/otp/send"),
     ("post", "/api/v1/auth/otp/verify"),
@@ -23,6 +23,7 @@ SIGN_IN = {
     ("get", "/api/v1/auth/oauth/{provider}/authorize"),
     ("post", "/api/v1/auth/oauth/{provider}/callback"),
     ("get", "/api/v1/auth/.well-known/jwks.json"),
+    ("get", "/api/v1/workspaces/invites/{token}"),
 }
 
 

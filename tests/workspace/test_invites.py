@@ -109,6 +109,31 @@ async def test_a_link_invite_serves_its_limit_of_anyone(org: Org) -> None:
     assert all("token" not in i and "url" not in i for i in listed["items"])
 
 
+async def test_an_invite_previews_without_sign_in_until_it_is_spent(org: Org) -> None:
+    owner = new_user()
+    ws = await org.create_workspace(owner, name="Preview Co")
+    link = await org.invite(ws["id"], owner, kind="link", max_uses=2)
+    shown = await org.workspace.get(f"/invites/{link['token']}")
+    assert shown.status_code == 200, shown.text
+    preview = shown.json()
+    assert (preview["workspace_id"], preview["workspace_name"]) == (ws["id"], "Preview Co")
+    assert (preview["kind"], preview["role"], preview["invited_by"]) == ("link", "member", owner)
+    assert preview["expires_at"] == link["expires_at"] and preview["uses_left"] == 2
+    assert preview["invited_by_name"] is None  # the owner has set no name yet
+    named = await org.mesh.client("user").patch(
+        "/me", json={"display_name": "Olga Owner"}, headers=org.auth(owner)
+    )
+    assert named.status_code == 200, named.text
+    again = (await org.workspace.get(f"/invites/{link['token']}")).json()
+    assert again["invited_by_name"] == "Olga Owner"
+    assert "token" not in preview and "email" not in preview
+    for _ in range(2):
+        assert (await join(org, link["token"], new_user())).status_code == 201
+    assert_problem(await org.workspace.get(f"/invites/{link['token']}"), 410, "invite-expired")
+    assert_problem(await org.workspace.get(f"/invites/{'x' * 32}"), 404)
+    assert_problem(await org.workspace.get("/invites/short"), 422)
+
+
 async def test_invite_input_and_rights(org: Org) -> None:
     owner, member, outsider = new_user(), new_user(), new_user()
     ws = await org.create_workspace(owner)

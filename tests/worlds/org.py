@@ -1,4 +1,5 @@
-"""The organization world: workspace and channel with the real permission service, in one mesh.
+"""The organization world: workspace and channel with the real permission and user services, in
+one mesh.
 
 Each of them gets its own fresh database on the backend under test; a test sees the events
 they publish and acts as any user, in any tenant, through signed tokens. The `org` fixture
@@ -28,7 +29,7 @@ from tests.worlds.bus import drain, matches
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
-SERVICES = ["permission", "channel", "workspace"]
+SERVICES = ["permission", "user", "channel", "workspace"]
 INTERNAL = {"X-QuckChat-Caller": "test"}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quckchat.backend_gateway import idempotency, realtime_entry, routes
+from quckchat.backend_gateway import idempotency, join_page, realtime_entry, routes
 from quckchat.core import logging as qlog
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
@@ -21,6 +21,6 @@ async def purge_idempotency_keys(runtime: Runtime) -> None:
 
 service = Service(
     # The WebSocket first: the REST proxy's catch-all takes every other /api/v1 path.
-    routers=[realtime_entry.router, routes.router],
+    routers=[realtime_entry.router, join_page.router, routes.router],
     periodic=[Periodic("purge idempotency keys", PURGE_EVERY_SECONDS, (purge_idempotency_keys,))],
 )

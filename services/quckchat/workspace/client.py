@@ -12,12 +12,14 @@ is never counted twice.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
+from quckchat.workspace.schemas import InvitePreview as InvitePreview  # what callers receive
 from quckchat.workspace.schemas import StorageUsage
 
 SERVICE = "workspace"
@@ -35,6 +37,12 @@ async def role_of(http: ServiceClient, workspace_id: str, user_id: str) -> str |
         return None
     raise_for_problem(SERVICE, response)
     return str(response.json()["role"])
+
+
+async def invite_preview(http: ServiceClient, token: str) -> InvitePreview:
+    """What an invite leads to (raises the workspace service's 404 or 410 as its Problem)."""
+    body = await http.json(SERVICE, "GET", f"/invites/{quote(token, safe='')}")
+    return InvitePreview.model_validate(body)
 
 
 async def member_role(http: ServiceClient, workspace_id: str, user_id: str) -> str:

@@ -18,6 +18,7 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
+from quckchat.user import client as user_client
 from quckchat.workspace import events
 from quckchat.workspace.logic import (
     admit,
@@ -35,7 +36,13 @@ from quckchat.workspace.models import (
     Member,
     Workspace,
 )
-from quckchat.workspace.schemas import InviteCreate, InviteCreated, InvitePublic, MemberPublic
+from quckchat.workspace.schemas import (
+    InviteCreate,
+    InviteCreated,
+    InvitePreview,
+    InvitePublic,
+    MemberPublic,
+)
 
 OWNER_INVITE_DAYS = 30
 
@@ -176,6 +183,39 @@ async def _find(session: AsyncSession, *, token: str, tenant: str) -> tuple[Invi
     if invite is None or workspace is None or workspace.tenant != tenant:
         raise not_found("invite")
     return invite, workspace
+
+
+async def preview(session: AsyncSession, runtime: Runtime, *, token: str) -> InvitePreview:
+    """What the invite leads to; 404 unknown, 410 expired or used up."""
+    invite = await session.scalar(select(Invite).where(Invite.token_hash == token_hash(token)))
+    workspace = await session.get(Workspace, invite.workspace_id) if invite is not None else None
+    if invite is None or workspace is None:
+        raise not_found("invite")
+    used_up = invite.max_uses is not None and invite.uses >= invite.max_uses
+    if used_up or invite.expires_at <= utcnow():
+        raise _spent()
+    return InvitePreview(
+        workspace_id=workspace.id,
+        workspace_name=workspace.name,
+        kind=invite.kind,
+        role=invite.role,
+        invited_by=invite.created_by,
+        invited_by_name=await _display_name(runtime, invite.created_by),
+        expires_at=invite.expires_at,
+        uses_left=None if invite.max_uses is None else invite.max_uses - invite.uses,
+    )
+
+
+async def _display_name(runtime: Runtime, user_id: str | None) -> str | None:
+    """The user's display name; None without one, or while the user service cannot say."""
+    if user_id is None:
+        return None
+    try:
+        profile = await user_client.profile(runtime.http, user_id)
+    except Problem:
+        return None
+    name = profile.get("display_name") if profile else None
+    return name if isinstance(name, str) else None
 
 
 def _check_invitee(invite: Invite, principal: Principal) -> None:

@@ -15,6 +15,7 @@ from quckchat.workspace.schemas import (
     ENTITY_ID_PATTERN,
     InviteCreate,
     InviteCreated,
+    InvitePreview,
     InvitePublic,
     JoinRequest,
     MemberPublic,
@@ -71,6 +72,21 @@ async def join_workspace(
     member, created = await invites.join(session, runtime, principal=user, token=body.token)
     answer_repeat(response, created)
     return member
+
+
+@router.get(
+    "/invites/{token}",
+    response_model=InvitePreview,
+    responses=problem_docs(404, 410),
+    openapi_extra={"security": []},
+)
+async def preview_invite(
+    token: Annotated[str, Path(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")],
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> InvitePreview:
+    """What an invite leads to: the workspace, who invited, until when. No sign-in needed."""
+    return await invites.preview(session, runtime, token=token)
 
 
 @router.get(ONE, response_model=WorkspacePublic, responses=problem_docs(404))

@@ -162,6 +162,20 @@ class InviteCreated(InvitePublic):
     url: str = Field(description="the join link to send")
 
 
+class InvitePreview(BaseModel):
+    """What an invite leads to, for whoever holds its token (no sign-in needed: the token is
+    the key); shown before joining."""
+
+    workspace_id: str
+    workspace_name: str
+    kind: InviteKind
+    role: Role
+    invited_by: str | None
+    invited_by_name: str | None = Field(description="the inviter's display name, if they set one")
+    expires_at: datetime
+    uses_left: int | None = Field(description="a link's uses left; None when it has no limit")
+
+
 class JoinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
