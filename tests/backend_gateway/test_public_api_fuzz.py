@@ -27,9 +27,9 @@ ENDS_THE_SESSION = (
 STATEFUL_SCENARIOS = 30
 # Runs follow one another, up to RUNS, until MIN_STEPS requests went out and MIN_CHAINED
 # operations on ids taken from earlier answers succeeded.
-RUNS = 6
+RUNS = 8
 MIN_STEPS = 150
-MIN_CHAINED = 5
+MIN_CHAINED = 3
 
 
 live, headers = live_fixtures(PORT_OFFSET)
