@@ -21,11 +21,13 @@ from websockets.asyncio.client import ClientConnection
 from quckchat.core import local
 from quckchat.core.runtime import Runtime
 from quckchat.realtime.client import PUBLIC_PATH
+from quckchat.realtime.fanout import hub_of
 from tests.support import TestKeys
 from tests.worlds.frames import assert_documented
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import serving
 from tests.worlds.org import Org, running_org
+from tests.worlds.waiting import eventually
 
 SERVICES = ["permission", "channel", "workspace", "message", "realtime", "backend-gateway"]
 NOWHERE = "http://127.0.0.1:1"
@@ -107,6 +109,16 @@ async def test_frames_go_both_ways_through_the_relay(relayed: Edge) -> None:
     assert delivered["type"] == "message.created"
     assert delivered["data"]["message"]["id"] == sent.json()["id"]
     await socket.close()
+
+
+async def test_a_client_that_drops_away_is_let_go_on_both_sides(relayed: Edge) -> None:
+    hub = hub_of(relayed.org.runtime("realtime"))
+    user = new_user()
+    socket = await relayed.open(user)
+    await next_frame(socket)
+    assert len(hub.by_user[user]) == 1
+    socket.transport.abort()  # no close frame: the gateway sees code 1006
+    assert await eventually(lambda: len(hub.by_user.get(user, ())), until=0) == 0
 
 
 async def test_realtimes_close_code_reaches_the_client(relayed: Edge) -> None:

@@ -61,7 +61,8 @@ async def relay(client: WebSocket) -> None:
             await _upstream_to_client(upstream, client)
         finally:
             to_upstream.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # However the client's side ended, the connection is over for both.
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await to_upstream
 
 
@@ -78,7 +79,7 @@ async def _client_to_upstream(client: WebSocket, upstream: ClientConnection) -> 
         while True:
             message = await client.receive()
             if message["type"] == "websocket.disconnect":
-                await upstream.close(message.get("code", 1000))
+                await upstream.close(_sendable(message.get("code", 1000)))
                 return
             data = message.get("text")
             if data is None:
@@ -104,6 +105,11 @@ async def _upstream_to_client(upstream: ClientConnection, client: WebSocket) -> 
     code = upstream.close_code or 1000
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await client.close(code if code != 1006 else CLOSE_UNAVAILABLE, upstream.close_reason or "")
+
+
+def _sendable(code: int) -> int:
+    """A code a close frame may carry: 1005 and 1006 only describe a connection that ended."""
+    return 1000 if code in (1004, 1005, 1006, 1015) else code
 
 
 router = APIRouter()
