@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber
 from sqlalchemy import Column, String, Table, func, insert, select
 
 from quckchat.core import events
@@ -284,6 +285,37 @@ async def test_an_unreadable_record_is_skipped() -> None:
         await publisher.publish(TOPIC, good)
         await wait_until(lambda: len(received) >= 1)
         assert received == [good]
+    finally:
+        await buses.stop()
+
+
+@pytest.mark.kafka
+async def test_a_producer_the_broker_refuses_is_replaced_and_the_retry_arrives() -> None:
+    """A batch the producer gave up on while the broker was away leaves a gap in its sequence;
+    the broker then refuses every later batch (OutOfOrderSequenceNumber), for good, unless the
+    bus starts a new producer."""
+    buses = Buses("kafka")
+    received: list[Event] = []
+
+    async def handle(event: Event) -> None:
+        received.append(event)
+
+    try:
+        await buses.start(("reader", handle))
+        publisher = await buses.start()
+        assert isinstance(publisher, KafkaBus)
+        first, second = sample(key="k", n=1), sample(key="k", n=2)
+        await publisher.publish(TOPIC, first)
+        refused = publisher._producer
+        sequences = refused._txn_manager._sequence_numbers
+        for partition in list(sequences):  # the gap a lost batch leaves
+            refused._txn_manager.increment_sequence_number(partition, 5)
+        with pytest.raises(OutOfOrderSequenceNumber):
+            await publisher.publish(TOPIC, second)
+        await publisher.publish(TOPIC, second)  # as the outbox sends it again
+        assert publisher._producer is not refused
+        await wait_until(lambda: len(received) >= 2)
+        assert received == [first, second]
     finally:
         await buses.stop()
 

@@ -20,6 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol, Self
 
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, insert
 from sqlalchemy.exc import IntegrityError
@@ -306,6 +312,16 @@ class InProcessBus:
         return None
 
 
+# The broker refused the producer's sequence (a batch it gave up on while the broker was away
+# left a gap): aiokafka's sender stops for good, so a new producer, with a new id, takes over.
+BROKEN_PRODUCER = (
+    OutOfOrderSequenceNumber,
+    UnknownProducerId,
+    InvalidProducerEpoch,
+    ProducerFenced,
+)
+
+
 class KafkaBus:
     """Events on Kafka: an idempotent producer, one consumer group per subscribing service."""
 
@@ -321,6 +337,7 @@ class KafkaBus:
         self.prefix = prefix
         self.subscriptions: list[Subscription] = []
         self._producer: Any = None
+        self._broken = False
         self._consumers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -329,17 +346,34 @@ class KafkaBus:
     ) -> None:
         self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast))
 
-    async def start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    async def _new_producer(self) -> Any:
+        from aiokafka import AIOKafkaProducer
 
-        self._producer = AIOKafkaProducer(
+        producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
             enable_idempotence=True,
             acks="all",
             linger_ms=2,
         )
-        await self._producer.start()
+        await producer.start()
+        return producer
+
+    async def _replace_producer(self) -> None:
+        """Swap in a new producer; what the old one held fails, and the outbox sends it again."""
+        old, self._producer = self._producer, await self._new_producer()
+        self._broken = False
+        self._stale.clear()
+        log.warning("the event producer was refused by the broker and was replaced")
+        try:
+            await asyncio.wait_for(old.stop(), self.publish_timeout)
+        except Exception as exc:  # the old producer is gone either way
+            log.info("the replaced event producer stopped with: %r", exc)
+
+    async def start(self) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        self._producer = await self._new_producer()
         for sub in self.subscriptions:
             consumer = AIOKafkaConsumer(
                 *(self.prefix + t for t in sub.topics),
@@ -388,23 +422,32 @@ class KafkaBus:
         the broker is back. Until every such send has settled, later ones are refused at once:
         appended meanwhile, they could overtake what the outbox then sends again, oldest first.
         """
+        if self._broken:
+            await self._replace_producer()
         if self._stale:
             raise BrokerBacklog(f"{len(self._stale)} earlier events still wait for the broker")
-        delivered = await asyncio.wait_for(
-            self._producer.send(self.prefix + topic, event.to_json(), key=event.key.encode()),
-            self.publish_timeout,
-        )
         try:
-            await asyncio.wait_for(asyncio.shield(delivered), self.publish_timeout)
-        except TimeoutError:
-            self._stale.add(delivered)
-            delivered.add_done_callback(self._settled)
+            delivered = await asyncio.wait_for(
+                self._producer.send(self.prefix + topic, event.to_json(), key=event.key.encode()),
+                self.publish_timeout,
+            )
+            try:
+                await asyncio.wait_for(asyncio.shield(delivered), self.publish_timeout)
+            except TimeoutError:
+                self._stale.add(delivered)
+                delivered.add_done_callback(self._settled)
+                raise
+        except BROKEN_PRODUCER:
+            self._broken = True
             raise
 
     def _settled(self, delivered: asyncio.Future[Any]) -> None:
         self._stale.discard(delivered)
-        if not delivered.cancelled() and delivered.exception() is not None:
-            log.info("an event that timed out was not delivered either: %s", delivered.exception())
+        if delivered.cancelled() or delivered.exception() is None:
+            return
+        if isinstance(delivered.exception(), BROKEN_PRODUCER):
+            self._broken = True
+        log.info("an event that timed out was not delivered either: %s", delivered.exception())
 
     async def ping(self) -> None:
         await self._producer.client.fetch_all_metadata()
