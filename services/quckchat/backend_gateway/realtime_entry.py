@@ -26,7 +26,6 @@ from quckchat.realtime import client as realtime_client
 
 log = qlog.get("gateway.realtime")
 
-CLOSE_UNAVAILABLE = 1013
 CONNECT_SECONDS = 5.0
 # What the client sent that realtime reads besides the query string.
 PASSED_HEADERS = ("authorization", "user-agent", context.REQUEST_ID_HEADER.lower())
@@ -52,7 +51,7 @@ async def relay(client: WebSocket) -> None:
     except (OSError, TimeoutError, InvalidHandshake) as exc:
         log.warning("realtime unreachable for a client's WebSocket: %s", exc)
         await client.accept()
-        await client.close(CLOSE_UNAVAILABLE, "try again shortly")
+        await client.close(realtime_client.CLOSE_UNAVAILABLE, "try again shortly")
         return
     async with upstream:
         await client.accept()
@@ -104,7 +103,9 @@ async def _upstream_to_client(upstream: ClientConnection, client: WebSocket) -> 
         return  # the client went first
     code = upstream.close_code or 1000
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await client.close(code if code != 1006 else CLOSE_UNAVAILABLE, upstream.close_reason or "")
+        await client.close(
+            code if code != 1006 else realtime_client.CLOSE_UNAVAILABLE, upstream.close_reason or ""
+        )
 
 
 def _sendable(code: int) -> int:

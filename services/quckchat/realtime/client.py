@@ -12,13 +12,18 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 
 from quckchat.core import context
 from quckchat.core.runtime import Runtime
-from quckchat.realtime import protocol
 
 SERVICE = "realtime"
 # Where clients open the socket: the gateway's address (and an Ingress's).
-PUBLIC_PATH = protocol.PUBLIC_PATH
+PUBLIC_PATH = "/api/v1/realtime/ws"
 # realtime's own path for the socket (it answers the public one too)
 SOCKET_PATH = "/ws"
+
+# Why realtime ends a connection, as the close frame's code says (the gateway passes them on).
+CLOSE_BAD_TOKEN = 4401
+CLOSE_TOKEN_EXPIRED = 4402
+CLOSE_TOO_SLOW = 4008
+CLOSE_UNAVAILABLE = 1013
 
 
 async def open_socket(runtime: Runtime, query: str, headers: dict[str, str]) -> ClientConnection:
@@ -37,4 +42,7 @@ async def open_socket(runtime: Runtime, query: str, headers: dict[str, str]) -> 
 
 def asyncapi_document() -> dict[str, Any]:
     """The AsyncAPI 3 document of the WebSocket: every frame either way, resume, close codes."""
+    # Here, not at the top: protocol takes PUBLIC_PATH and the close codes from this module.
+    from quckchat.realtime import protocol
+
     return protocol.document()

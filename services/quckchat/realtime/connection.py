@@ -23,6 +23,12 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.presence.events import Typing
 from quckchat.realtime.audience import Audience
+from quckchat.realtime.client import (
+    CLOSE_BAD_TOKEN,
+    CLOSE_TOKEN_EXPIRED,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAVAILABLE,
+)
 from quckchat.realtime.hub import Client, Frame, Hub, frame
 from quckchat.realtime.protocol import Error, Hello, Pong, Resync
 from quckchat.realtime.stream import Stream, position
@@ -30,9 +36,6 @@ from quckchat.workspace import client as workspace_client
 
 log = qlog.get("realtime.connection")
 
-CLOSE_BAD_TOKEN = 4401
-CLOSE_TOKEN_EXPIRED = 4402
-CLOSE_UNAVAILABLE = 1013
 CLOSE_WAIT_SECONDS = 10.0
 TYPING_EVERY = 2.0  # seconds between typing frames a client may send per channel
 TYPING_TTL = 5
@@ -105,7 +108,7 @@ class Session:
                 task.cancel()
             await asyncio.gather(*watched, return_exceptions=True)
         if client.close_code is not None:
-            reason = "too slow" if client.close_code == 4008 else "token expired"
+            reason = "too slow" if client.close_code == CLOSE_TOO_SLOW else "token expired"
             # A client that reads nothing never takes the close frame either: do not wait long.
             with contextlib.suppress(RuntimeError, WebSocketDisconnect, TimeoutError):
                 async with asyncio.timeout(CLOSE_WAIT_SECONDS):

@@ -17,9 +17,8 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge
 
+from quckchat.realtime.client import CLOSE_TOO_SLOW
 from quckchat.realtime.stream import Entry
-
-CLOSE_TOO_SLOW = 4008
 
 DELIVERIES = Counter("quckchat_realtime_deliveries_total", "Frames queued for clients")
 CONNECTIONS = Gauge("quckchat_realtime_connections", "Open WebSocket connections")

@@ -17,17 +17,25 @@ from pydantic.json_schema import models_json_schema
 
 from quckchat import __version__, catalog
 from quckchat.core.events import DomainEvent
+from quckchat.realtime.client import (
+    CLOSE_BAD_TOKEN,
+    CLOSE_TOKEN_EXPIRED,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAVAILABLE,
+    PUBLIC_PATH,
+)
 
-PUBLIC_PATH = "/api/v1/realtime/ws"
 SCHEMAS = "#/components/schemas/"
 EVENT_ID_PATTERN = r"^[0-9]+-[0-9]+$"
 
 # Why a connection ends, as the close frame's code says.
 CLOSE_CODES = {
-    4401: "no valid access token: sign in again",
-    4402: "the access token expired: reconnect with a fresh one and last_event_id",
-    4008: "the client read too slowly and fell too far behind: reconnect with last_event_id",
-    1013: "the service cannot serve the connection now: try again shortly",
+    CLOSE_BAD_TOKEN: "no valid access token: sign in again",
+    CLOSE_TOKEN_EXPIRED: "the access token expired: reconnect with a fresh one and last_event_id",
+    CLOSE_TOO_SLOW: (
+        "the client read too slowly and fell too far behind: reconnect with last_event_id"
+    ),
+    CLOSE_UNAVAILABLE: "the service cannot serve the connection now: try again shortly",
 }
 
 

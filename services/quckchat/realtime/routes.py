@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from quckchat.core.deps import RuntimeDep
 from quckchat.core.tokens import bearer_token
+from quckchat.realtime.client import PUBLIC_PATH
 from quckchat.realtime.connection import Session
 from quckchat.realtime.fanout import hub_of, stream_of
-from quckchat.realtime.protocol import PUBLIC_PATH
 
 router = APIRouter(tags=["realtime"])
 
