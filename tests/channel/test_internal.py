@@ -79,6 +79,13 @@ async def test_membership_answers_what_the_message_service_needs(org: Org) -> No
         f"/internal/channels/{'0' * 32}/members/{bob}", headers=INTERNAL
     )
     assert_problem(missing, 404)
+    # Ids core lets through that this service never mints: no such channel, not a 422.
+    for odd in ("a:b", "x" * 64):
+        response = await org.channel.get(
+            f"/internal/channels/{odd}/members/{bob}", headers=INTERNAL
+        )
+        assert_problem(response, 404)
+        assert_problem(await org.channel.get(f"/{odd}", headers=org.auth(ann)), 404)
     assert_problem(await org.channel.get(f"{path}/{bob}", headers=org.auth(bob)), 401)
 
 

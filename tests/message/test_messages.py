@@ -54,6 +54,13 @@ async def test_outsiders_see_nothing_and_cannot_post(chat: Chat) -> None:
         "/", json={"channel_id": chat.general, "text": "x"}, headers=eve
     )
     assert_problem(post, 404)
+    # An id the message service takes but the channel service never mints: no such channel.
+    for odd in ("a:b", "x" * 64):
+        alice = chat.auth(chat.alice)
+        post = await chat.messages.post("/", json={"channel_id": odd, "text": "x"}, headers=alice)
+        assert_problem(post, 404)
+        history = await chat.messages.get("/", params={"channel_id": odd}, headers=alice)
+        assert_problem(history, 404)
     assert_problem(await chat.messages.get(f"/{sent['id']}"), 401)
 
 

@@ -69,8 +69,7 @@ async def membership(runtime: Runtime, channel_id: str, user_id: str) -> Members
     response = await runtime.http.request(
         SERVICE, "GET", f"/internal/channels/{channel_id}/members/{user_id}"
     )
-    # 422: an id the channel service would never mint, so no channel of that id exists.
-    if response.status_code in (404, 422):
+    if response.status_code == 404:
         raise not_found("channel")
     raise_for_problem(SERVICE, response)
     member = _from_json(response.json(), user_id)

@@ -17,11 +17,14 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
+from quckchat.core.values import ID_PATTERN
 from quckchat.permission.client import UserId
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
 EntityPath = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
+# Any id core takes (what its callers validate with): one never minted is a 404, not a 422.
+ChannelPath = Annotated[str, Path(pattern=ID_PATTERN)]
 UserPath = Annotated[UserId, Path()]
 
 
@@ -80,7 +83,7 @@ async def workspace_channels(
     responses=problem_docs(404),
 )
 async def membership(
-    channel_id: EntityPath, user_id: UserPath, session: SessionDep, _caller: InternalCaller
+    channel_id: ChannelPath, user_id: UserPath, session: SessionDep, _caller: InternalCaller
 ) -> MembershipInternal:
     """The user's standing in the channel and its posting rules; 404 when not a member."""
     return await internal.membership(session, channel_id=channel_id, user_id=user_id)
@@ -88,7 +91,7 @@ async def membership(
 
 @router.get("/channels/{channel_id}", response_model=ChannelPublic, responses=problem_docs(404))
 async def get_channel(
-    channel_id: EntityPath, session: SessionDep, _caller: InternalCaller
+    channel_id: ChannelPath, session: SessionDep, _caller: InternalCaller
 ) -> ChannelPublic:
     return await internal.channel(session, channel_id=channel_id)
 
@@ -97,7 +100,7 @@ async def get_channel(
     "/channels/{channel_id}/member-ids", response_model=list[str], responses=problem_docs(404)
 )
 async def member_ids(
-    channel_id: EntityPath, session: SessionDep, _caller: InternalCaller
+    channel_id: ChannelPath, session: SessionDep, _caller: InternalCaller
 ) -> list[str]:
     return await internal.member_ids(session, channel_id=channel_id)
 

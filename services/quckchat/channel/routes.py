@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from quckchat.channel import logic, members, pins
 from quckchat.channel.schemas import (
-    ENTITY_ID_PATTERN,
     ChannelCreate,
     ChannelPublic,
     ChannelUpdate,
@@ -24,12 +23,14 @@ from quckchat.channel.schemas import (
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page
+from quckchat.core.values import ID_PATTERN
 from quckchat.permission.client import UserId
 
 router = APIRouter(tags=["channels"])
 
 
-ChannelId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
+# Any id core takes (what its callers validate with): one never minted is a 404, not a 422.
+ChannelId = Annotated[str, Path(pattern=ID_PATTERN)]
 MemberId = Annotated[UserId, Path()]
 PinId = Annotated[MessageId, Path()]
 Paging = Annotated[PageQuery, Query()]
