@@ -29,7 +29,15 @@ from tests.worlds.mesh import serving
 from tests.worlds.org import Org, running_org
 from tests.worlds.waiting import eventually
 
-SERVICES = ["permission", "channel", "workspace", "message", "realtime", "backend-gateway"]
+SERVICES = [
+    "permission",
+    "user",
+    "channel",
+    "workspace",
+    "message",
+    "realtime",
+    "backend-gateway",
+]
 NOWHERE = "http://127.0.0.1:1"
 
 

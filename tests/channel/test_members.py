@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
+
 from tests.worlds.identity import new_user
 from tests.worlds.org import Org, team
 from tests.worlds.problems import assert_problem
+from tests.worlds.waiting import eventually
 
 
 async def test_join_and_leave_a_public_channel(org: Org) -> None:
@@ -164,3 +168,50 @@ async def test_member_list_pages_and_mute(org: Org) -> None:
     ] is False
     other = await org.create_channel(ws, ann)
     assert_problem(await org.channel.put(f"/{other['id']}/mute", headers=org.auth(bob)), 403)
+
+
+async def test_member_lists_show_names_follow_a_rename_and_outlive_the_user_service(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, owner, (ann, bob, carl) = await team(org, "member", "member", "member")
+    users = org.mesh.client("user")
+
+    async def rename(user: str, name: str) -> None:
+        response = await users.patch("/me", json={"display_name": name}, headers=org.auth(user))
+        assert response.status_code == 200, response.text
+
+    for user, name in ((owner, "Olga"), (ann, "Ann"), (bob, "Bob"), (carl, "Carl")):
+        await rename(user, name)
+    channel = await org.create_channel(ws, ann, members=[bob])
+
+    async def names(path: str, client: httpx.AsyncClient) -> dict[str, str | None]:
+        response = await client.get(path, headers=org.auth(ann))
+        assert response.status_code == 200, response.text
+        return {m["user_id"]: m["display_name"] for m in response.json()["items"]}
+
+    in_channel = f"/{channel['id']}/members"
+    assert await names(in_channel, org.channel) == {ann: "Ann", bob: "Bob"}
+    in_workspace = f"/{ws}/members"
+    expected = {owner: "Olga", ann: "Ann", bob: "Bob", carl: "Carl"}
+    assert await names(in_workspace, org.workspace) == expected
+    added = await org.channel.put(f"{in_channel}/{carl}", headers=org.auth(ann))
+    assert added.status_code == 201 and added.json()["display_name"] == "Carl"
+
+    # A new name shows at once: each service forgets the old one on the user's event.
+    await rename(bob, "Robert")
+    renamed = {ann: "Ann", bob: "Robert", carl: "Carl"}
+    assert await eventually(lambda: names(in_channel, org.channel), until=renamed) == renamed
+
+    # Without the user service the list still answers; names it never had are left out.
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in org.mesh.apps.items()}
+    mounts["http://user"] = httpx.MockTransport(refuse)
+    runtime = org.runtime("channel")
+    monkeypatch.setattr(runtime.http, "client", httpx.AsyncClient(mounts=mounts))
+    dave = new_user()
+    await org.add(ws, owner, dave)
+    await rename(dave, "Dave")
+    assert (await org.channel.post(f"/{channel['id']}/join", headers=org.auth(dave))).is_success
+    assert await names(in_channel, org.channel) == {**renamed, dave: None}

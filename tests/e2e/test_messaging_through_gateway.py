@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
@@ -52,8 +53,8 @@ async def test_messaging_story(platform: Platform) -> None:
         )
 
     bobs_phone = phone_number()
-    alice = await otp_sign_in(platform, phone_number())
-    bob = await otp_sign_in(platform, bobs_phone)
+    alice = await otp_sign_in(platform, phone_number(), display_name="Alice")
+    bob = await otp_sign_in(platform, bobs_phone, display_name="Bob")
     eve = await otp_sign_in(platform, phone_number())
     workspace = await call(
         "POST", "/workspaces", alice, json={"name": "Acme " + uuid.uuid4().hex[:6]}
@@ -93,9 +94,21 @@ async def test_messaging_story(platform: Platform) -> None:
     await a.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
     await b.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
 
+    # Member lists show names (given at sign-up; the user service has them once Kafka delivers).
+    names = {alice["user_id"]: "Alice", bob["user_id"]: "Bob"}
+
+    async def listed_names(path: str) -> dict[str, str | None]:
+        page = await call("GET", path, alice)
+        return {m["user_id"]: m["display_name"] for m in page["items"]}
+
+    for members in (f"/workspaces/{workspace['id']}/members", f"/channels/{cid}/members"):
+        assert await eventually(partial(listed_names, members), until=names, **PATIENCE) == names
+
     # A message, a thread reply, a reaction, an edit and a delete, each awaited before the next.
     first = await send(alice, cid, "hello bob")
-    await b.until(created(first["id"]))
+    assert first["sender_name"] == "Alice"
+    arrived = await b.until(created(first["id"]))
+    assert arrived["data"]["message"]["sender_name"] == "Alice"
     reply = await send(bob, cid, "hi alice", parent_id=first["id"])
     # The replier opens the thread at once, before the thread service has heard of the reply.
     opened = await call("GET", f"/threads/{first['id']}", bob)
@@ -229,6 +242,17 @@ async def test_messaging_story(platform: Platform) -> None:
     resumed = [f["data"]["message"]["id"] for f in b.events if f["type"] == "message.created"]
     assert resumed == [m["id"] for m in (*missed, after)]
     assert all(position(f["id"]) > position(last_seen) for f in b.events)
+
+    # A new name shows on the next message (the message service forgets the old one on the
+    # user service's event); the old messages keep the name they were sent under.
+    await call("PATCH", "/users/me", alice, json={"display_name": "Alice B."})
+
+    async def sent_as() -> str | None:
+        name: str | None = (await send(alice, vanish["id"], "who am i"))["sender_name"]
+        return name
+
+    assert await eventually(sent_as, until="Alice B.", **PATIENCE) == "Alice B."
+    assert (await call("GET", f"/messages/{first['id']}", bob))["sender_name"] == "Alice"
 
     # Eve, outside the workspace, saw nothing of it.
     ours = {cid, vanish["id"]}

@@ -22,7 +22,7 @@ from tests.worlds.bus import drain, next_event
 from tests.worlds.identity import new_user
 from tests.worlds.org import Org, documents_org_fixture
 
-SERVICES = ["permission", "channel", "workspace", "event-broadcast"]
+SERVICES = ["permission", "user", "channel", "workspace", "event-broadcast"]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tests.worlds.identity import new_user
 from tests.worlds.mesh import replica
 from tests.worlds.org import Org, documents_org_fixture
 
-SERVICES = ["permission", "channel", "workspace", "message"]
+SERVICES = ["permission", "user", "channel", "workspace", "message"]
 
 
 @dataclass

@@ -26,7 +26,7 @@ from tests.worlds.identity import new_user, registered
 from tests.worlds.mesh import replica as mesh_replica
 from tests.worlds.org import Org, running_org
 
-SERVICES = ["permission", "channel", "workspace", "user", "presence"]
+SERVICES = ["permission", "user", "channel", "workspace", "presence"]
 INTERNAL = {"X-QuckChat-Caller": "notification-orchestrator"}
 
 

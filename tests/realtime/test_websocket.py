@@ -31,7 +31,7 @@ from tests.worlds.org import Org, running_org
 
 pytestmark = pytest.mark.redis
 
-SERVICES = ["permission", "channel", "workspace", "message", "realtime"]
+SERVICES = ["permission", "user", "channel", "workspace", "message", "realtime"]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from tests.worlds.bus import Observer
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
-SUPPORT = ["permission", "channel", "workspace", "message"]
+SUPPORT = ["permission", "user", "channel", "workspace", "message"]
 
 
 @dataclass

@@ -27,10 +27,12 @@ from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation
 from quckchat.core.tokens import Principal
+from quckchat.user import client as user_client
 
 
-def member_view(member: ChannelMember) -> MemberPublic:
-    return MemberPublic.model_validate(member, from_attributes=True)
+async def member_view(runtime: Runtime, member: ChannelMember) -> MemberPublic:
+    (view,) = await user_client.with_names(runtime, MemberPublic, [member])
+    return view
 
 
 async def insert_member(
@@ -115,12 +117,12 @@ async def add(
     access.require_active(channel)
     existing = await session.get(ChannelMember, (channel.id, user_id))
     if existing is not None:
-        return member_view(existing), False
+        return await member_view(runtime, existing), False
     await access.require_workspace_members(
         runtime, workspace_id=channel.workspace_id, user_ids=[user_id]
     )
     member, created = await insert_member(session, runtime, channel, user_id=user_id, actor=me)
-    return member_view(member), created
+    return await member_view(runtime, member), created
 
 
 async def remove(
@@ -178,7 +180,7 @@ async def set_role(
             role=role,
             previous_role=previous,
         )
-    return member_view(member)
+    return await member_view(runtime, member)
 
 
 async def list_members(
@@ -203,7 +205,9 @@ async def list_members(
         descending=False,
         parse=parse_datetime,
     )
-    return Page[MemberPublic](items=[member_view(m) for m in rows], next_cursor=next_cursor)
+    return Page[MemberPublic](
+        items=await user_client.with_names(runtime, MemberPublic, rows), next_cursor=next_cursor
+    )
 
 
 async def mark_read(

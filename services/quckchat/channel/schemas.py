@@ -95,6 +95,7 @@ class ChannelPublic(BaseModel):
 
 class MemberPublic(BaseModel):
     user_id: str
+    display_name: str | None = None
     role: ChannelRole
     joined_at: datetime
 

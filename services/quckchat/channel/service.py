@@ -3,9 +3,13 @@
 from quckchat.channel import internal_routes, routes
 from quckchat.channel.consumers import on_event
 from quckchat.core.service import Consumer, Service
+from quckchat.user import client as user_client
 
 service = Service(
     # Internal routes first: their literal segments must win over the public /{channel_id}.
     routers=[internal_routes.router, routes.router],
-    consumers=[Consumer(sources=("message", "workspace"), handler=on_event)],
+    consumers=[
+        Consumer(sources=("message", "workspace"), handler=on_event),
+        user_client.NAME_CACHE,
+    ],
 )

@@ -37,6 +37,7 @@ class MessageBody(BaseModel):
     workspace_id: Id
     seq: int
     sender_id: Id
+    sender_name: str | None = None
     text: str
     mentions: list[str]
     mention_channel: bool

@@ -30,6 +30,7 @@ from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import events, store
 from quckchat.message.schemas import Attachment, DeleteScope, MessagePage, MessagePublic
+from quckchat.user import client as user_client
 
 log = qlog.get("message.logic")
 
@@ -200,6 +201,8 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         "channel_id": draft.channel_id,
         "seq": None,  # set by store.insert_next
         "sender_id": principal.user_id,
+        # The name as it was when sent: history reads no profiles (as a Matrix event's sender).
+        "sender_name": await user_client.display_name(runtime, principal.user_id),
         "text": draft.text,
         "mentions": mentions,
         "mention_channel": everyone,

@@ -87,6 +87,7 @@ class MessagePublic(BaseModel):
     workspace_id: str
     seq: int
     sender_id: str
+    sender_name: str | None = Field(description="the sender's display name when it was sent")
     text: str
     mentions: list[str]
     mention_channel: bool

@@ -205,6 +205,7 @@ def public(doc: dict[str, Any], reactions: dict[str, list[str]]) -> dict[str, An
         "workspace_id": doc["workspace_id"],
         "seq": doc["seq"],
         "sender_id": doc["sender_id"],
+        "sender_name": doc.get("sender_name"),
         "text": "" if deleted else doc.get("text", ""),
         "mentions": [] if deleted else doc.get("mentions", []),
         "mention_channel": False if deleted else doc.get("mention_channel", False),

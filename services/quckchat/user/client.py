@@ -1,16 +1,34 @@
-"""What other services ask the user service: a profile, who shows their last seen to whom,
-moving a last seen forward, and the platform's profile counts. The only module outside the user
-service that calls it."""
+"""What other services ask the user service: a profile, display names, who shows their last
+seen to whom, moving a last seen forward, and the platform's profile counts. The only module
+outside the user service that calls it.
+
+Display names are kept a minute per replica, and dropped at once when the user's profile
+changes: a service that shows names declares `NAME_CACHE` among its consumers.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
+from quckchat.core import logging as qlog
+from quckchat.core.errors import Problem
+from quckchat.core.events import Event
 from quckchat.core.http import ServiceClient, raise_for_problem
+from quckchat.core.runtime import Runtime
+from quckchat.core.service import Consumer
+from quckchat.user.events import ProfileUpdated
 
 SERVICE = "user"
+NAMES_TTL_SECONDS = 60.0
+NAMES_STATE_KEY = "user.client.names"
+
+log = qlog.get("user.client")
 
 
 def _path(user_id: str, action: str = "") -> str:
@@ -25,6 +43,67 @@ async def profile(http: ServiceClient, user_id: str) -> dict[str, Any] | None:
     raise_for_problem(SERVICE, response)
     found: dict[str, Any] = response.json()
     return found
+
+
+def _names(runtime: Runtime) -> dict[str, tuple[float, str]]:
+    cache: dict[str, tuple[float, str]] = runtime.state.setdefault(NAMES_STATE_KEY, {})
+    return cache
+
+
+async def display_names(runtime: Runtime, user_ids: Iterable[str]) -> dict[str, str]:
+    """The display names of those users who have one. A name is a nicety: when the user
+    service cannot answer, the names it did not give are missing, and nothing fails."""
+    cache, now = _names(runtime), time.monotonic()
+    wanted = set(user_ids)
+    found = {u: cache[u][1] for u in wanted if u in cache and cache[u][0] > now}
+    missing = sorted(wanted - found.keys())
+    if not missing:
+        return found
+    try:
+        # One attempt: a send or a list does not wait out retries for a nicety.
+        body = await runtime.http.json(
+            SERVICE, "POST", "/internal/users/names", json={"user_ids": missing}, idempotent=False
+        )
+    except Problem as problem:
+        if problem.status < 500:
+            raise
+        log.warning("display names left out: %s", problem.detail)
+        return found
+    named: dict[str, str] = body["names"]
+    for user_id, name in named.items():
+        cache[user_id] = (now + NAMES_TTL_SECONDS, name)
+    return found | named
+
+
+async def display_name(runtime: Runtime, user_id: str) -> str | None:
+    return (await display_names(runtime, [user_id])).get(user_id)
+
+
+Named = TypeVar("Named", bound=BaseModel)
+
+
+async def with_names(runtime: Runtime, schema: type[Named], rows: Sequence[Any]) -> list[Named]:
+    """Rows about users (each with a `user_id`) as `schema`, their `display_name` filled."""
+    names = await display_names(runtime, (row.user_id for row in rows))
+    return [
+        schema.model_validate(row, from_attributes=True).model_copy(
+            update={"display_name": names.get(row.user_id)}
+        )
+        for row in rows
+    ]
+
+
+async def forget_renamed(runtime: Runtime, event: Event) -> None:
+    """A profile changed: its cached name may be stale."""
+    if event.type != ProfileUpdated.type:
+        return
+    changed = ProfileUpdated.parse(event)
+    if changed is not None:
+        _names(runtime).pop(changed.user_id, None)
+
+
+# Every replica drops its own cached names when a profile changes.
+NAME_CACHE = Consumer(sources=(SERVICE,), handler=forget_renamed, broadcast=True)
 
 
 async def seen_by_everyone(http: ServiceClient, user_id: str) -> bool:

@@ -165,6 +165,16 @@ async def last_seen_visible(
     return sorted(visible + ([viewer] if viewer in user_ids else []))
 
 
+async def display_names(session: AsyncSession, *, user_ids: list[str]) -> dict[str, str]:
+    """The display names of those of `user_ids` who have one."""
+    rows = await session.execute(
+        select(Profile.user_id, Profile.display_name).where(
+            Profile.user_id.in_(sorted(set(user_ids))), Profile.display_name.is_not(None)
+        )
+    )
+    return {user_id: name for user_id, name in rows if name}
+
+
 async def public_profile(
     session: AsyncSession, *, principal: Principal, user_id: str
 ) -> ProfilePublic:

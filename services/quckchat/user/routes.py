@@ -23,6 +23,8 @@ from quckchat.user.schemas import (
     LastSeenQuery,
     LastSeenUpdate,
     LastSeenVisible,
+    Names,
+    NamesQuery,
     ProfileInternal,
     ProfileMe,
     ProfilePublic,
@@ -282,6 +284,17 @@ async def last_seen_visibility(
     """Whose last seen a viewer may see, for the presence service (one query for many users)."""
     visible = await logic.last_seen_visible(session, viewer=body.viewer_id, user_ids=body.user_ids)
     return LastSeenVisible(visible=visible)
+
+
+@router.post(
+    "/internal/users/names",
+    response_model=Names,
+    tags=["internal"],
+    responses=problem_docs(),
+)
+async def display_names(body: NamesQuery, session: SessionDep, caller: InternalCaller) -> Names:
+    """The display names of many users at once, for member lists and message senders."""
+    return Names(names=await logic.display_names(session, user_ids=body.user_ids))
 
 
 @router.get("/internal/stats", response_model=Stats, tags=["internal"], responses=problem_docs())

@@ -231,6 +231,18 @@ class LastSeenVisible(BaseModel):
     visible: list[str]
 
 
+class NamesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[UserIdStr] = Field(max_length=MAX_LAST_SEEN_QUERY)
+
+
+class Names(BaseModel):
+    """Display names by user id; a user who has none is left out."""
+
+    names: dict[str, str]
+
+
 class Stats(BaseModel):
     profiles: int
     devices: int

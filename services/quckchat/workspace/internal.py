@@ -9,6 +9,7 @@ from quckchat.channel import client as channel_client
 from quckchat.core.errors import not_found
 from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
+from quckchat.user import client as user_client
 from quckchat.workspace import events, peers
 from quckchat.workspace.invites import OWNER_INVITE_DAYS, issue
 from quckchat.workspace.logic import (
@@ -20,10 +21,10 @@ from quckchat.workspace.logic import (
     slug_taken,
     view,
 )
-from quckchat.workspace.members import member_view
 from quckchat.workspace.models import OWNER, Invite, Member, Workspace
 from quckchat.workspace.schemas import (
     Export,
+    MemberPublic,
     MembershipInternal,
     Provisioned,
     ProvisionOwner,
@@ -196,7 +197,8 @@ async def export(session: AsyncSession, runtime: Runtime, *, slug: str) -> Expor
         .where(Member.workspace_id == workspace.id)
         .order_by(Member.joined_at, Member.user_id)
     )
-    members = [member_view(m) for m in (await session.scalars(query)).all()]
+    rows = (await session.scalars(query)).all()
+    members = await user_client.with_names(runtime, MemberPublic, rows)
     return Export(
         workspace=await internal_view(session, workspace),
         members=members,

@@ -259,7 +259,7 @@ async def join(
     existing = await session.get(Member, (workspace.id, me))
     # A retried join (its answer lost) finds the member, whatever the token's state now.
     if existing is not None:
-        return member_view(existing), False
+        return await member_view(runtime, existing), False
     if invite.expires_at <= utcnow():
         raise _spent()
     if invite.role == GUEST and not workspace.guests_allowed:
@@ -269,4 +269,4 @@ async def join(
     member, created = await admit(
         session, runtime, workspace, user_id=me, role=invite.role, invited_by=invite.created_by
     )
-    return member_view(member), created
+    return await member_view(runtime, member), created

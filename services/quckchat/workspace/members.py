@@ -14,14 +14,16 @@ from quckchat.core.pagination import Page, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.permission import client as permission_client
+from quckchat.user import client as user_client
 from quckchat.workspace import events
 from quckchat.workspace.logic import require, seats, visible
 from quckchat.workspace.models import GUEST, OWNER, Member
 from quckchat.workspace.schemas import MemberPublic
 
 
-def member_view(member: Member) -> MemberPublic:
-    return MemberPublic.model_validate(member, from_attributes=True)
+async def member_view(runtime: Runtime, member: Member) -> MemberPublic:
+    (view,) = await user_client.with_names(runtime, MemberPublic, [member])
+    return view
 
 
 async def _owners(session: AsyncSession, workspace_id: str) -> int:
@@ -64,7 +66,8 @@ async def list_members(
         descending=False,
         parse=parse_datetime,
     )
-    return Page[MemberPublic](items=[member_view(m) for m in rows], next_cursor=next_cursor)
+    members = await user_client.with_names(runtime, MemberPublic, rows)
+    return Page[MemberPublic](items=members, next_cursor=next_cursor)
 
 
 async def _target(session: AsyncSession, workspace_id: str, user_id: str) -> Member:
@@ -126,7 +129,7 @@ async def set_role(
     await require(runtime, workspace, user_id=me, obj="members", action="manage")
     target = await _target(session, workspace_id, user_id)
     if target.role == role:
-        return member_view(target)
+        return await member_view(runtime, target)
     if OWNER in (role, target.role) and mine.role != OWNER:
         raise forbidden("only an owner may make, change or remove an owner")
     if target.role == OWNER and await _owners(session, workspace_id) <= 1:
@@ -152,4 +155,4 @@ async def set_role(
         role=role,
         previous_role=previous,
     )
-    return member_view(target)
+    return await member_view(runtime, target)

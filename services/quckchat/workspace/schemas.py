@@ -89,6 +89,7 @@ class WorkspacePublic(BaseModel):
 class MemberPublic(BaseModel):
     workspace_id: str
     user_id: str
+    display_name: str | None = None
     role: Role
     invited_by: str | None
     joined_at: datetime
