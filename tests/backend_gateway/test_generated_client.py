@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,10 +156,18 @@ async def post(client: Any, channel_id: str, text: str) -> Any:
     from quckchat_generated_client.api.messages import send_api_v1_messages_post
     from quckchat_generated_client.models import MessageCreate
 
-    response = await send_api_v1_messages_post.asyncio_detailed(
-        client=client, body=MessageCreate(channel_id=channel_id, text=text)
-    )
-    return parsed(response, 201)
+    # Sent twice under one key, as a client does when the first answer was lost: one message.
+    key = uuid.uuid4().hex
+    sent, again = [
+        await send_api_v1_messages_post.asyncio_detailed(
+            client=client, body=MessageCreate(channel_id=channel_id, text=text), idempotency_key=key
+        )
+        for _ in range(2)
+    ]
+    assert again.headers.get("idempotent-replayed") == "true"
+    message = parsed(sent, 201)
+    assert parsed(again, 201).id == message.id
+    return message
 
 
 async def edit(client: Any, message_id: str, text: str) -> Any:

@@ -95,3 +95,15 @@ def test_a_problem_the_services_send_matches_the_problem_schema() -> None:
     body.pop("detail")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(body, schema)
+
+
+def test_every_post_takes_an_idempotency_key_with_the_answers_a_bad_or_busy_key_gets() -> None:
+    for method, path, operation in operations():
+        keys = [p for p in operation.get("parameters", []) if p["name"] == "Idempotency-Key"]
+        if method != "post":
+            assert keys == [], f"{method} {path}"
+            continue
+        (key,) = keys
+        assert (key["in"], key["required"]) == ("header", False), path
+        assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255), path
+        assert {"400", "409", "422"} <= operation["responses"].keys(), path

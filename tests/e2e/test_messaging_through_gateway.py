@@ -70,6 +70,9 @@ async def test_messaging_story(platform: Platform) -> None:
     peek = await gw.get(f"/workspaces/{workspace['id']}", headers=bearer(eve))
     assert peek.status_code == 404, peek.text
     await call("POST", "/workspaces/join", bob, json={"token": invite["token"]})
+    # Read-your-writes: the workspace's #general is Bob's the moment the join answers.
+    listed = await call("GET", "/channels", bob, params={"workspace_id": workspace["id"]})
+    assert "general" in [c["name"] for c in listed["items"]]
     await call("POST", "/workspaces", eve, json={"name": "Elsewhere " + uuid.uuid4().hex[:6]})
 
     # Alice and Eve on one replica, Bob on the other: a sender on one, a receiver on the other.
@@ -91,6 +94,8 @@ async def test_messaging_story(platform: Platform) -> None:
     cid = channel["id"]
     joined = await gw.post(f"/channels/{cid}/join", headers=bearer(bob))
     assert joined.status_code == 201, joined.text
+    listed = await call("GET", "/channels", bob, params={"workspace_id": workspace["id"]})
+    assert cid in [c["id"] for c in listed["items"]]
     await a.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
     await b.until(of_type("channel.member.joined", channel_id=cid, user_id=bob["user_id"]))
 

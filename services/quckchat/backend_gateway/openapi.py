@@ -14,7 +14,8 @@ from quckchat import __version__
 from quckchat.backend_gateway.proxy import ROUTES
 from quckchat.catalog import ServiceSpec
 from quckchat.core.app import load_service
-from quckchat.core.openapi import finish, refs, rename_schemas
+from quckchat.core.errors import PROBLEM_JSON
+from quckchat.core.openapi import PROBLEM_REF, finish, refs, rename_schemas
 
 Document = dict[str, Any]
 
@@ -30,7 +31,8 @@ def document() -> Document:
         description=(
             "The public REST API of QuckChat. Send `Authorization: Bearer <access token>` "
             "(from /api/v1/auth/otp/verify or /api/v1/auth/login). Errors are "
-            "application/problem+json. POSTs accept an `Idempotency-Key` header."
+            "application/problem+json. A POST may carry an `Idempotency-Key`: its repeat "
+            "answers as the first did."
         ),
     ).openapi()
     parts = {spec.name: _public_part(prefix, spec) for prefix, spec in sorted(ROUTES.items())}
@@ -38,7 +40,39 @@ def document() -> Document:
     for service, part in parts.items():
         rename_schemas(part, _qualified_titles(service, part["components"]["schemas"], clashing))
         _merge(doc, part, service)
+    for item in doc["paths"].values():
+        if "post" in item:
+            _idempotent(item["post"])
     return doc
+
+
+# The gateway keeps a POST's answer by the caller's key for a day (see proxy.forward).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": (
+        "Send a POST again under the same key (for a day, with the same body) and get the "
+        "first answer again, with `Idempotent-Replayed: true`, instead of a second effect."
+    ),
+}
+IDEMPOTENCY_PROBLEMS = {
+    "400": "the Idempotency-Key is not 1 to 255 characters",
+    "409": "a request with this Idempotency-Key is still in progress; retry after Retry-After",
+    "422": "this Idempotency-Key was used with a different request",
+}
+
+
+def _idempotent(operation: Document) -> None:
+    """A POST's key header, and the answers a bad or busy key gets."""
+    operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+    responses = operation.setdefault("responses", {})
+    for code, why in IDEMPOTENCY_PROBLEMS.items():
+        responses.setdefault(
+            code,
+            {"description": why, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}},
+        )
 
 
 def _public_part(prefix: str, spec: ServiceSpec) -> Document:
