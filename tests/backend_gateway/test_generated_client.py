@@ -96,14 +96,12 @@ def parsed(response: Any, status: int) -> Any:
 async def sign_up(base_url: str, email: str) -> Any:
     """A new user's client, signed in with the tokens of email-and-password registration."""
     from quckchat_generated_client import AuthenticatedClient, Client
-    from quckchat_generated_client.api.auth import register_api_v1_auth_register_post
+    from quckchat_generated_client.api.auth import auth_register
     from quckchat_generated_client.models import EmailRegister
 
     body = EmailRegister(email=email, password=PASSWORD, display_name=email.split("@")[0])
     async with Client(base_url=base_url, raise_on_unexpected_status=True) as anonymous:
-        response = await register_api_v1_auth_register_post.asyncio_detailed(
-            client=anonymous, body=body
-        )
+        response = await auth_register.asyncio_detailed(client=anonymous, body=body)
     tokens = parsed(response, 201)
     return AuthenticatedClient(
         base_url=base_url, token=tokens.access_token, raise_on_unexpected_status=True
@@ -111,10 +109,10 @@ async def sign_up(base_url: str, email: str) -> Any:
 
 
 async def create_workspace(client: Any, name: str) -> Any:
-    from quckchat_generated_client.api.workspaces import create_workspace_api_v1_workspaces_post
+    from quckchat_generated_client.api.workspaces import workspaces_create_workspace
     from quckchat_generated_client.models import WorkspaceCreate
 
-    response = await create_workspace_api_v1_workspaces_post.asyncio_detailed(
+    response = await workspaces_create_workspace.asyncio_detailed(
         client=client, body=WorkspaceCreate(name=name)
     )
     return parsed(response, 201)
@@ -123,7 +121,7 @@ async def create_workspace(client: Any, name: str) -> Any:
 async def link_invite(client: Any, workspace_id: str) -> str:
     """The token of a new one-use link invite to the workspace."""
     from quckchat_generated_client.api.workspaces import (
-        create_invite_api_v1_workspaces_workspace_id_invites_post as create_invite,
+        workspaces_create_invite as create_invite,
     )
     from quckchat_generated_client.models import InviteCreate, InviteCreateKindType0
 
@@ -133,33 +131,33 @@ async def link_invite(client: Any, workspace_id: str) -> str:
 
 
 async def join(client: Any, token: str) -> Any:
-    from quckchat_generated_client.api.workspaces import join_workspace_api_v1_workspaces_join_post
+    from quckchat_generated_client.api.workspaces import workspaces_join_workspace
     from quckchat_generated_client.models import JoinRequest
 
-    response = await join_workspace_api_v1_workspaces_join_post.asyncio_detailed(
+    response = await workspaces_join_workspace.asyncio_detailed(
         client=client, body=JoinRequest(token=token)
     )
     return parsed(response, 201)
 
 
 async def create_channel(client: Any, workspace_id: str, name: str) -> Any:
-    from quckchat_generated_client.api.channels import create_channel_api_v1_channels_post
+    from quckchat_generated_client.api.channels import channels_create_channel
     from quckchat_generated_client.models import ChannelCreate
 
-    response = await create_channel_api_v1_channels_post.asyncio_detailed(
+    response = await channels_create_channel.asyncio_detailed(
         client=client, body=ChannelCreate(workspace_id=workspace_id, name=name)
     )
     return parsed(response, 201)
 
 
 async def post(client: Any, channel_id: str, text: str) -> Any:
-    from quckchat_generated_client.api.messages import send_api_v1_messages_post
+    from quckchat_generated_client.api.messages import messages_send
     from quckchat_generated_client.models import MessageCreate
 
     # Sent twice under one key, as a client does when the first answer was lost: one message.
     key = uuid.uuid4().hex
     sent, again = [
-        await send_api_v1_messages_post.asyncio_detailed(
+        await messages_send.asyncio_detailed(
             client=client, body=MessageCreate(channel_id=channel_id, text=text), idempotency_key=key
         )
         for _ in range(2)
@@ -171,10 +169,10 @@ async def post(client: Any, channel_id: str, text: str) -> Any:
 
 
 async def edit(client: Any, message_id: str, text: str) -> Any:
-    from quckchat_generated_client.api.messages import edit_api_v1_messages_message_id_patch
+    from quckchat_generated_client.api.messages import messages_edit
     from quckchat_generated_client.models import MessageUpdate
 
-    response = await edit_api_v1_messages_message_id_patch.asyncio_detailed(
+    response = await messages_edit.asyncio_detailed(
         message_id, client=client, body=MessageUpdate(text=text)
     )
     return parsed(response, 200)
@@ -182,9 +180,9 @@ async def edit(client: Any, message_id: str, text: str) -> Any:
 
 async def found(client: Any, workspace_id: str, query: str) -> list[Any]:
     """The search hits for `query` in the workspace, as the search service has them now."""
-    from quckchat_generated_client.api.search import search_api_v1_search_get
+    from quckchat_generated_client.api.search import search_search
 
-    response = await search_api_v1_search_get.asyncio_detailed(
+    response = await search_search.asyncio_detailed(
         client=client, workspace_id=workspace_id, q=query
     )
     return list(parsed(response, 200).items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -107,3 +108,11 @@ def test_every_post_takes_an_idempotency_key_with_the_answers_a_bad_or_busy_key_
         assert (key["in"], key["required"]) == ("header", False), path
         assert (key["schema"]["minLength"], key["schema"]["maxLength"]) == (1, 255), path
         assert {"400", "409", "422"} <= operation["responses"].keys(), path
+
+
+def test_operation_ids_are_the_route_names_under_their_prefix_and_unique() -> None:
+    ids = [operation["operationId"] for _, _, operation in operations()]
+    assert len(ids) == len(set(ids))
+    for _, path, operation in operations():
+        prefix = path.split("/")[3]
+        assert re.fullmatch(rf"{prefix}_[a-z0-9_]+", operation["operationId"]), path

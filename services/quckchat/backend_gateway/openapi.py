@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from quckchat import __version__
 from quckchat.backend_gateway.proxy import ROUTES
@@ -77,12 +78,20 @@ def _idempotent(operation: Document) -> None:
 
 def _public_part(prefix: str, spec: ServiceSpec) -> Document:
     """The service's public routes under /api/v1/<prefix>, finished as its own document is."""
-    app = FastAPI()
+    # Operation ids a generated client turns into names: `channels_list_members`, not FastAPI's
+    # `list_members_api_v1_channels__channel_id__members_get`.
+    # Internal routes (left out below) keep names apart from the public ones they mirror.
+    app = FastAPI(generate_unique_id_function=lambda route: _operation_id(prefix, route))
     for router in load_service(spec).routers:
         app.include_router(router, prefix=f"/api/v1/{prefix}")
     part = app.openapi()
     part["paths"] = {p: ops for p, ops in part["paths"].items() if "/internal" not in p}
     return finish(part)
+
+
+def _operation_id(prefix: str, route: APIRoute) -> str:
+    internal = "internal_" if "/internal" in route.path else ""
+    return f"{internal}{prefix}_{route.name}"
 
 
 def _clashing(parts: dict[str, Document]) -> set[str]:
