@@ -20,6 +20,7 @@ from quckchat.core import ratelimit
 from quckchat.core.errors import Problem
 from quckchat.core.pagination import (
     MAX_LIMIT,
+    PageQuery,
     decode_cursor,
     encode_cursor,
     keyset,
@@ -111,8 +112,7 @@ async def walk(
                 select(Item) if query is None else query,
                 Item.created_at,
                 Item.id,
-                cursor=cursor,
-                limit=limit,
+                paging=PageQuery(cursor=cursor, limit=limit),
                 descending=descending,
                 parse=parse_datetime,
             )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from quckchat.core.pagination import MAX_LIMIT
+from quckchat.core.pagination import PageQuery
 
 
 class EntryQuery(BaseModel):
@@ -36,9 +36,8 @@ class EntryQuery(BaseModel):
             raise ValueError("the time is out of range") from exc
 
 
-class EntryPageQuery(EntryQuery):
-    cursor: str | None = Field(None, max_length=512)
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+class EntryPageQuery(EntryQuery, PageQuery):
+    pass
 
 
 class ExportQuery(EntryQuery):

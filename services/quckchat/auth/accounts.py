@@ -163,7 +163,7 @@ async def get(db: AsyncSession, account_id: str) -> Account:
 
 
 async def search(
-    db: AsyncSession, *, query: str | None, cursor: str | None, limit: int
+    db: AsyncSession, *, query: str | None, paging: pagination.PageQuery
 ) -> tuple[list[Account], str | None]:
     stmt = select(Account)
     if query:
@@ -176,8 +176,7 @@ async def search(
         stmt,
         Account.created_at,
         Account.id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=pagination.parse_datetime,
     )
 

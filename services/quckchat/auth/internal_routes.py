@@ -10,6 +10,7 @@ from quckchat.auth import accounts, keys, sessions
 from quckchat.auth.models import Account
 from quckchat.auth.schemas import AccountPage, AccountPublic, KeyRotated, Revoked, Stats, Suspension
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep
+from quckchat.core.pagination import Paging
 
 router = APIRouter(prefix="/internal", tags=["internal"])
 
@@ -30,11 +31,10 @@ def _public(account: Account) -> AccountPublic:
 async def find_users(
     _: InternalCaller,
     db: SessionDep,
+    paging: Paging,
     query: Annotated[str | None, Query(max_length=254)] = None,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AccountPage:
-    rows, next_cursor = await accounts.search(db, query=query, cursor=cursor, limit=limit)
+    rows, next_cursor = await accounts.search(db, query=query, paging=paging)
     return AccountPage(items=[_public(a) for a in rows], next_cursor=next_cursor)
 
 

@@ -18,7 +18,7 @@ from quckchat.bookmark.schemas import (
 )
 from quckchat.channel.client import Membership, membership
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -96,8 +96,7 @@ async def list_saved(
     *,
     principal: Principal,
     workspace_id: str | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[SavedPublic]:
     """The caller's saved messages, newest first (of one workspace when named)."""
     query = select(SavedMessage).where(SavedMessage.user_id == principal.user_id)
@@ -108,8 +107,7 @@ async def list_saved(
         cast(Select[Any], query),
         SavedMessage.created_at,
         SavedMessage.message_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=parse_datetime,
     )
     return Page[SavedPublic](items=[saved_view(r) for r in rows], next_cursor=next_cursor)

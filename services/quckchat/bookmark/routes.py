@@ -16,15 +16,13 @@ from quckchat.bookmark.schemas import (
 )
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 
 # At the root: the gateway serves this under /api/v1/bookmarks.
 router = APIRouter(tags=["bookmarks"])
 
 Id = Annotated[str, Path(pattern=ID_PATTERN)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 PROBLEMS = {
@@ -45,14 +43,11 @@ def _problems(*codes: int) -> dict[int | str, Any]:
 async def list_saved(
     session: SessionDep,
     user: CurrentUser,
+    paging: Paging,
     workspace_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[SavedPublic]:
     """The caller's saved messages, newest first."""
-    return await logic.list_saved(
-        session, principal=user, workspace_id=workspace_id, cursor=cursor, limit=limit
-    )
+    return await logic.list_saved(session, principal=user, workspace_id=workspace_id, paging=paging)
 
 
 @router.put(

@@ -32,7 +32,7 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.errors import Problem, conflict, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
@@ -209,8 +209,7 @@ async def list_mine(
     *,
     principal: Principal,
     workspace_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[ChannelPublic]:
     """The caller's channels in the workspace, in the order they joined them."""
     role = await access.workspace_role(
@@ -229,8 +228,7 @@ async def list_mine(
         query,
         ChannelMember.joined_at,
         ChannelMember.channel_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         descending=False,
         parse=parse_datetime,
     )
@@ -243,8 +241,7 @@ async def browse(
     *,
     principal: Principal,
     workspace_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[ChannelPublic]:
     """The workspace's public, unarchived channels by name, the caller's standing in each."""
     await access.require_full_member(runtime, workspace_id=workspace_id, user_id=principal.user_id)
@@ -264,7 +261,7 @@ async def browse(
         ),
     )
     rows, next_cursor = await read_page(
-        session, query, Channel.name, Channel.id, cursor=cursor, limit=limit, descending=False
+        session, query, Channel.name, Channel.id, paging=paging, descending=False
     )
     return Page[ChannelPublic](items=[view(c, m) for c, m in rows], next_cursor=next_cursor)
 

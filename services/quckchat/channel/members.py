@@ -23,7 +23,7 @@ from quckchat.channel.models import (
 from quckchat.channel.schemas import ChannelPublic, MemberPublic, ReadState
 from quckchat.core.errors import conflict, forbidden, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation
 from quckchat.core.tokens import Principal
@@ -189,8 +189,7 @@ async def list_members(
     *,
     principal: Principal,
     channel_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[MemberPublic]:
     """The channel's members in the order they joined."""
     await access.visible(session, runtime, channel_id=channel_id, user_id=principal.user_id)
@@ -200,8 +199,7 @@ async def list_members(
         query,
         ChannelMember.joined_at,
         ChannelMember.user_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         descending=False,
         parse=parse_datetime,
     )

@@ -14,7 +14,7 @@ from quckchat.channel.models import Channel, Pin
 from quckchat.channel.schemas import PinPublic
 from quckchat.core.errors import conflict, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import is_unique_violation, utcnow
 from quckchat.core.tokens import Principal
@@ -44,8 +44,7 @@ async def list_pins(
     *,
     principal: Principal,
     channel_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[PinPublic]:
     """The channel's pins, newest first."""
     await access.visible(session, runtime, channel_id=channel_id, user_id=principal.user_id)
@@ -55,8 +54,7 @@ async def list_pins(
         query,
         Pin.pinned_at,
         Pin.message_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=parse_datetime,
     )
     return Page[PinPublic](items=[pin_view(p) for p in rows], next_cursor=next_cursor)

@@ -13,7 +13,6 @@ from quckchat.channel.schemas import (
     ChannelUpdate,
     MemberPublic,
     MessageId,
-    PageQuery,
     PinPublic,
     ReadState,
     ReadUpdate,
@@ -22,7 +21,7 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.permission.client import UserId
 
@@ -33,7 +32,6 @@ router = APIRouter(tags=["channels"])
 ChannelId = Annotated[str, Path(pattern=ID_PATTERN)]
 MemberId = Annotated[UserId, Path()]
 PinId = Annotated[MessageId, Path()]
-Paging = Annotated[PageQuery, Query()]
 ONE = "/{channel_id}"
 
 
@@ -72,8 +70,7 @@ async def list_channels(
         runtime,
         principal=user,
         workspace_id=query.workspace_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 
@@ -90,8 +87,7 @@ async def browse_channels(
         runtime,
         principal=user,
         workspace_id=query.workspace_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 
@@ -175,8 +171,7 @@ async def list_members(
         runtime,
         principal=user,
         channel_id=channel_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 
@@ -281,8 +276,7 @@ async def list_pins(
         runtime,
         principal=user,
         channel_id=channel_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from quckchat.core.pagination import MAX_LIMIT
+from quckchat.core.pagination import PageQuery
 from quckchat.core.values import Patch
 from quckchat.permission.client import UserId
 
@@ -124,11 +124,6 @@ class PinPublic(BaseModel):
     message_id: str
     pinned_by: str
     pinned_at: datetime
-
-
-class PageQuery(BaseModel):
-    cursor: str | None = Field(None, max_length=512)
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
 class WorkspaceQuery(PageQuery):

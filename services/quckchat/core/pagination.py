@@ -6,9 +6,10 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Query
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -17,11 +18,24 @@ from quckchat.core.errors import Problem
 
 T = TypeVar("T")
 MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+CURSOR_LENGTH = 512
 
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+class PageQuery(BaseModel):
+    """Where a page starts (the `next_cursor` of the page before) and how many items it holds."""
+
+    cursor: str | None = Field(None, max_length=CURSOR_LENGTH)
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+# A route's page, from the query string (`?cursor=&limit=`).
+Paging = Annotated[PageQuery, Query()]
 
 
 def encode_cursor(*values: Any) -> str:
@@ -98,20 +112,25 @@ async def read_page(
     sort: InstrumentedAttribute[Any],
     ident: InstrumentedAttribute[Any],
     *,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
     descending: bool = True,
     parse: Callable[[Any], Any] | None = None,
 ) -> tuple[list[Any], str | None]:
     """One page of the query in (sort, ident) order, and the cursor of the next (None on the
     last): the entities of a one-entity query, else its rows."""
     ordered = keyset(
-        query, sort, ident, cursor=cursor, limit=limit, descending=descending, parse=parse
+        query,
+        sort,
+        ident,
+        cursor=paging.cursor,
+        limit=paging.limit,
+        descending=descending,
+        parse=parse,
     )
     result = await session.execute(ordered)
     one_entity = len(ordered.column_descriptions) == 1
     rows = list(result.scalars().all() if one_entity else result.all())
-    return page(rows, limit, key=lambda row: (_value(row, sort), _value(row, ident)))
+    return page(rows, paging.limit, key=lambda row: (_value(row, sort), _value(row, ident)))
 
 
 def _value(row: Any, column: InstrumentedAttribute[Any]) -> Any:

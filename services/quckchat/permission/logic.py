@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
-from quckchat.core.pagination import read_page
+from quckchat.core.pagination import PageQuery, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, is_unique_violation, utcnow
 from quckchat.permission import decisions
@@ -258,12 +258,12 @@ async def revoke_platform_admin(runtime: Runtime, *, actor: str, user_id: str) -
 
 
 async def list_assignments(
-    session: AsyncSession, *, tenant: str, cursor: str | None, limit: int
+    session: AsyncSession, *, tenant: str, paging: PageQuery
 ) -> tuple[list[PolicyRule], str | None]:
     """The tenant's workspace and channel role assignments, by user id."""
     query = select(PolicyRule).where(_assignments(), _in_tenant(tenant))
     return await read_page(
-        session, query, PolicyRule.v0, PolicyRule.id, cursor=cursor, limit=limit, descending=False
+        session, query, PolicyRule.v0, PolicyRule.id, paging=paging, descending=False
     )
 
 

@@ -12,12 +12,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep
 from quckchat.core.errors import forbidden
-from quckchat.core.pagination import Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.permission import decisions, logic
 from quckchat.permission.models import PolicyRule
 from quckchat.permission.policy import PLATFORM
 from quckchat.permission.schemas import (
-    AssignmentPageQuery,
     AssignmentPublic,
     ChannelId,
     ChannelRolePublic,
@@ -119,7 +118,7 @@ async def list_roles(
     principal: CurrentUser,
     runtime: RuntimeDep,
     session: SessionDep,
-    query: Annotated[AssignmentPageQuery, Query()],
+    query: Paging,
 ) -> Page[AssignmentPublic]:
     """The workspace's role assignments (workspace and channel roles), by user id."""
     allowed = decisions.get(runtime).allowed(
@@ -127,9 +126,7 @@ async def list_roles(
     )
     if not allowed:
         raise forbidden("you may not see the members of this workspace")
-    rows, next_cursor = await logic.list_assignments(
-        session, tenant=principal.tenant, cursor=query.cursor, limit=query.limit
-    )
+    rows, next_cursor = await logic.list_assignments(session, tenant=principal.tenant, paging=query)
     return Page[AssignmentPublic](items=[_public(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from quckchat.core.pagination import MAX_LIMIT
 from quckchat.permission.policy import PLATFORM, ROLES
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -128,11 +127,6 @@ class AssignmentPublic(BaseModel):
     tenant: str
     channel_id: str | None = None
     changed_at: datetime
-
-
-class AssignmentPageQuery(BaseModel):
-    cursor: str | None = Field(None, max_length=512)
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
 class ChannelRolePublic(BaseModel):

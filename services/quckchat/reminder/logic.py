@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, conflict, not_found
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
@@ -104,8 +104,7 @@ async def listed(
     *,
     principal: Principal,
     status: str | None,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[ReminderPublic]:
     """The caller's reminders, soonest first: the open ones, or those of one status."""
     statuses = OPEN if status is None else (status,)
@@ -117,8 +116,7 @@ async def listed(
         cast(Select[Any], query),
         Reminder.due_at,
         Reminder.id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         descending=False,
         parse=parse_datetime,
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.reminder import logic
 from quckchat.reminder.schemas import ReminderCreate, ReminderPublic, Snooze, Status
@@ -20,8 +20,6 @@ router = APIRouter(tags=["reminders"])
 ONE = "/{reminder_id}"
 
 ReminderId = Annotated[str, Path(pattern=ID_PATTERN)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 PROBLEMS = {
@@ -55,12 +53,11 @@ async def create(
 async def listed(
     session: SessionDep,
     user: CurrentUser,
+    paging: Paging,
     status: Annotated[Status | None, Query(description="default: the open ones")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
 ) -> Page[ReminderPublic]:
     """Your reminders, soonest first."""
-    return await logic.listed(session, principal=user, status=status, cursor=cursor, limit=limit)
+    return await logic.listed(session, principal=user, status=status, paging=paging)
 
 
 @router.get(ONE, response_model=ReminderPublic, responses=_problems(404))

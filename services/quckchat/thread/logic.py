@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel.client import membership
 from quckchat.core.errors import Problem, not_found
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -146,8 +146,7 @@ async def followed(
     *,
     principal: Principal,
     workspace_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[ThreadPublic]:
     """The threads the caller follows in a workspace, newest activity first, with unread."""
     unread = (
@@ -171,8 +170,7 @@ async def followed(
         cast(Select[Any], query),
         Thread.activity_at,
         Thread.parent_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=parse_datetime,
     )
     items = [view(thread, follower, int(count)) for thread, follower, count in rows]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.thread import logic
 from quckchat.thread.schemas import ReadMark, ThreadPublic
@@ -21,8 +21,6 @@ ONE = "/{parent_id}"
 
 ParentId = Annotated[str, Path(pattern=ID_PATTERN, description="the thread's parent message")]
 WorkspaceId = Annotated[str, Query(pattern=ID_PATTERN)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 PROBLEMS = {
@@ -42,13 +40,10 @@ async def followed(
     workspace_id: WorkspaceId,
     session: SessionDep,
     user: CurrentUser,
-    cursor: Cursor = None,
-    limit: Limit = 50,
+    paging: Paging,
 ) -> Page[ThreadPublic]:
     """The threads the caller follows in a workspace, newest activity first, with unread."""
-    return await logic.followed(
-        session, principal=user, workspace_id=workspace_id, cursor=cursor, limit=limit
-    )
+    return await logic.followed(session, principal=user, workspace_id=workspace_id, paging=paging)
 
 
 @router.get(ONE, response_model=ThreadPublic, responses=_problems(404))

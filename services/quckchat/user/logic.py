@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, conflict, not_found
-from quckchat.core.pagination import Page, decode_cursor, read_page
+from quckchat.core.pagination import Page, PageQuery, decode_cursor, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import get_or_add
 from quckchat.core.tokens import Principal
@@ -268,10 +268,10 @@ async def update_settings(
 
 
 async def list_contacts(
-    session: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+    session: AsyncSession, *, principal: Principal, paging: PageQuery
 ) -> Page[ContactPublic]:
     """The caller's contacts, newest first."""
-    _check_cursor(cursor)
+    _check_cursor(paging.cursor)
     query = (
         select(Contact, Profile.display_name)
         .outerjoin(Profile, Profile.user_id == Contact.contact_id)
@@ -282,8 +282,7 @@ async def list_contacts(
         cast(Select[Any], query),
         Contact.created_at,
         Contact.contact_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=_cursor_time,
     )
     items = [
@@ -388,17 +387,16 @@ async def sync_contacts(
 
 
 async def list_blocks(
-    session: AsyncSession, *, principal: Principal, cursor: str | None, limit: int
+    session: AsyncSession, *, principal: Principal, paging: PageQuery
 ) -> Page[BlockPublic]:
-    _check_cursor(cursor)
+    _check_cursor(paging.cursor)
     query = select(Block).where(Block.blocker_id == principal.user_id)
     rows, next_cursor = await read_page(
         session,
         query,
         Block.created_at,
         Block.blocked_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=_cursor_time,
     )
     items = [BlockPublic(user_id=b.blocked_id, blocked_at=b.created_at) for b in rows]

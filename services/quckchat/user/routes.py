@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.user import logic
 from quckchat.user.models import USER_ID_LENGTH
 from quckchat.user.schemas import (
@@ -41,8 +41,6 @@ UserId = Annotated[
     str, Path(min_length=1, max_length=USER_ID_LENGTH, pattern=r"^[A-Za-z0-9_.:-]+$")
 ]
 DeviceId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")]
-Cursor = Annotated[str | None, Query(max_length=512)]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 # The caller's profile and settings. Declared before /{user_id} so "me" is never an id.
@@ -83,9 +81,9 @@ async def update_settings(
     responses=problem_docs(400),
 )
 async def list_contacts(
-    session: SessionDep, user: CurrentUser, cursor: Cursor = None, limit: Limit = 50
+    session: SessionDep, user: CurrentUser, paging: Paging
 ) -> Page[ContactPublic]:
-    return await logic.list_contacts(session, principal=user, cursor=cursor, limit=limit)
+    return await logic.list_contacts(session, principal=user, paging=paging)
 
 
 @router.post(
@@ -144,10 +142,8 @@ async def remove_contact(
 @router.get(
     "/me/blocks", response_model=Page[BlockPublic], tags=["blocks"], responses=problem_docs(400)
 )
-async def list_blocks(
-    session: SessionDep, user: CurrentUser, cursor: Cursor = None, limit: Limit = 50
-) -> Page[BlockPublic]:
-    return await logic.list_blocks(session, principal=user, cursor=cursor, limit=limit)
+async def list_blocks(session: SessionDep, user: CurrentUser, paging: Paging) -> Page[BlockPublic]:
+    return await logic.list_blocks(session, principal=user, paging=paging)
 
 
 @router.post(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.core.sql import utcnow
@@ -141,8 +141,7 @@ async def list_invites(
     *,
     principal: Principal,
     workspace_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[InvitePublic]:
     """The workspace's invites, newest first (owners and admins)."""
     workspace, _ = await visible(session, principal=principal, workspace_id=workspace_id)
@@ -153,8 +152,7 @@ async def list_invites(
         query,
         Invite.created_at,
         Invite.id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         parse=parse_datetime,
     )
     return Page[InvitePublic](items=[invite_view(i) for i in rows], next_cursor=next_cursor)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.channel import client as channel_client
 from quckchat.core.errors import Problem, conflict, forbidden, not_found
 from quckchat.core.outbox import announce
-from quckchat.core.pagination import Page, parse_datetime, read_page
+from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.permission import client as permission_client
@@ -49,8 +49,7 @@ async def list_members(
     *,
     principal: Principal,
     workspace_id: str,
-    cursor: str | None,
-    limit: int,
+    paging: PageQuery,
 ) -> Page[MemberPublic]:
     """The workspace's members in the order they joined (not for guests)."""
     workspace, _ = await visible(session, principal=principal, workspace_id=workspace_id)
@@ -61,8 +60,7 @@ async def list_members(
         query,
         Member.joined_at,
         Member.user_id,
-        cursor=cursor,
-        limit=limit,
+        paging=paging,
         descending=False,
         parse=parse_datetime,
     )

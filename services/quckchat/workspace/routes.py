@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Response, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.permission.client import UserId
 from quckchat.workspace import invites, logic, members
 from quckchat.workspace.schemas import (
@@ -19,7 +19,6 @@ from quckchat.workspace.schemas import (
     InvitePublic,
     JoinRequest,
     MemberPublic,
-    PageQuery,
     RoleUpdate,
     WorkspaceCreate,
     WorkspacePublic,
@@ -32,7 +31,6 @@ router = APIRouter(tags=["workspaces"])
 WorkspaceId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
 InviteId = Annotated[str, Path(pattern=ENTITY_ID_PATTERN)]
 MemberId = Annotated[UserId, Path()]
-Paging = Annotated[PageQuery, Query()]
 ONE = "/{workspace_id}"
 
 
@@ -133,8 +131,7 @@ async def list_members(
         runtime,
         principal=user,
         workspace_id=workspace_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 
@@ -208,8 +205,7 @@ async def list_invites(
         runtime,
         principal=user,
         workspace_id=workspace_id,
-        cursor=query.cursor,
-        limit=query.limit,
+        paging=query,
     )
 
 

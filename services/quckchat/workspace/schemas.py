@@ -7,7 +7,6 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
-from quckchat.core.pagination import MAX_LIMIT
 from quckchat.core.values import Patch
 from quckchat.permission.client import UserId
 from quckchat.workspace.models import DEFAULT_MAX_MEMBERS, DEFAULT_MAX_STORAGE_BYTES
@@ -181,11 +180,6 @@ class JoinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: Token
-
-
-class PageQuery(BaseModel):
-    cursor: str | None = Field(None, max_length=512)
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
 
 
 # Internal
