@@ -338,6 +338,8 @@ class KafkaBus:
         self.subscriptions: list[Subscription] = []
         self._producer: Any = None
         self._broken = False
+        # Concurrent publishes that find the producer broken replace it once.
+        self._replacing = asyncio.Lock()
         self._consumers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -423,7 +425,9 @@ class KafkaBus:
         appended meanwhile, they could overtake what the outbox then sends again, oldest first.
         """
         if self._broken:
-            await self._replace_producer()
+            async with self._replacing:
+                if self._broken:
+                    await self._replace_producer()
         if self._stale:
             raise BrokerBacklog(f"{len(self._stale)} earlier events still wait for the broker")
         try:
