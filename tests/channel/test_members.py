@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from quckchat.user import client as user_client
 from tests.worlds.identity import new_user
 from tests.worlds.org import Org, team
 from tests.worlds.problems import assert_problem
@@ -215,3 +216,36 @@ async def test_member_lists_show_names_follow_a_rename_and_outlive_the_user_serv
     await rename(dave, "Dave")
     assert (await org.channel.post(f"/{channel['id']}/join", headers=org.auth(dave))).is_success
     assert await names(in_channel, org.channel) == {**renamed, dave: None}
+
+
+async def test_names_come_in_batches_and_an_older_user_service_leaves_them_out(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = org.runtime("channel")
+    named = [new_user() for _ in range(2)]
+    for user, name in zip(named, ("Ann", "Bob"), strict=True):
+        response = await org.mesh.client("user").patch(
+            "/me", json={"display_name": name}, headers=org.auth(user)
+        )
+        assert response.status_code == 200, response.text
+    strangers = [new_user() for _ in range(user_client.MAX_NAMES_QUERY + 100)]
+    found = await user_client.display_names(runtime, [*strangers, *named])
+    assert found == dict(zip(named, ("Ann", "Bob"), strict=True))
+
+    # A user service that does not know the call yet (a rolling upgrade): no error; the names
+    # kept from before still show, a name not kept is left out.
+    cy = new_user()
+    renamed = await org.mesh.client("user").patch(
+        "/me", json={"display_name": "Cy"}, headers=org.auth(cy)
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    def not_yet(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"type": "about:blank", "title": "Not Found"})
+
+    mounts = {f"http://{n}": httpx.ASGITransport(app=a) for n, a in org.mesh.apps.items()}
+    mounts["http://user"] = httpx.MockTransport(not_yet)
+    monkeypatch.setattr(runtime.http, "client", httpx.AsyncClient(mounts=mounts))
+    assert await user_client.display_names(runtime, [cy, *named]) == dict(
+        zip(named, ("Ann", "Bob"), strict=True)
+    )

@@ -30,9 +30,9 @@ async def test_a_redelivered_registration_has_no_second_effect(app: UserApp) -> 
     event = registered(user, phone="+4915112345678")
     assert app.runtime.db is not None
     async with app.runtime.db.session() as session:
-        assert await apply_auth_event(session, event=event, default_tenant="default") is True
+        assert await apply_auth_event(session, event=event, default_tenant="default") is not None
     async with app.runtime.db.session() as session:
-        assert await apply_auth_event(session, event=event, default_tenant="default") is False
+        assert await apply_auth_event(session, event=event, default_tenant="default") is None
     await app.deliver(event)
 
     profile = await profile_of(app, user)
@@ -52,6 +52,7 @@ async def test_a_redelivered_suspension_does_not_undo_a_later_reactivation(app: 
     await app.deliver(auth_event("auth.user.reactivated", user, reason=None))
     await app.deliver(suspended)
     assert (profile := await profile_of(app, user)) and profile.status == "active"
+    assert [e.data["changed"] for e in app.emitted()] == [["status"], ["status"]]
     me = (await app.get("/me", user)).json()
     assert me["status"] == "active"
 
@@ -90,11 +91,17 @@ async def test_the_name_given_at_sign_up_becomes_the_profiles_unless_one_was_set
     await app.deliver(registered(named, phone="+15550003333", display_name="  Ada Lovelace "))
     me = (await app.get("/me", named)).json()
     assert me["display_name"] == "Ada Lovelace"
+    # Announced, so services that keep names (user.client's cache) drop what they had.
+    (updated,) = app.emitted()
+    assert (updated.type, updated.data["user_id"]) == ("user.profile.updated", named)
+    assert updated.data["changed"] == ["display_name"]
     early = new_user()
     patched = await app.client.patch("/me", json={"display_name": "Mine"}, headers=app.auth(early))
     assert patched.status_code == 200
+    app.emitted()
     await app.deliver(registered(early, display_name="From sign-up"))
     assert (profile := await profile_of(app, early)) and profile.display_name == "Mine"
+    assert app.emitted() == []
     unnamed = new_user()
     await app.deliver(registered(unnamed, display_name="   "))
     assert (profile := await profile_of(app, unnamed)) and profile.display_name is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import defaultdict
@@ -67,13 +68,14 @@ IDEMPOTENCY_PROBLEMS = {
 
 def _idempotent(operation: Document) -> None:
     """A POST's key header, and the answers a bad or busy key gets."""
-    operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_KEY))
+    operation.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
     responses = operation.setdefault("responses", {})
     for code, why in IDEMPOTENCY_PROBLEMS.items():
-        responses.setdefault(
-            code,
-            {"description": why, "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}},
-        )
+        if code in responses:  # the service's own meaning of the status, and the key's
+            responses[code]["description"] += f"; or {why}"
+            continue
+        problem = {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}}
+        responses[code] = {"description": why, "content": problem}
 
 
 def _public_part(prefix: str, spec: ServiceSpec) -> Document:

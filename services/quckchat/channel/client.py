@@ -9,12 +9,12 @@ says the membership or the channel changed: a service that keeps them declares
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from quckchat.core.errors import Problem, forbidden, not_found
 from quckchat.core.events import Event
+from quckchat.core.expiring import Expiring, kept
 from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer
@@ -51,29 +51,25 @@ class Membership:
             raise forbidden("only channel admins post in this announcement channel")
 
 
-Cache = dict[tuple[str, str], tuple[float, Membership]]
-
-
-def _cache(runtime: Runtime) -> Cache:
-    cache: Cache = runtime.state.setdefault(STATE_KEY, {})
-    return cache
+def _cache(runtime: Runtime) -> Expiring[tuple[str, str], Membership]:
+    return kept(runtime, STATE_KEY, TTL_SECONDS)
 
 
 async def membership(runtime: Runtime, channel_id: str, user_id: str) -> Membership:
     """The user's membership; a channel they are not in answers 404, as if it did not exist."""
     cache = _cache(runtime)
-    now = time.monotonic()
-    found = cache.get((channel_id, user_id))
-    if found is not None and found[0] > now:
-        return found[1]
+    if (hit := cache.get((channel_id, user_id))) is not None:
+        return hit[0]
+    asked_at = cache.mark()
     response = await runtime.http.request(
         SERVICE, "GET", f"/internal/channels/{channel_id}/members/{user_id}"
     )
-    if response.status_code == 404:
+    # 422: an id (a mention's user, say) the channel service never holds: no such membership.
+    if response.status_code in (404, 422):
         raise not_found("channel")
     raise_for_problem(SERVICE, response)
     member = _from_json(response.json(), user_id)
-    cache[(channel_id, user_id)] = (now + TTL_SECONDS, member)
+    cache.put((channel_id, user_id), member, asked_at=asked_at)
     return member
 
 
@@ -126,9 +122,7 @@ async def readable_channels(http: ServiceClient, *, workspace_id: str, user_id: 
 
 def forget_channel(runtime: Runtime, channel_id: str, user_id: str | None = None) -> None:
     """Drop cached answers for a channel (one member's, or everyone's)."""
-    cache = _cache(runtime)
-    for key in [k for k in cache if k[0] == channel_id and (user_id is None or k[1] == user_id)]:
-        cache.pop(key, None)
+    _cache(runtime).forget(lambda k: k[0] == channel_id and user_id in (None, k[1]))
 
 
 async def forget_changed(runtime: Runtime, event: Event) -> None:

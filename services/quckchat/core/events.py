@@ -12,12 +12,14 @@ Every event carries a key (the entity it is about); Kafka keeps per-key order by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar, Literal, Protocol, Self
 
 from aiokafka.errors import (
@@ -337,7 +339,8 @@ class KafkaBus:
         self.prefix = prefix
         self.subscriptions: list[Subscription] = []
         self._producer: Any = None
-        self._broken = False
+        # The producer the broker refused, until one replaces it.
+        self._broken: Any = None
         # Concurrent publishes that find the producer broken replace it once.
         self._replacing = asyncio.Lock()
         self._consumers: list[Any] = []
@@ -358,19 +361,35 @@ class KafkaBus:
             acks="all",
             linger_ms=2,
         )
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            raise
         return producer
 
-    async def _replace_producer(self) -> None:
-        """Swap in a new producer; what the old one held fails, and the outbox sends it again."""
-        old, self._producer = self._producer, await self._new_producer()
-        self._broken = False
-        self._stale.clear()
-        log.warning("the event producer was refused by the broker and was replaced")
-        try:
-            await asyncio.wait_for(old.stop(), self.publish_timeout)
-        except Exception as exc:  # the old producer is gone either way
-            log.info("the replaced event producer stopped with: %r", exc)
+    async def _replace_broken_producer(self) -> None:
+        """Stop the refused producer (which fails all it held: the outbox sends that again) and
+        start a new one, with a new producer id; bounded, so publishes give up instead of
+        queueing behind a broker that is still away."""
+        async with asyncio.timeout(2 * self.publish_timeout), self._replacing:
+            old = self._broken
+            if old is None or old is not self._producer:
+                return  # another publish replaced it meanwhile
+            try:
+                await asyncio.wait_for(old.stop(), self.publish_timeout)
+            except Exception as exc:  # the old producer is gone either way
+                log.info("the refused event producer stopped with: %r", exc)
+            self._stale.clear()
+            self._producer = await self._new_producer()
+            self._broken = None
+            log.warning("the event producer was refused by the broker and was replaced")
+
+    def _refused(self, producer: Any) -> None:
+        # Only the producer still in use: a late failure of a replaced one changes nothing.
+        if producer is self._producer:
+            self._broken = producer
 
     async def start(self) -> None:
         from aiokafka import AIOKafkaConsumer
@@ -424,33 +443,32 @@ class KafkaBus:
         the broker is back. Until every such send has settled, later ones are refused at once:
         appended meanwhile, they could overtake what the outbox then sends again, oldest first.
         """
-        if self._broken:
-            async with self._replacing:
-                if self._broken:
-                    await self._replace_producer()
+        if self._broken is not None:
+            await self._replace_broken_producer()
         if self._stale:
             raise BrokerBacklog(f"{len(self._stale)} earlier events still wait for the broker")
+        producer = self._producer
         try:
             delivered = await asyncio.wait_for(
-                self._producer.send(self.prefix + topic, event.to_json(), key=event.key.encode()),
+                producer.send(self.prefix + topic, event.to_json(), key=event.key.encode()),
                 self.publish_timeout,
             )
             try:
                 await asyncio.wait_for(asyncio.shield(delivered), self.publish_timeout)
             except TimeoutError:
                 self._stale.add(delivered)
-                delivered.add_done_callback(self._settled)
+                delivered.add_done_callback(partial(self._settled, producer))
                 raise
         except BROKEN_PRODUCER:
-            self._broken = True
+            self._refused(producer)
             raise
 
-    def _settled(self, delivered: asyncio.Future[Any]) -> None:
+    def _settled(self, producer: Any, delivered: asyncio.Future[Any]) -> None:
         self._stale.discard(delivered)
         if delivered.cancelled() or delivered.exception() is None:
             return
         if isinstance(delivered.exception(), BROKEN_PRODUCER):
-            self._broken = True
+            self._refused(producer)
         log.info("an event that timed out was not delivered either: %s", delivered.exception())
 
     async def ping(self) -> None:

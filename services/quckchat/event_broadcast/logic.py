@@ -9,7 +9,7 @@ from pymongo import DESCENDING
 from quckchat.channel import client as channel_client
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
-from quckchat.core.pagination import decode_cursor, page, parse_datetime
+from quckchat.core.pagination import PageQuery, decode_cursor, page, parse_datetime
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id
 from quckchat.core.tokens import Principal
@@ -73,7 +73,7 @@ def _after(cursor: str) -> dict[str, Any]:
 
 
 async def history(
-    runtime: Runtime, principal: Principal, workspace_id: str, cursor: str | None, limit: int
+    runtime: Runtime, principal: Principal, workspace_id: str, paging: PageQuery
 ) -> tuple[list[BroadcastPublic], str | None]:
     """The workspace's broadcasts the caller may see, newest first."""
     me = principal.user_id
@@ -87,6 +87,7 @@ async def history(
             {"audience.channel_id": {"$in": channels}},
         ],
     }
+    cursor, limit = paging.cursor, paging.limit
     query = {"$and": [visible, _after(cursor)]} if cursor else visible
     found = (
         await runtime.document_db[store.BROADCASTS]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from quckchat.core.authz import PlatformAdmin
 from quckchat.core.deps import CurrentUser, RuntimeDep
 from quckchat.core.errors import problem_docs
-from quckchat.core.pagination import MAX_LIMIT, Page
+from quckchat.core.pagination import Page, Paging
 from quckchat.event_broadcast import logic
 from quckchat.event_broadcast.schemas import (
     ID_PATTERN,
@@ -65,9 +65,8 @@ async def history(
     runtime: RuntimeDep,
     user: CurrentUser,
     workspace_id: Annotated[str, Query(pattern=ID_PATTERN)],
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    paging: Paging,
 ) -> Page[BroadcastPublic]:
     """The workspace's broadcasts the caller may see, newest first."""
-    items, next_cursor = await logic.history(runtime, user, workspace_id, cursor, limit)
+    items, next_cursor = await logic.history(runtime, user, workspace_id, paging)
     return Page(items=items, next_cursor=next_cursor)

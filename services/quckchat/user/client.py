@@ -8,7 +8,6 @@ changes: a service that shows names declares `NAME_CACHE` among its consumers.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -19,13 +18,16 @@ from pydantic import BaseModel
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
 from quckchat.core.events import Event
+from quckchat.core.expiring import Expiring, kept
 from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer
 from quckchat.user.events import ProfileUpdated
+from quckchat.user.schemas import MAX_NAMES_QUERY
 
 SERVICE = "user"
 NAMES_TTL_SECONDS = 60.0
+NAMES_TIMEOUT_SECONDS = 1.0
 NAMES_STATE_KEY = "user.client.names"
 
 log = qlog.get("user.client")
@@ -45,34 +47,41 @@ async def profile(http: ServiceClient, user_id: str) -> dict[str, Any] | None:
     return found
 
 
-def _names(runtime: Runtime) -> dict[str, tuple[float, str]]:
-    cache: dict[str, tuple[float, str]] = runtime.state.setdefault(NAMES_STATE_KEY, {})
-    return cache
+def _names(runtime: Runtime) -> Expiring[str, str | None]:
+    return kept(runtime, NAMES_STATE_KEY, NAMES_TTL_SECONDS)
 
 
 async def display_names(runtime: Runtime, user_ids: Iterable[str]) -> dict[str, str]:
-    """The display names of those users who have one. A name is a nicety: when the user
-    service cannot answer, the names it did not give are missing, and nothing fails."""
-    cache, now = _names(runtime), time.monotonic()
-    wanted = set(user_ids)
-    found = {u: cache[u][1] for u in wanted if u in cache and cache[u][0] > now}
-    missing = sorted(wanted - found.keys())
-    if not missing:
-        return found
-    try:
-        # One attempt: a send or a list does not wait out retries for a nicety.
-        body = await runtime.http.json(
-            SERVICE, "POST", "/internal/users/names", json={"user_ids": missing}, idempotent=False
-        )
-    except Problem as problem:
-        if problem.status < 500:
-            raise
-        log.warning("display names left out: %s", problem.detail)
-        return found
-    named: dict[str, str] = body["names"]
-    for user_id, name in named.items():
-        cache[user_id] = (now + NAMES_TTL_SECONDS, name)
-    return found | named
+    """The display names of those users who have one. A name is a nicety: what the user
+    service cannot answer (away, slow, or older than this client) is left out; nothing fails."""
+    cache, found, missing = _names(runtime), {}, []
+    for user_id in set(user_ids):
+        if (hit := cache.get(user_id)) is None:
+            missing.append(user_id)
+        else:
+            found[user_id] = hit[0]
+    asked_at = cache.mark()
+    missing.sort()
+    for start in range(0, len(missing), MAX_NAMES_QUERY):
+        batch = missing[start : start + MAX_NAMES_QUERY]
+        try:
+            # One short attempt: a send or a list does not wait out retries for a nicety.
+            body = await runtime.http.json(
+                SERVICE,
+                "POST",
+                "/internal/users/names",
+                json={"user_ids": batch},
+                idempotent=False,
+                timeout=NAMES_TIMEOUT_SECONDS,
+            )
+            named: dict[str, str] = body["names"]
+        except (Problem, KeyError, TypeError) as exc:
+            log.warning("display names left out: %s", exc)
+            break
+        for user_id in batch:  # one without a name is kept too: a rename announces itself
+            cache.put(user_id, named.get(user_id), asked_at=asked_at)
+            found[user_id] = named.get(user_id)
+    return {user_id: name for user_id, name in found.items() if name}
 
 
 async def display_name(runtime: Runtime, user_id: str) -> str | None:
@@ -99,7 +108,7 @@ async def forget_renamed(runtime: Runtime, event: Event) -> None:
         return
     changed = ProfileUpdated.parse(event)
     if changed is not None:
-        _names(runtime).pop(changed.user_id, None)
+        _names(runtime).forget(lambda user_id: user_id == changed.user_id)
 
 
 # Every replica drops its own cached names when a profile changes.

@@ -11,6 +11,7 @@ from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
 from quckchat.core.values import DISPLAY_NAME_LENGTH
+from quckchat.user.events import ProfileUpdated
 from quckchat.user.logic import ensure_profile
 from quckchat.user.models import USER_ID_LENGTH, Profile, processed_events
 from quckchat.user.schemas import PHONE_HASH_PATTERN
@@ -24,45 +25,58 @@ FOLLOWED: dict[str, type[AccountEvent]] = {
 }
 
 
-def _effect(profile: Profile, change: AccountEvent, event_id: str) -> None:
+def _effect(profile: Profile, change: AccountEvent, event_id: str) -> list[str]:
+    """Apply the change; the profile fields its owner sees that took a new value."""
     if isinstance(change, UserRegistered):
+        changed = []
         name = (change.display_name or "").strip()[:DISPLAY_NAME_LENGTH]
         if name and profile.display_name is None:  # a name the user set since stays
             profile.display_name = name
+            changed.append("display_name")
         if change.phone_hash is None:
-            return
+            return changed
         if _PHONE_HASH.match(change.phone_hash):
             profile.phone_hash = change.phone_hash
         else:
             log.warning("event %s carries a malformed phone_hash; ignored", event_id)
-    elif isinstance(change, UserSuspended):
-        profile.status = "suspended"
-    elif isinstance(change, UserReactivated):
-        profile.status = "active"
+        return changed
+    status = "suspended" if isinstance(change, UserSuspended) else "active"
+    if profile.status == status:
+        return []
+    profile.status = status
+    return ["status"]
 
 
-async def apply_auth_event(session: AsyncSession, *, event: Event, default_tenant: str) -> bool:
-    """Apply one auth event in the caller's transaction; False if ignored or seen before."""
+async def apply_auth_event(
+    session: AsyncSession, *, event: Event, default_tenant: str
+) -> ProfileUpdated | None:
+    """Apply one auth event in the caller's transaction: the profile change to announce, if
+    any; None when ignored or seen before."""
     kind = FOLLOWED.get(event.type)
     if kind is None:
-        return False
+        return None
     change = kind.parse(event)
     if change is None:
-        return False
+        return None
     if not 0 < len(change.user_id) <= USER_ID_LENGTH:
         log.warning("event %s (%s) has no usable user_id; ignored", event.id, event.type)
-        return False
+        return None
     if not await first_delivery(session, processed_events, event):
-        return False
+        return None
     tenant = event.tenant or default_tenant
     profile = await ensure_profile(session, user_id=change.user_id, tenant=tenant)
-    _effect(profile, change, event.id)
-    return True
+    changed = _effect(profile, change, event.id)
+    # Services that keep a user's name or standing (user.client's cache) hear of the change.
+    return ProfileUpdated(user_id=change.user_id, changed=changed, actor=change.user_id)
 
 
 async def on_auth_event(runtime: Runtime, event: Event) -> None:
-    """Consumer of the auth topic: each event's effect and its record commit together."""
+    """Consumer of the auth topic: each event's effect, its record and its announcement
+    commit together."""
     if runtime.db is None:
         raise RuntimeError("the user service needs its database")
     async with runtime.db.session() as session:
-        await apply_auth_event(session, event=event, default_tenant=runtime.settings.default_tenant)
+        tenant = runtime.settings.default_tenant
+        updated = await apply_auth_event(session, event=event, default_tenant=tenant)
+        if updated is not None and updated.changed:
+            await runtime.emit(updated, tenant=event.tenant or tenant, session=session)

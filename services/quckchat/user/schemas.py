@@ -30,6 +30,7 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$
 MAX_SYNC_HASHES = 1000
 MAX_AVATAR_URL = 2048
 MAX_LAST_SEEN_QUERY = 500
+MAX_NAMES_QUERY = 500
 UserIdStr = Annotated[str, StringConstraints(min_length=1, max_length=USER_ID_LENGTH)]
 
 
@@ -234,7 +235,7 @@ class LastSeenVisible(BaseModel):
 class NamesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_ids: list[UserIdStr] = Field(max_length=MAX_LAST_SEEN_QUERY)
+    user_ids: list[UserIdStr] = Field(max_length=MAX_NAMES_QUERY)
 
 
 class Names(BaseModel):
