@@ -263,61 +263,65 @@ async def test_a_failing_handler_is_retried_and_a_poison_event_does_not_block_th
     assert tries == {"flaky": 2, "poison": 3, "fine": 1}
 
 
-@pytest.mark.kafka
-async def test_an_unreadable_record_is_skipped() -> None:
-    buses = Buses("kafka")
+@pytest.fixture
+async def kafka_buses() -> AsyncIterator[Buses]:
+    made = Buses("kafka")
+    try:
+        yield made
+    finally:
+        await made.stop()
+
+
+async def reading(buses: Buses) -> list[Event]:
+    """What a new group of its own receives on the topic, as it arrives."""
     received: list[Event] = []
 
     async def handle(event: Event) -> None:
         received.append(event)
 
-    try:
-        await buses.start(("reader", handle))
-        producer = AIOKafkaProducer(bootstrap_servers=server("kafka"))
-        await producer.start()
-        try:
-            await producer.send_and_wait(buses.prefix + TOPIC, b"not json", key=b"k")
-            await producer.send_and_wait(buses.prefix + TOPIC, b'{"type": "no id"}', key=b"k")
-        finally:
-            await producer.stop()
-        publisher = await buses.start()
-        good = sample(key="k")
-        await publisher.publish(TOPIC, good)
-        await wait_until(lambda: len(received) >= 1)
-        assert received == [good]
-    finally:
-        await buses.stop()
+    await buses.start(("reader", handle))
+    return received
 
 
 @pytest.mark.kafka
-async def test_a_producer_the_broker_refuses_is_replaced_and_the_retry_arrives() -> None:
+async def test_an_unreadable_record_is_skipped(kafka_buses: Buses) -> None:
+    received = await reading(kafka_buses)
+    producer = AIOKafkaProducer(bootstrap_servers=server("kafka"))
+    await producer.start()
+    try:
+        await producer.send_and_wait(kafka_buses.prefix + TOPIC, b"not json", key=b"k")
+        await producer.send_and_wait(kafka_buses.prefix + TOPIC, b'{"type": "no id"}', key=b"k")
+    finally:
+        await producer.stop()
+    publisher = await kafka_buses.start()
+    good = sample(key="k")
+    await publisher.publish(TOPIC, good)
+    await wait_until(lambda: len(received) >= 1)
+    assert received == [good]
+
+
+@pytest.mark.kafka
+async def test_a_producer_the_broker_refuses_is_replaced_and_the_retry_arrives(
+    kafka_buses: Buses,
+) -> None:
     """A batch the producer gave up on while the broker was away leaves a gap in its sequence;
     the broker then refuses every later batch (OutOfOrderSequenceNumber), for good, unless the
     bus starts a new producer."""
-    buses = Buses("kafka")
-    received: list[Event] = []
-
-    async def handle(event: Event) -> None:
-        received.append(event)
-
-    try:
-        await buses.start(("reader", handle))
-        publisher = await buses.start()
-        assert isinstance(publisher, KafkaBus)
-        first, second = sample(key="k", n=1), sample(key="k", n=2)
-        await publisher.publish(TOPIC, first)
-        refused = publisher._producer
-        sequences = refused._txn_manager._sequence_numbers
-        for partition in list(sequences):  # the gap a lost batch leaves
-            refused._txn_manager.increment_sequence_number(partition, 5)
-        with pytest.raises(OutOfOrderSequenceNumber):
-            await publisher.publish(TOPIC, second)
-        await publisher.publish(TOPIC, second)  # as the outbox sends it again
-        assert publisher._producer is not refused
-        await wait_until(lambda: len(received) >= 2)
-        assert received == [first, second]
-    finally:
-        await buses.stop()
+    received = await reading(kafka_buses)
+    publisher = await kafka_buses.start()
+    assert isinstance(publisher, KafkaBus)
+    first, second = sample(key="k", n=1), sample(key="k", n=2)
+    await publisher.publish(TOPIC, first)
+    refused = publisher._producer
+    sequences = refused._txn_manager._sequence_numbers
+    for partition in list(sequences):  # the gap a lost batch leaves
+        refused._txn_manager.increment_sequence_number(partition, 5)
+    with pytest.raises(OutOfOrderSequenceNumber):
+        await publisher.publish(TOPIC, second)
+    await publisher.publish(TOPIC, second)  # as the outbox sends it again
+    assert publisher._producer is not refused
+    await wait_until(lambda: len(received) >= 2)
+    assert received == [first, second]
 
 
 async def test_a_retried_or_redelivered_event_has_its_effect_once(
