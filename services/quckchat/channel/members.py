@@ -128,9 +128,10 @@ async def add(
 async def remove(
     session: AsyncSession,
     runtime: Runtime,
+    channel_id: str,
+    /,
     *,
     principal: Principal,
-    channel_id: str,
     user_id: str,
 ) -> None:
     """Remove a member (channel admins); removing oneself is leaving."""
@@ -151,9 +152,10 @@ async def remove(
 async def set_role(
     session: AsyncSession,
     runtime: Runtime,
+    channel_id: str,
+    /,
     *,
     principal: Principal,
-    channel_id: str,
     user_id: str,
     role: str,
 ) -> MemberPublic:
@@ -186,9 +188,10 @@ async def set_role(
 async def list_members(
     session: AsyncSession,
     runtime: Runtime,
+    channel_id: str,
+    /,
     *,
     principal: Principal,
-    channel_id: str,
     paging: PageQuery,
 ) -> Page[MemberPublic]:
     """The channel's members in the order they joined."""

@@ -21,6 +21,7 @@ from quckchat.channel.schemas import (
 )
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
+from quckchat.core.member_routes import member_routes
 from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.permission.client import UserId
@@ -158,23 +159,6 @@ async def leave_channel(
     await members.leave(session, runtime, principal=user, channel_id=channel_id)
 
 
-@router.get(ONE + "/members", response_model=Page[MemberPublic], responses=problem_docs(400, 404))
-async def list_members(
-    channel_id: ChannelId,
-    query: Paging,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> Page[MemberPublic]:
-    return await members.list_members(
-        session,
-        runtime,
-        principal=user,
-        channel_id=channel_id,
-        paging=query,
-    )
-
-
 @router.put(
     ONE + "/members/{user_id}",
     response_model=MemberPublic,
@@ -197,38 +181,18 @@ async def add_member(
     return member
 
 
-@router.delete(
-    ONE + "/members/{user_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_docs(403, 404, 409),
-)
-async def remove_member(
-    channel_id: ChannelId,
-    user_id: MemberId,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> None:
-    """Remove a member (channel admins); removing oneself is leaving."""
-    await members.remove(session, runtime, principal=user, channel_id=channel_id, user_id=user_id)
-
-
-@router.put(
-    ONE + "/members/{user_id}/role",
-    response_model=MemberPublic,
-    responses=problem_docs(403, 404, 409),
-)
-async def set_member_role(
-    channel_id: ChannelId,
-    user_id: MemberId,
-    body: RoleUpdate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> MemberPublic:
-    return await members.set_role(
-        session, runtime, principal=user, channel_id=channel_id, user_id=user_id, role=body.role
+router.include_router(
+    member_routes(
+        scope="channel",
+        id_pattern=ID_PATTERN,
+        user_id=UserId,
+        book=members,
+        member=MemberPublic,
+        role_update=RoleUpdate,
+        list_problems=(400, 404),
+        remove_summary="Remove a member (channel admins); removing oneself is leaving.",
     )
+)
 
 
 @router.post(ONE + "/read", response_model=ReadState, responses=problem_docs(403, 404))

@@ -46,9 +46,10 @@ def guests_refused() -> Problem:
 async def list_members(
     session: AsyncSession,
     runtime: Runtime,
+    workspace_id: str,
+    /,
     *,
     principal: Principal,
-    workspace_id: str,
     paging: PageQuery,
 ) -> Page[MemberPublic]:
     """The workspace's members in the order they joined (not for guests)."""
@@ -78,9 +79,10 @@ async def _target(session: AsyncSession, workspace_id: str, user_id: str) -> Mem
 async def remove(
     session: AsyncSession,
     runtime: Runtime,
+    workspace_id: str,
+    /,
     *,
     principal: Principal,
-    workspace_id: str,
     user_id: str,
 ) -> None:
     """Remove a member (owners and admins; only owners remove owners), or leave (oneself)."""
@@ -115,9 +117,10 @@ async def remove(
 async def set_role(
     session: AsyncSession,
     runtime: Runtime,
+    workspace_id: str,
+    /,
     *,
     principal: Principal,
-    workspace_id: str,
     user_id: str,
     role: str,
 ) -> MemberPublic:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep, SessionDep, answer_repeat
 from quckchat.core.errors import problem_docs
+from quckchat.core.member_routes import member_routes
 from quckchat.core.pagination import Page, Paging
 from quckchat.permission.client import UserId
 from quckchat.workspace import invites, logic, members
@@ -116,59 +117,18 @@ async def delete_workspace(
     await logic.delete_workspace(session, runtime, principal=user, workspace_id=workspace_id)
 
 
-@router.get(
-    ONE + "/members", response_model=Page[MemberPublic], responses=problem_docs(400, 403, 404)
-)
-async def list_members(
-    workspace_id: WorkspaceId,
-    query: Paging,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> Page[MemberPublic]:
-    return await members.list_members(
-        session,
-        runtime,
-        principal=user,
-        workspace_id=workspace_id,
-        paging=query,
+router.include_router(
+    member_routes(
+        scope="workspace",
+        id_pattern=ENTITY_ID_PATTERN,
+        user_id=UserId,
+        book=members,
+        member=MemberPublic,
+        role_update=RoleUpdate,
+        list_problems=(400, 403, 404),
+        remove_summary="Remove a member (owners and admins) or leave; the last owner stays.",
     )
-
-
-@router.delete(
-    ONE + "/members/{user_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=problem_docs(403, 404, 409),
 )
-async def remove_member(
-    workspace_id: WorkspaceId,
-    user_id: MemberId,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> None:
-    """Remove a member (owners and admins), or leave (oneself); the last owner stays."""
-    await members.remove(
-        session, runtime, principal=user, workspace_id=workspace_id, user_id=user_id
-    )
-
-
-@router.put(
-    ONE + "/members/{user_id}/role",
-    response_model=MemberPublic,
-    responses=problem_docs(403, 404, 409),
-)
-async def set_member_role(
-    workspace_id: WorkspaceId,
-    user_id: MemberId,
-    body: RoleUpdate,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    user: CurrentUser,
-) -> MemberPublic:
-    return await members.set_role(
-        session, runtime, principal=user, workspace_id=workspace_id, user_id=user_id, role=body.role
-    )
 
 
 @router.post(
