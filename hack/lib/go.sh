@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Go builds from the module proxy, shared by the servers built from Go modules (ferretdb, kube,
-# the node's kubelet and kube-proxy, kube-router): one module and build cache under
-# $CACHE_DIR/go, the installed toolchain only, static binaries.
+# Go builds from the module proxy, shared by the servers built from Go modules (ferretdb,
+# versitygw, kube, the node's kubelet and kube-proxy, kube-router): one module and build cache
+# under $CACHE_DIR/go, the installed toolchain only, static binaries.
 
 KUBE_GO_CACHE="$CACHE_DIR/go"
 
