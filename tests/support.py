@@ -47,6 +47,8 @@ SERVER_VARS = {
     "kafka": "QUCKCHAT_TEST_KAFKA_BOOTSTRAP",
     "mongodb": "QUCKCHAT_TEST_MONGODB_URL",
     "elasticsearch": "QUCKCHAT_TEST_ELASTICSEARCH_URL",
+    "s3": "QUCKCHAT_TEST_S3_URL",
+    "clamav": "QUCKCHAT_TEST_CLAMD_URL",
 }
 
 

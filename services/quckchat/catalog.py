@@ -29,6 +29,8 @@ class Store(StrEnum):
     KAFKA = "kafka"
     ELASTICSEARCH = "elasticsearch"
     ANALYTICS = "analytics"
+    # An S3-compatible object store (a local folder under `make run`).
+    OBJECTS = "objects"
 
 
 RELATIONAL_STORES = frozenset({Store.MYSQL, Store.POSTGRESQL})
@@ -109,13 +111,14 @@ _I, _E, _R, _O, _S, _N = (
     Group.STORAGE,
     Group.INTELLIGENCE,
 )
-_MY, _PG, _MG, _RD, _ES, _AN = (
+_MY, _PG, _MG, _RD, _ES, _AN, _OB = (
     Store.MYSQL,
     Store.POSTGRESQL,
     Store.MONGODB,
     Store.REDIS,
     Store.ELASTICSEARCH,
     Store.ANALYTICS,
+    Store.OBJECTS,
 )
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -341,11 +344,19 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "media",
         _S,
         5001,
-        (_MG,),
+        (_MG, _OB),
         "Images, audio and video: transcoding and thumbnails",
         depends_on=("file",),
     ),
-    _s("file", _S, 5002, (_MG,), "File upload, download and quotas on object storage"),
+    _s(
+        "file",
+        _S,
+        5002,
+        (_MG, _OB),
+        "File upload, download and quotas on object storage",
+        depends_on=("workspace",),
+        public_prefix="files",
+    ),
     _s(
         "attachment",
         _S,
@@ -358,7 +369,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         "cdn",
         _S,
         5013,
-        (_MG,),
+        (_MG, _OB),
         "Signed, cached delivery of files and media",
         depends_on=("file", "media"),
     ),

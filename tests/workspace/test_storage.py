@@ -23,18 +23,11 @@ async def workspace_with_quota(org: Org, max_storage_bytes: int) -> dict[str, An
 
 
 async def set_quota(org: Org, ws: dict[str, Any], max_storage_bytes: int) -> httpx.Response:
-    return await org.workspace.patch(
-        f"/internal/workspaces/by-slug/{ws['slug']}",
-        json={"quotas": {"max_storage_bytes": max_storage_bytes}},
-        headers=INTERNAL,
-    )
+    return await org.set_storage_quota(ws["slug"], max_storage_bytes)
 
 
 async def quota(org: Org, ws: dict[str, Any]) -> dict[str, Any]:
-    response = await org.workspace.get(f"/internal/workspaces/{ws['id']}/quota", headers=INTERNAL)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await org.storage(ws["id"])
 
 
 async def change(org: Org, ws: dict[str, Any], kind: str, key: str, size: int) -> httpx.Response:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from quckchat import catalog
 from quckchat.auth.models import Account
 from quckchat.core.events import Event, InProcessBus
 from quckchat.core.runtime import Runtime
@@ -129,6 +130,23 @@ class Org:
         member: dict[str, Any] = response.json()
         return member
 
+    async def set_storage_quota(self, slug: str, max_storage_bytes: int) -> httpx.Response:
+        """Change a workspace's storage quota, as the operator does (by its slug)."""
+        return await self.workspace.patch(
+            f"/internal/workspaces/by-slug/{slug}",
+            json={"quotas": {"max_storage_bytes": max_storage_bytes}},
+            headers=INTERNAL,
+        )
+
+    async def storage(self, workspace_id: str) -> dict[str, Any]:
+        """The workspace's quotas and what it uses of them."""
+        response = await self.workspace.get(
+            f"/internal/workspaces/{workspace_id}/quota", headers=INTERNAL
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
     async def verify_email(self, user_id: str) -> None:
         """Mark the account's email verified, as an OIDC provider vouching for it would."""
         db = self.runtime("auth").db
@@ -181,7 +199,8 @@ async def running_org(
         bus = mesh.runtime("workspace").events
         if isinstance(bus, InProcessBus):
             prefix = base.kafka_topic_prefix
-            topics = (prefix + "quckchat.workspace", prefix + "quckchat.channel")
+            observed = [n for n in services if n in ("workspace", "channel", "file")]
+            topics = tuple(prefix + catalog.get(n).topic for n in observed)
             queue = bus.hub.attach("test-observer", topics)
             stack.callback(bus.hub.detach, queue)
         yield Org(mesh, keys, queue)

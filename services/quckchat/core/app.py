@@ -119,6 +119,8 @@ def create_app(
             await runtime.documents.start()
             outbox_indexes = [i for box in service.document_outboxes for i in box.indexes()]
             await runtime.documents.ensure_indexes((*service.document_indexes, *outbox_indexes))
+        if runtime.objects is not None:
+            await runtime.objects.start()
         for consumer in service.consumers:
             runtime.events.subscribe(
                 spec.name,
@@ -153,6 +155,8 @@ def create_app(
                 await runtime.db.close()
             if runtime.documents is not None:
                 await runtime.documents.close()
+            if runtime.objects is not None:
+                await runtime.objects.close()
             log.info("%s stopped", spec.name)
 
     app = FastAPI(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,13 @@ class Documents:
         while True:
             await asyncio.sleep(seconds)
             await self.save()
+
+
+def stored_now() -> datetime:
+    """The current time as BSON keeps it (milliseconds), so what a write answers equals what a
+    read finds."""
+    moment = datetime.now(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def claim(collection: Any, key: str, **fields: Any) -> bool:

@@ -138,3 +138,31 @@ def _value(row: Any, column: InstrumentedAttribute[Any]) -> Any:
     owner = column.parent.class_
     entity = row if isinstance(row, owner) else next(x for x in row if isinstance(x, owner))
     return getattr(entity, column.key)
+
+
+async def document_page(
+    collection: Any,
+    query: dict[str, Any],
+    paging: PageQuery,
+    *,
+    sort: str = "created_at",
+    descending: bool = True,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a document query in (`sort`, _id) order, `sort` holding times, and the
+    cursor of the next (None on the last)."""
+    if paging.cursor:
+        moment, ident = decode_cursor(paging.cursor)
+        at = parse_datetime(moment)
+        if not isinstance(ident, str):
+            raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
+        beyond = "$lt" if descending else "$gt"
+        after = {"$or": [{sort: {beyond: at}}, {sort: at, "_id": {beyond: ident}}]}
+        query = {"$and": [query, after]}
+    order = -1 if descending else 1
+    found = (
+        await collection.find(query)
+        .sort([(sort, order), ("_id", order)])
+        .limit(paging.limit + 1)
+        .to_list(None)
+    )
+    return page(found, paging.limit, lambda d: (d[sort], d["_id"]))

@@ -19,6 +19,7 @@ from quckchat.core.documents import Documents
 from quckchat.core.errors import Problem
 from quckchat.core.events import DomainEvent, Event, EventBus, InProcessBus, KafkaBus
 from quckchat.core.http import ServiceClient
+from quckchat.core.objects import ObjectStore, objects_for
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
 from quckchat.core.tokens import TokenVerifier
@@ -36,6 +37,8 @@ class Runtime:
     http: ServiceClient
     tokens: TokenVerifier
     documents: Documents | None = None
+    # File bytes and previews (services whose catalog entry names the object store).
+    objects: ObjectStore | None = None
     # The SQL services' transactional outbox (None for a service without SQL tables).
     outbox: outbox_mod.Outbox | None = None
     started_at: float = field(default_factory=time.monotonic)
@@ -60,6 +63,8 @@ class Runtime:
             checks["documents" if self.db is not None else "database"] = self.documents.ping
         checks["redis"] = lambda: cache_mod.ping(self.cache)
         checks["kafka"] = self.events.ping
+        if self.objects is not None:
+            checks["objects"] = self.objects.ping
         checks.update(self.extra_checks)
         return checks
 
@@ -131,7 +136,19 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
     if db is not None and table is not None:
         outbox = outbox_mod.Outbox(db, table, bus, spec.topic)
         db.after_commit = outbox.after_commit
-    return Runtime(spec, settings, db, cache, bus, http, tokens, documents=documents, outbox=outbox)
+    objects = objects_for(settings) if Store.OBJECTS in spec.stores else None
+    return Runtime(
+        spec,
+        settings,
+        db,
+        cache,
+        bus,
+        http,
+        tokens,
+        documents=documents,
+        objects=objects,
+        outbox=outbox,
+    )
 
 
 async def check_all(runtime: Runtime) -> dict[str, str]:

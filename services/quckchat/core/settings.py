@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,16 @@ class Settings(BaseSettings):
     elasticsearch_url: str | None = None
     # Prefix of the search index's name; None: the Kafka topic prefix, as before it existed.
     search_index_prefix: str | None = None
+    # Object storage (files, previews): an S3-compatible server; unset, a folder in data_dir.
+    s3_endpoint: str | None = None
+    # Where clients reach it, for presigned URLs, when that differs (inside a cluster).
+    s3_public_endpoint: str | None = None
+    s3_bucket: str = "quckchat"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    # ClamAV's clamd (tcp://host:port) scans uploads; unset, files are kept unscanned.
+    clamd_url: str | None = None
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
     # How long a publish may wait for the broker before the event is left to the outbox.
@@ -83,6 +94,11 @@ class Settings(BaseSettings):
         return self.service_url_template.format(name=spec.name, port=self.port_for(spec)).rstrip(
             "/"
         )
+
+    def public_origin(self) -> str:
+        """scheme://host[:port] where clients reach the gateway (the OAuth redirects' origin)."""
+        origin = urlsplit(self.oauth_redirect_base)
+        return f"{origin.scheme}://{origin.netloc}"
 
     def port_for(self, spec: catalog.ServiceSpec) -> int:
         return spec.port + self.port_offset

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import DESCENDING
-
 from quckchat.channel import client as channel_client
 from quckchat.core import logging as qlog
-from quckchat.core.errors import Problem
-from quckchat.core.pagination import PageQuery, decode_cursor, page, parse_datetime
+from quckchat.core.pagination import PageQuery, document_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id
 from quckchat.core.tokens import Principal
@@ -63,15 +60,6 @@ async def notify_all(runtime: Runtime, principal: Principal, text: str) -> dict[
     return await _store_and_publish(runtime, doc)
 
 
-def _after(cursor: str) -> dict[str, Any]:
-    """The query part for the entries after a cursor's (created_at, id), newest first."""
-    moment, ident = decode_cursor(cursor)
-    at = parse_datetime(moment)
-    if not isinstance(ident, str):
-        raise Problem(400, "the cursor is not one this API issued", slug="bad-cursor")
-    return {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": ident}}]}
-
-
 async def history(
     runtime: Runtime, principal: Principal, workspace_id: str, paging: PageQuery
 ) -> tuple[list[BroadcastPublic], str | None]:
@@ -87,16 +75,7 @@ async def history(
             {"audience.channel_id": {"$in": channels}},
         ],
     }
-    cursor, limit = paging.cursor, paging.limit
-    query = {"$and": [visible, _after(cursor)]} if cursor else visible
-    found = (
-        await runtime.document_db[store.BROADCASTS]
-        .find(query)
-        .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
-        .limit(limit + 1)
-        .to_list(None)
-    )
-    rows, next_cursor = page(found, limit, lambda d: (d["created_at"], d["_id"]))
+    rows, next_cursor = await document_page(runtime.document_db[store.BROADCASTS], visible, paging)
     return [view(doc, workspace_id) for doc in rows], next_cursor
 
 

@@ -7,13 +7,12 @@ second. System notices go to the workspaces this service has seen created and no
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from quckchat.core.documents import Index
+from quckchat.core.documents import Index, stored_now
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.event_broadcast.rules import Audience
@@ -66,14 +65,9 @@ def document(
         "details": details or {},
         "actor": actor,
         "tenant": tenant,
-        "created_at": _millis(utcnow()),
+        "created_at": stored_now(),
         "published": False,
     }
-
-
-def _millis(moment: datetime) -> datetime:
-    """The time as BSON keeps it, so what a write answers equals what a read finds."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 async def insert(runtime: Runtime, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:

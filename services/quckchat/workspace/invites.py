@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,8 +52,7 @@ def token_hash(token: str) -> str:
 
 def join_url(settings: Settings, token: str) -> str:
     """The link people open to join: the public origin the gateway is reached at."""
-    origin = urlsplit(settings.oauth_redirect_base)
-    return f"{origin.scheme}://{origin.netloc}/join/{token}"
+    return f"{settings.public_origin()}/join/{token}"
 
 
 def invite_view(invite: Invite) -> InvitePublic:

@@ -1,0 +1,190 @@
+"""Object storage: the same calls on the local folder and on the real S3 server (versitygw)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from quckchat.core.objects import (
+    MIN_PART_SIZE,
+    LocalObjects,
+    ObjectMissing,
+    ObjectStore,
+    Part,
+    Presigned,
+    S3Objects,
+    SignatureRejected,
+)
+from tests.support import server
+
+BACKENDS = ["local", "s3"]
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
+    """A fresh bucket on the real S3 server, or a fresh folder."""
+    made: ObjectStore
+    if request.param == "local":
+        made = LocalObjects(tmp_path / "objects", base_url="http://files.test/o", secret=b"k" * 32)
+    else:
+        made = S3Objects(
+            server("s3"),
+            bucket=f"t-{uuid.uuid4().hex[:16]}",
+            access_key=os.environ["QUCKCHAT_TEST_S3_ACCESS_KEY"],
+            secret_key=os.environ["QUCKCHAT_TEST_S3_SECRET_KEY"],
+        )
+    await made.start()
+    try:
+        yield made
+    finally:
+        if isinstance(made, S3Objects):
+            await _empty_and_drop(made)
+        await made.close()
+
+
+async def _empty_and_drop(store: S3Objects) -> None:
+    client = store._client
+    listed = await client.list_objects_v2(Bucket=store.bucket)
+    for item in listed.get("Contents", []):
+        await client.delete_object(Bucket=store.bucket, Key=item["Key"])
+    uploads = await client.list_multipart_uploads(Bucket=store.bucket)
+    for upload in uploads.get("Uploads", []):
+        await store.abort_multipart(upload["Key"], upload["UploadId"])
+    await client.delete_bucket(Bucket=store.bucket)
+
+
+async def send(store: ObjectStore, signed: Presigned, data: bytes, content_type: str) -> str:
+    """Do what a client does with a presigned request; the ETag the store answers."""
+    if isinstance(store, LocalObjects):
+        # The local store's URLs are routed to it by the service that owns them.
+        url = urlsplit(signed.url)
+        key = unquote(url.path.removeprefix("/o/"))
+        taken = await store.accept_signed_put(key, dict(parse_qsl(url.query)), content_type, data)
+        return taken.etag
+    headers = {**signed.headers, "Content-Type": content_type} if signed.headers else {}
+    async with httpx.AsyncClient() as client:
+        answer = await client.request(signed.method, signed.url, content=data, headers=headers)
+    if answer.status_code != 200:
+        raise SignatureRejected(f"{answer.status_code}: {answer.text[:200]}")
+    return answer.headers["ETag"].strip('"')
+
+
+async def test_an_object_is_written_read_whole_and_by_range_and_deleted(store: ObjectStore) -> None:
+    data = bytes(range(256)) * 2000
+    info = await store.put("files/a/b.bin", data, content_type="application/octet-stream")
+    assert (info.size, info.etag) == (len(data), hashlib.md5(data).hexdigest())
+    assert await store.head("files/a/b.bin") == info
+    assert await store.read("files/a/b.bin") == data
+    assert await store.read("files/a/b.bin", start=1000, end=1999) == data[1000:2000]
+    assert await store.read("files/a/b.bin", start=len(data) - 10) == data[-10:]
+    streamed = [chunk async for chunk in store.stream("files/a/b.bin")]
+    assert len(streamed) > 1 and b"".join(streamed) == data
+
+    await store.delete("files/a/b.bin")
+    assert await store.head("files/a/b.bin") is None
+    with pytest.raises(ObjectMissing):
+        await store.read("files/a/b.bin")
+    await store.delete("files/a/b.bin")  # deleting again is no error
+
+
+async def test_an_empty_object_reads_as_nothing(store: ObjectStore) -> None:
+    await store.put("empty", b"", content_type="text/plain")
+    assert await store.read("empty") == b""
+    assert (await store.head("empty") or pytest.fail("no object")).size == 0
+
+
+async def test_a_presigned_put_takes_exactly_what_was_signed(store: ObjectStore) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + os.urandom(5000)
+    signed = await store.presign_put("up/1", content_type="image/png", size=len(data), expires=60)
+    assert signed.method == "PUT" and signed.headers == {"Content-Type": "image/png"}
+
+    with pytest.raises(SignatureRejected):
+        await send(store, signed, data, "text/html")
+    assert await store.head("up/1") is None
+
+    etag = await send(store, signed, data, "image/png")
+    info = await store.head("up/1")
+    assert info is not None
+    assert (info.size, info.etag, etag) == (len(data), hashlib.md5(data).hexdigest(), info.etag)
+    assert info.content_type == "image/png"
+    assert await store.read("up/1") == data
+
+
+async def test_an_expired_presigned_put_is_refused(store: ObjectStore) -> None:
+    signed = await store.presign_put("up/late", content_type="text/plain", size=2, expires=-5)
+    with pytest.raises(SignatureRejected):
+        await send(store, signed, b"hi", "text/plain")
+    assert await store.head("up/late") is None
+
+
+async def test_a_multipart_upload_from_presigned_parts_joins_them_in_order(
+    store: ObjectStore,
+) -> None:
+    first, last = os.urandom(MIN_PART_SIZE), os.urandom(1234)
+    upload = await store.create_multipart("big/video.mp4", content_type="video/mp4")
+    etags = []
+    for number, data in ((1, first), (2, last)):
+        signed = await store.presign_part("big/video.mp4", upload, number, expires=60)
+        etags.append(await send(store, signed, data, ""))
+    parts = await store.list_parts("big/video.mp4", upload)
+    assert parts == [Part(1, etags[0]), Part(2, etags[1])]
+
+    info = await store.complete_multipart("big/video.mp4", upload, parts)
+    assert info.size == len(first) + len(last)
+    assert info.etag.endswith("-2") and info.content_type == "video/mp4"
+    assert await store.read("big/video.mp4", start=MIN_PART_SIZE - 3, end=MIN_PART_SIZE + 2) == (
+        first[-3:] + last[:3]
+    )
+    with pytest.raises(ObjectMissing):
+        await store.list_parts("big/video.mp4", upload)
+
+
+async def test_parts_sent_by_the_service_and_an_abort(store: ObjectStore) -> None:
+    upload = await store.create_multipart("tus/1", content_type="application/pdf")
+    one = await store.upload_part("tus/1", upload, 1, b"a" * MIN_PART_SIZE)
+    assert await store.list_parts("tus/1", upload) == [one]
+    await store.abort_multipart("tus/1", upload)
+    with pytest.raises(ObjectMissing):
+        await store.upload_part("tus/1", upload, 2, b"b")
+    assert await store.head("tus/1") is None
+    await store.abort_multipart("tus/1", upload)  # twice is no error
+
+
+async def test_a_part_with_a_wrong_etag_fails_the_completion(store: ObjectStore) -> None:
+    upload = await store.create_multipart("bad/1", content_type="text/plain")
+    await store.upload_part("bad/1", upload, 1, b"x" * 10)
+    with pytest.raises((ObjectMissing, ClientError)):
+        await store.complete_multipart("bad/1", upload, [Part(1, "0" * 32)])
+    assert await store.head("bad/1") is None
+
+
+async def test_a_local_key_cannot_leave_its_folder(tmp_path: Path) -> None:
+    store = LocalObjects(tmp_path / "objects", base_url="http://x/o", secret=b"s")
+    await store.start()
+    with pytest.raises(ObjectMissing):
+        await store.put("../../outside", b"x", content_type="text/plain")
+    assert not (tmp_path / "outside").exists()
+
+
+async def test_a_forged_local_signature_is_refused(tmp_path: Path) -> None:
+    store = LocalObjects(tmp_path / "objects", base_url="http://x/o", secret=b"s")
+    other = LocalObjects(tmp_path / "objects", base_url="http://x/o", secret=b"t")
+    await store.start()
+    signed = await other.presign_put("k", content_type="text/plain", size=1, expires=60)
+    query = dict(parse_qsl(urlsplit(signed.url).query))
+    with pytest.raises(SignatureRejected):
+        await store.accept_signed_put("k", query, "text/plain", b"x")
+    with pytest.raises(SignatureRejected):
+        signed = await store.presign_put("k", content_type="text/plain", size=1, expires=60)
+        await store.accept_signed_put(
+            "other", dict(parse_qsl(urlsplit(signed.url).query)), "text/plain", b"x"
+        )
+    assert await store.head("k") is None and await store.head("other") is None

@@ -1,0 +1,214 @@
+"""Uploads through the file service: one PUT, presigned parts, the quota, the real type, the
+SHA-256, the scan, the workspace's limits, and deleting."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import timedelta
+
+from PIL import Image
+
+from quckchat.core.documents import stored_now
+from quckchat.file import logic, store
+from quckchat.file.scanning import Clamd
+from quckchat.file.uploads import PART_SIZE
+from tests.file.conftest import Files, sha256
+from tests.worlds.problems import assert_problem
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+def png(side: int = 64) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), (200, 30, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_a_put_upload_is_typed_by_its_bytes_hashed_scanned_and_counted(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    data = png()
+    before = (await files.org.storage(ws))["storage_used_bytes"]
+    file = await files.upload(owner, ws, data, name="logo.png", content_type="application/pdf")
+
+    assert file["state"] == "clean" and file["size"] == len(data)
+    assert file["content_type"] == "image/png" and file["declared_type"] == "application/pdf"
+    assert file["sha256"] == sha256(data)
+    assert file["scanned"] is (files.world == "s3")
+    assert (await files.org.storage(ws))["storage_used_bytes"] == before + len(data)
+    stored = await files.objects.read(f"files/default/{ws}/{file['id']}")
+    assert stored == data
+    [ready] = [e for e in files.events("file.ready") if e.data["file_id"] == file["id"]]
+    assert ready.data["sha256"] == sha256(data) and ready.key == file["id"]
+
+    again = await files.api.post(f"/{file['id']}/complete", headers=files.auth(owner))
+    assert again.status_code == 200 and again.json() == file
+
+
+async def test_a_large_file_goes_up_in_presigned_parts(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    data = os.urandom(PART_SIZE) + b"tail of the video" * 100
+    file = await files.upload(owner, ws, data, name="talk.mp4", content_type="video/mp4")
+    assert file["state"] == "clean" and file["size"] == len(data)
+    assert file["sha256"] == sha256(data)
+
+
+async def test_a_file_that_does_not_fit_the_quota_is_refused_and_nothing_is_kept(
+    files: Files,
+) -> None:
+    ws, owner, _ = await files.workspace()
+    workspace = (await files.org.workspace.get(f"/{ws}", headers=files.auth(owner))).json()
+    assert (await files.org.set_storage_quota(workspace["slug"], 1000)).status_code == 200
+    refused = await files.start(owner, ws, b"x" * 1001)
+    assert_problem(refused, 409, "storage-quota-exceeded")
+    listed = await files.api.get("/", params={"workspace_id": ws}, headers=files.auth(owner))
+    assert listed.json()["items"] == []
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+    fits = await files.upload(owner, ws, b"y" * 1000, content_type="text/plain")
+    assert fits["state"] == "clean"
+
+
+async def test_an_infected_file_is_quarantined_and_its_uploader_told(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    file = await files.upload(owner, ws, EICAR, name="invoice.txt", content_type="text/plain")
+    if files.world == "local":  # no scanner configured: kept, and said to be unscanned
+        assert file["state"] == "clean" and not file["scanned"]
+        return
+    assert file["state"] == "infected"
+    assert file["signature"] == "Eicar-Test-Signature.UNOFFICIAL"
+    [told] = [e for e in files.events("file.quarantined") if e.data["file_id"] == file["id"]]
+    assert told.audience is not None and told.audience.users == (owner,)
+    assert not [e for e in files.events("file.ready") if e.data["file_id"] == file["id"]]
+
+
+async def test_the_workspaces_limits_hold_by_declared_and_by_real_type(files: Files) -> None:
+    ws, owner, (member,) = await files.workspace("member")
+    refused = await files.start(member, ws, b"MZ", content_type="application/x-msdownload")
+    assert_problem(refused, 415, "type-not-allowed")
+
+    changed = await files.api.patch(
+        f"/policies/{ws}",
+        json={"max_file_bytes": 5000, "blocked_types": ["image/*"]},
+        headers=files.auth(owner),
+    )
+    assert changed.status_code == 200, changed.text
+    by_member = await files.api.patch(
+        f"/policies/{ws}", json={"blocked_types": []}, headers=files.auth(member)
+    )
+    assert_problem(by_member, 403)
+    assert_problem(await files.start(member, ws, b"z" * 5001), 413, "file-too-large")
+
+    # Said to be a PDF, but the bytes are a PNG: refused once they are in, and gone.
+    started = await files.start(member, ws, png(), content_type="application/pdf")
+    created = started.json()
+    sent = await files.send(created["upload"]["url"], png(), created["upload"]["headers"])
+    assert sent.status_code == 200
+    done = await files.api.post(f"/{created['file']['id']}/complete", headers=files.auth(member))
+    assert_problem(done, 415, "type-not-allowed")
+    assert await files.objects.head(f"files/default/{ws}/{created['file']['id']}") is None
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+
+
+async def test_bytes_that_differ_from_the_declared_size_drop_the_upload(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    declared = PART_SIZE + 10
+    started = await files.start(owner, ws, b"", size=declared, method="multipart")
+    created = started.json()
+    [first, second] = created["upload"]["parts"]
+    etags = []
+    for part, data in ((first, b"a" * PART_SIZE), (second, b"b" * 3)):
+        sent = await files.send(part["url"], data, {})
+        etags.append({"number": part["number"], "etag": sent.headers["ETag"]})
+    done = await files.api.post(
+        f"/{created['file']['id']}/complete", json={"parts": etags}, headers=files.auth(owner)
+    )
+    assert_problem(done, 422, "size-mismatch")
+    gone = await files.api.get(f"/{created['file']['id']}", headers=files.auth(owner))
+    assert_problem(gone, 404)
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+
+
+async def test_completing_before_the_bytes_arrive_is_a_conflict(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    started = await files.start(owner, ws, b"hello")
+    file_id = started.json()["file"]["id"]
+    early = await files.api.post(f"/{file_id}/complete", headers=files.auth(owner))
+    assert_problem(early, 409, "upload-incomplete")
+    renewed = await files.api.post(f"/{file_id}/upload", headers=files.auth(owner))
+    assert renewed.status_code == 200 and renewed.json()["method"] == "put"
+
+
+async def test_a_file_is_its_uploaders_and_its_admins_and_deleting_gives_the_bytes_back(
+    files: Files,
+) -> None:
+    ws, owner, (member, other) = await files.workspace("member", "member")
+    file = await files.upload(member, ws, b"notes" * 100, content_type="text/plain")
+    assert_problem(await files.api.get(f"/{file['id']}", headers=files.auth(other)), 404)
+    assert_problem(await files.api.delete(f"/{file['id']}", headers=files.auth(other)), 404)
+    assert (await files.api.get(f"/{file['id']}", headers=files.auth(owner))).status_code == 200
+
+    assert (await files.api.delete(f"/{file['id']}", headers=files.auth(member))).status_code == 204
+    assert (await files.api.delete(f"/{file['id']}", headers=files.auth(owner))).status_code == 204
+    assert await files.objects.head(f"files/default/{ws}/{file['id']}") is None
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+    [deleted] = [e for e in files.events("file.deleted") if e.data["file_id"] == file["id"]]
+    assert deleted.data["workspace_id"] == ws
+    listed = await files.api.get("/", params={"workspace_id": ws}, headers=files.auth(member))
+    assert listed.json()["items"] == []
+
+
+async def age(files: Files, file_id: str, field: str) -> None:
+    """Make a file's `field` time two days old, as if the upkeep's wait were over."""
+    runtime = files.org.runtime("file")
+    await runtime.document_db[store.FILES].update_one(
+        {"_id": file_id}, {"$set": {field: stored_now() - timedelta(days=2)}}
+    )
+
+
+async def test_a_file_waits_while_the_scanner_is_away_and_is_scanned_once_it_is_back(
+    files: Files,
+) -> None:
+    ws, owner, _ = await files.workspace()
+    runtime = files.org.runtime("file")
+    real = logic.scanner(runtime)
+    runtime.state[logic.SCANNER] = Clamd("tcp://127.0.0.1:9", timeout=2)
+    try:
+        file = await files.upload(owner, ws, EICAR, content_type="text/plain")
+    finally:
+        runtime.state[logic.SCANNER] = real
+    assert file["state"] == "scanning" and file["sha256"] is None
+    assert all(e.data["file_id"] != file["id"] for e in files.events("file.ready"))
+
+    await age(files, file["id"], "changed_at")
+    assert await logic.rescan_waiting(runtime) >= 1
+    now = (await files.api.get(f"/{file['id']}", headers=files.auth(owner))).json()
+    assert now["state"] == ("infected" if files.world == "s3" else "clean")
+    assert now["sha256"] == sha256(EICAR)
+
+
+async def test_an_upload_never_finished_is_dropped_with_its_reservation(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    started = await files.start(owner, ws, b"", size=PART_SIZE + 1, method="multipart")
+    file_id = started.json()["file"]["id"]
+    part = started.json()["upload"]["parts"][0]
+    assert (await files.send(part["url"], b"p" * PART_SIZE, {})).status_code == 200
+    assert (await files.org.storage(ws))["storage_used_bytes"] == PART_SIZE + 1
+
+    await age(files, file_id, "created_at")
+    assert await logic.drop_abandoned(files.org.runtime("file")) >= 1
+    assert_problem(await files.api.get(f"/{file_id}", headers=files.auth(owner)), 404)
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+
+
+async def test_a_deletion_cut_short_is_finished_by_the_upkeep(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    file = await files.upload(owner, ws, b"minutes" * 50, content_type="text/plain")
+    runtime = files.org.runtime("file")
+    # As a crash right after the deletion was written leaves it: bytes and quota still held.
+    await runtime.document_db[store.FILES].update_one(
+        {"_id": file["id"]}, {"$set": {"state": "deleted", "purged": False}}
+    )
+    await age(files, file["id"], "changed_at")
+    assert await logic.finish_deletions(runtime) >= 1
+    assert await files.objects.head(f"files/default/{ws}/{file['id']}") is None
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
