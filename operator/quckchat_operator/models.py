@@ -255,6 +255,20 @@ class StoreSpec(CRModel):
         return self
 
 
+class ObjectStoreSpec(StoreSpec):
+    """The S3-compatible object store of files and previews. External: its Secret holds the
+    keys `endpoint`, `bucket`, `accessKey`, `secretKey` (and optionally `region`,
+    `publicEndpoint`); secretRef's `key` is not read."""
+
+    public_endpoint: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/]+(/.*)?$",
+        max_length=512,
+        description="Managed only: where clients reach the store (presigned uploads go there "
+        "directly), e.g. a route you expose; default: its in-cluster address.",
+    )
+
+
 # A store's CRD default: StoreSpec's rule reads `mode` (see `section`).
 MANAGED: JsonDict = {"mode": "managed"}
 
@@ -268,6 +282,7 @@ class StoresSpec(CRModel):
     redis: StoreSpec = section(StoreSpec, MANAGED)
     kafka: StoreSpec = section(StoreSpec, MANAGED)
     elasticsearch: StoreSpec = section(StoreSpec, MANAGED)
+    objects: ObjectStoreSpec = section(ObjectStoreSpec, MANAGED)
 
     def get(self, store: Store) -> StoreSpec:
         spec = getattr(self, str(store), None)

@@ -443,6 +443,11 @@ def implemented(group: Group | None = None) -> list[ServiceSpec]:
     return [s for s in SERVICES if s.implemented and (group is None or s.group == group)]
 
 
+def stores_in_use() -> frozenset[Store]:
+    """The stores some implemented service uses: the only ones the operator runs."""
+    return frozenset(store for s in implemented() for store in s.stores)
+
+
 def deployed_groups() -> list[Group]:
     """The groups with at least one implemented service, in upgrade order: the only groups the
     operator makes a ServiceGroup for."""

@@ -151,12 +151,16 @@ def _store_policy(cluster: Cluster, store: Store) -> Manifest:
     clients = [_pods(cluster, s.name) for s in catalog.implemented() if store in s.stores]
     if store in RELATIONAL_STORES:
         clients.append(_pods(cluster, MIGRATION_NAME))
+    rule: dict[str, Any] = {"from": clients, "ports": _tcp(stores.port_of(cluster, store))}
+    if store == Store.OBJECTS and cluster.spec.stores.objects.public_endpoint:
+        # Clients send their uploads to it directly, by presigned URLs, through that endpoint.
+        rule = {"ports": rule["ports"]}
     return _policy(
         cluster,
         naming.store_name(cluster.name, store),
         naming.labels(cluster.name, str(store), Component.NETWORK),
         naming.selector(cluster.name, str(store)),
-        ingress=[{"from": clients, "ports": _tcp(stores.port_of(cluster, store))}],
+        ingress=[rule],
     )
 
 

@@ -39,9 +39,10 @@ def resources_for(cluster: Cluster, service: ServiceSpec) -> dict[str, Any]:
 def store_env(cluster: Cluster, service: ServiceSpec) -> list[dict[str, Any]]:
     """The URL of each store the service uses (the optional analytics store is not run here)."""
     return [
-        stores.connection_env(cluster, store)
+        entry
         for store in service.stores
         if store in stores.STORE_KINDS
+        for entry in stores.connection_envs(cluster, store)
     ]
 
 

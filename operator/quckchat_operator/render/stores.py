@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from quckchat import catalog
 from quckchat.catalog import Store
 from quckchat_operator import naming
 from quckchat_operator.models import DeletionPolicy, StoreMode, StoreSpec
@@ -103,6 +104,11 @@ def kafka_cluster_id(host: str) -> str:
     """KRaft's cluster id: 16 bytes, base64url; derived so every render agrees."""
     digest = hashlib.sha256(host.encode()).digest()[:16]
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _objects_env(secret: str, host: str) -> list[dict[str, Any]]:
+    # versitygw's root account: the platform's keys (Kubernetes expands them into `args`).
+    return [_secret_env("S3_ACCESS_KEY", secret, "accessKey"), _secret_env("S3_SECRET_KEY", secret)]
 
 
 STORE_KINDS: dict[Store, StoreKind] = {
@@ -225,12 +231,47 @@ STORE_KINDS: dict[Store, StoreKind] = {
                 _secret_env("ELASTIC_PASSWORD", secret),
             ],
         ),
+        StoreKind(
+            Store.OBJECTS,
+            image="versity/versitygw",
+            version="v1.8.0",
+            port=7070,
+            data_path="/data",
+            uid=1000,
+            url_template="http://{host}:{port}",
+            resources=_resources("100m", "128Mi", "512Mi"),
+            readiness={"tcpSocket": {"port": PORT_NAME}},
+            # Its posix backend keeps each object's metadata in the volume's extended attributes.
+            args=(
+                "--access",
+                "$(S3_ACCESS_KEY)",
+                "--secret",
+                "$(S3_SECRET_KEY)",
+                "--port",
+                ":7070",
+                "posix",
+                "/data",
+            ),
+            env=_objects_env,
+        ),
     )
 }
-MANAGED_STORES = tuple(STORE_KINDS)
+# The stores the operator runs: those some implemented service uses.
+MANAGED_STORES = tuple(s for s in STORE_KINDS if s in catalog.stores_in_use())
+BUCKET = "quckchat"
 
 # The variable each store's URL reaches a service in (what quckchat.core.settings reads). A
 # relational server's URL, not a database's: each service opens the database named after it.
+# The object store reaches a service as several variables, each a key of its Secret (the
+# managed one's or the one an external store names); the optional ones may be absent.
+OBJECT_ENV = (
+    ("QUCKCHAT_S3_ENDPOINT", "endpoint", False),
+    ("QUCKCHAT_S3_BUCKET", "bucket", False),
+    ("QUCKCHAT_S3_ACCESS_KEY", "accessKey", False),
+    ("QUCKCHAT_S3_SECRET_KEY", "secretKey", False),
+    ("QUCKCHAT_S3_REGION", "region", True),
+    ("QUCKCHAT_S3_PUBLIC_ENDPOINT", "publicEndpoint", True),
+)
 ENV_VARS: dict[Store, str] = {
     Store.MYSQL: "QUCKCHAT_MYSQL_URL",
     Store.POSTGRESQL: "QUCKCHAT_POSTGRESQL_URL",
@@ -242,7 +283,7 @@ ENV_VARS: dict[Store, str] = {
 
 
 def is_managed(cluster: Cluster, store: Store) -> bool:
-    return store in STORE_KINDS and cluster.spec.stores.get(store).mode == StoreMode.MANAGED
+    return store in MANAGED_STORES and cluster.spec.stores.get(store).mode == StoreMode.MANAGED
 
 
 def port_of(cluster: Cluster, store: Store) -> int:
@@ -261,6 +302,26 @@ def connection_env(cluster: Cluster, store: Store, variable: str | None = None) 
     if not kind.authenticated:
         return {"name": name, "value": kind.url(naming.store_name(cluster.name, store), "")}
     return _secret_env(name, naming.credentials_name(cluster.name, store), "url")
+
+
+def connection_envs(cluster: Cluster, store: Store) -> list[dict[str, Any]]:
+    """The env entries giving a container `store`: its URL, or the object store's keys."""
+    if store != Store.OBJECTS:
+        return [connection_env(cluster, store)]
+    spec = cluster.spec.stores.get(store)
+    external = spec.mode == StoreMode.EXTERNAL and spec.secret_ref is not None
+    secret = (
+        spec.secret_ref.name
+        if external and spec.secret_ref is not None
+        else naming.credentials_name(cluster.name, store)
+    )
+    entries = []
+    for variable, key, optional in OBJECT_ENV:
+        entry = _secret_env(variable, secret, key)
+        if optional:
+            entry["valueFrom"]["secretKeyRef"]["optional"] = True
+        entries.append(entry)
+    return entries
 
 
 def render_store(
@@ -293,6 +354,16 @@ def _labels(cluster: Cluster, store: Store) -> dict[str, str]:
 def _credentials(cluster: Cluster, kind: StoreKind, password: str) -> Manifest:
     host = naming.store_name(cluster.name, kind.store)
     values = {"username": USER, "password": password, "url": kind.url(host, password)}
+    if kind.store == Store.OBJECTS:
+        values |= {
+            "endpoint": values["url"],
+            "bucket": BUCKET,
+            "accessKey": USER,
+            "secretKey": password,
+        }
+        public = cluster.spec.stores.objects.public_endpoint
+        if public:
+            values["publicEndpoint"] = public
     return manifest(
         "v1",
         "Secret",

@@ -8,7 +8,7 @@ from typing import Any
 from quckchat.catalog import Store
 from quckchat_operator.models import QuckChatClusterSpec
 from quckchat_operator.render.meta import Cluster
-from quckchat_operator.render.stores import STORE_KINDS, render_store
+from quckchat_operator.render.stores import MANAGED_STORES, connection_envs, render_store
 from tests.operator.support import container, env, of_kind, one, render, render_example
 
 MINIMAL = Cluster("qc", None, QuckChatClusterSpec())
@@ -16,6 +16,10 @@ MINIMAL = Cluster("qc", None, QuckChatClusterSpec())
 
 def secret_values(secret: dict[str, Any]) -> dict[str, str]:
     return {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+
+
+def cluster_of(spec: dict[str, Any]) -> Cluster:
+    return Cluster("qc", None, QuckChatClusterSpec.model_validate(spec))
 
 
 def never() -> str:
@@ -47,10 +51,10 @@ def test_the_whole_cluster_keeps_its_passwords_across_renders() -> None:
     first = render()
     passwords = {
         store: secret_values(secret)["password"]
-        for store in STORE_KINDS
+        for store in MANAGED_STORES
         if (secret := of_kind(first, "Secret").get(f"qc-{store}-credentials"))
     }
-    assert set(passwords) == set(STORE_KINDS) - {Store.KAFKA}
+    assert set(passwords) == set(MANAGED_STORES) - {Store.KAFKA}
     assert render(passwords=passwords, generate_password=never) == first
 
 
@@ -125,8 +129,48 @@ def test_managed_mysql_lets_the_platform_create_a_database_per_service() -> None
 
 def test_every_managed_stores_image_can_come_from_a_private_registry() -> None:
     images = {
-        str(store): f"registry.internal/mirror/{store}@sha256:{'a' * 64}" for store in STORE_KINDS
+        str(store): f"registry.internal/mirror/{store}@sha256:{'a' * 64}"
+        for store in MANAGED_STORES
     }
     objects = render({"stores": {store: {"image": image} for store, image in images.items()}})
     for store, image in images.items():
         assert container(one(objects, "StatefulSet", f"qc-{store}"))["image"] == image
+
+
+def test_the_object_store_runs_versitygw_and_reaches_services_as_its_keys() -> None:
+    cluster = cluster_of({"stores": {"objects": {"publicEndpoint": "https://files.example.com"}}})
+    objects = render_store(cluster, Store.OBJECTS, existing_password="s3cret")
+    keys = secret_values(one(objects, "Secret", "qc-objects-credentials"))
+    assert keys["endpoint"] == "http://qc-objects:7070" and keys["bucket"] == "quckchat"
+    assert (keys["accessKey"], keys["secretKey"]) == ("quckchat", "s3cret")
+    assert keys["publicEndpoint"] == "https://files.example.com"
+    gateway = one(objects, "StatefulSet", "qc-objects")
+    assert container(gateway)["image"] == "versity/versitygw:v1.8.0"
+    assert container(gateway)["args"][:2] == ["--access", "$(S3_ACCESS_KEY)"]
+    assert env(gateway)["S3_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "qc-objects-credentials",
+        "key": "password",
+    }
+    managed = {
+        e["name"]: e["valueFrom"]["secretKeyRef"] for e in connection_envs(cluster, Store.OBJECTS)
+    }
+    assert managed["QUCKCHAT_S3_ENDPOINT"] == {"name": "qc-objects-credentials", "key": "endpoint"}
+    assert managed["QUCKCHAT_S3_PUBLIC_ENDPOINT"]["optional"] is True
+
+
+def test_an_external_object_store_is_read_from_the_named_secrets_keys() -> None:
+    cluster = cluster_of({"stores": {"objects": {"mode": "external", "secretRef": {"name": "s3"}}}})
+    assert render_store(cluster, Store.OBJECTS) == []
+    found = {
+        e["name"]: e["valueFrom"]["secretKeyRef"] for e in connection_envs(cluster, Store.OBJECTS)
+    }
+    assert found["QUCKCHAT_S3_ACCESS_KEY"] == {"name": "s3", "key": "accessKey"}
+    assert found["QUCKCHAT_S3_REGION"] == {"name": "s3", "key": "region", "optional": True}
+    assert set(found) == {
+        "QUCKCHAT_S3_ENDPOINT",
+        "QUCKCHAT_S3_BUCKET",
+        "QUCKCHAT_S3_ACCESS_KEY",
+        "QUCKCHAT_S3_SECRET_KEY",
+        "QUCKCHAT_S3_REGION",
+        "QUCKCHAT_S3_PUBLIC_ENDPOINT",
+    }
