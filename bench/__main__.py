@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import gateway_hop, gateway_sends, identity, messaging, operator, real_node, search
+from bench import (
+    gateway_hop,
+    gateway_sends,
+    identity,
+    media,
+    messaging,
+    operator,
+    real_node,
+    search,
+)
 
 
 def main() -> None:
@@ -13,6 +22,7 @@ def main() -> None:
     asyncio.run(gateway_sends.main())
     asyncio.run(gateway_hop.main())
     asyncio.run(search.main())
+    media.main()
     operator.main()
     real_node.main()
 

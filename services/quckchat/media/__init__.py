@@ -1,0 +1,1 @@
+"""Media service: previews, placeholders and searchable text for uploaded files."""
