@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from quckchat.core.app import create_app
+from quckchat.core.objects import S3Objects
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 
@@ -49,6 +50,8 @@ SERVER_VARS = {
     "elasticsearch": "QUCKCHAT_TEST_ELASTICSEARCH_URL",
     "s3": "QUCKCHAT_TEST_S3_URL",
     "clamav": "QUCKCHAT_TEST_CLAMD_URL",
+    # Not a server: ffmpeg (and libmagic), which hack/testbed installs from Debian.
+    "ffmpeg": "QUCKCHAT_TEST_FFMPEG",
 }
 
 
@@ -130,6 +133,52 @@ async def fresh_documents(kind: str) -> AsyncIterator[str | None]:
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+def s3_settings(bucket: str) -> dict[str, Any]:
+    """Settings that put a service's objects in `bucket` on the real S3 server."""
+    return {
+        "s3_endpoint": server("s3"),
+        "s3_bucket": bucket,
+        "s3_access_key": os.environ["QUCKCHAT_TEST_S3_ACCESS_KEY"],
+        "s3_secret_key": os.environ["QUCKCHAT_TEST_S3_SECRET_KEY"],
+    }
+
+
+@asynccontextmanager
+async def fresh_bucket() -> AsyncIterator[dict[str, Any]]:
+    """The settings of a new bucket on the real S3 server, emptied and dropped afterwards."""
+    settings = s3_settings(f"t-{uuid.uuid4().hex[:16]}")
+    try:
+        yield settings
+    finally:
+        await drop_bucket(settings)
+
+
+def s3_store(settings: dict[str, Any], **more: Any) -> S3Objects:
+    """The object store of the bucket the settings name (not started)."""
+    return S3Objects(
+        settings["s3_endpoint"],
+        bucket=settings["s3_bucket"],
+        access_key=settings["s3_access_key"],
+        secret_key=settings["s3_secret_key"],
+        **more,
+    )
+
+
+async def drop_bucket(settings: dict[str, Any]) -> None:
+    """Empty the bucket the settings name (objects and unfinished uploads) and drop it."""
+    store = s3_store(settings)
+    await store.start()
+    try:
+        client = store.client
+        await store.delete_prefix("")
+        uploads = await client.list_multipart_uploads(Bucket=store.bucket)
+        for upload in uploads.get("Uploads", []):
+            await store.abort_multipart(upload["Key"], upload["UploadId"])
+        await client.delete_bucket(Bucket=store.bucket)
+    finally:
+        await store.close()
 
 
 class TestKeys:

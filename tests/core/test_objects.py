@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from quckchat.core.objects import (
     MIN_PART_SIZE,
@@ -19,11 +18,12 @@ from quckchat.core.objects import (
     ObjectMissing,
     ObjectStore,
     Part,
+    PartsRejected,
     Presigned,
     S3Objects,
     SignatureRejected,
 )
-from tests.support import server
+from tests.support import fresh_bucket, s3_store
 
 BACKENDS = ["local", "s3"]
 
@@ -31,34 +31,23 @@ BACKENDS = ["local", "s3"]
 @pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
     """A fresh bucket on the real S3 server, or a fresh folder."""
-    made: ObjectStore
     if request.param == "local":
-        made = LocalObjects(tmp_path / "objects", base_url="http://files.test/o", secret=b"k" * 32)
-    else:
-        made = S3Objects(
-            server("s3"),
-            bucket=f"t-{uuid.uuid4().hex[:16]}",
-            access_key=os.environ["QUCKCHAT_TEST_S3_ACCESS_KEY"],
-            secret_key=os.environ["QUCKCHAT_TEST_S3_SECRET_KEY"],
-        )
-    await made.start()
-    try:
-        yield made
-    finally:
-        if isinstance(made, S3Objects):
-            await _empty_and_drop(made)
-        await made.close()
+        local = LocalObjects(tmp_path / "objects", base_url="http://files.test/o", secret=b"k" * 32)
+        await local.start()
+        yield local
+        return
+    async with fresh_bucket() as settings:
+        s3 = await started(settings)
+        try:
+            yield s3
+        finally:
+            await s3.close()
 
 
-async def _empty_and_drop(store: S3Objects) -> None:
-    client = store._client
-    listed = await client.list_objects_v2(Bucket=store.bucket)
-    for item in listed.get("Contents", []):
-        await client.delete_object(Bucket=store.bucket, Key=item["Key"])
-    uploads = await client.list_multipart_uploads(Bucket=store.bucket)
-    for upload in uploads.get("Uploads", []):
-        await store.abort_multipart(upload["Key"], upload["UploadId"])
-    await client.delete_bucket(Bucket=store.bucket)
+async def started(settings: dict[str, Any], **more: Any) -> S3Objects:
+    s3 = s3_store(settings, **more)
+    await s3.start()
+    return s3
 
 
 async def send(store: ObjectStore, signed: Presigned, data: bytes, content_type: str) -> str:
@@ -71,7 +60,10 @@ async def send(store: ObjectStore, signed: Presigned, data: bytes, content_type:
         return taken.etag
     headers = {**signed.headers, "Content-Type": content_type} if signed.headers else {}
     async with httpx.AsyncClient() as client:
-        answer = await client.request(signed.method, signed.url, content=data, headers=headers)
+        try:
+            answer = await client.request(signed.method, signed.url, content=data, headers=headers)
+        except httpx.TransportError as exc:  # the store cut the request off
+            raise SignatureRejected(repr(exc)) from exc
     if answer.status_code != 200:
         raise SignatureRejected(f"{answer.status_code}: {answer.text[:200]}")
     return answer.headers["ETag"].strip('"')
@@ -132,10 +124,14 @@ async def test_a_multipart_upload_from_presigned_parts_joins_them_in_order(
     upload = await store.create_multipart("big/video.mp4", content_type="video/mp4")
     etags = []
     for number, data in ((1, first), (2, last)):
-        signed = await store.presign_part("big/video.mp4", upload, number, expires=60)
+        signed = await store.presign_part(
+            "big/video.mp4", upload, number, size=len(data), expires=60
+        )
+        with pytest.raises(SignatureRejected):  # a part URL takes its planned length only
+            await send(store, signed, data + b"x", "")
         etags.append(await send(store, signed, data, ""))
     parts = await store.list_parts("big/video.mp4", upload)
-    assert parts == [Part(1, etags[0]), Part(2, etags[1])]
+    assert parts == [Part(1, etags[0], len(first)), Part(2, etags[1], len(last))]
 
     info = await store.complete_multipart("big/video.mp4", upload, parts)
     assert info.size == len(first) + len(last)
@@ -150,6 +146,7 @@ async def test_a_multipart_upload_from_presigned_parts_joins_them_in_order(
 async def test_parts_sent_by_the_service_and_an_abort(store: ObjectStore) -> None:
     upload = await store.create_multipart("tus/1", content_type="application/pdf")
     one = await store.upload_part("tus/1", upload, 1, b"a" * MIN_PART_SIZE)
+    assert one.size == MIN_PART_SIZE
     assert await store.list_parts("tus/1", upload) == [one]
     await store.abort_multipart("tus/1", upload)
     with pytest.raises(ObjectMissing):
@@ -161,17 +158,41 @@ async def test_parts_sent_by_the_service_and_an_abort(store: ObjectStore) -> Non
 async def test_a_part_with_a_wrong_etag_fails_the_completion(store: ObjectStore) -> None:
     upload = await store.create_multipart("bad/1", content_type="text/plain")
     await store.upload_part("bad/1", upload, 1, b"x" * 10)
-    with pytest.raises((ObjectMissing, ClientError)):
+    with pytest.raises(PartsRejected):
         await store.complete_multipart("bad/1", upload, [Part(1, "0" * 32)])
     assert await store.head("bad/1") is None
+
+
+async def test_a_copy_and_a_folder_deleted_whole(store: ObjectStore) -> None:
+    await store.put("uploads/a/data", b"staged bytes", content_type="text/plain")
+    await store.put("uploads/a/tail-3", b"abc", content_type="application/octet-stream")
+    await store.put("uploads/ab/data", b"another upload", content_type="text/plain")
+    copied = await store.copy("uploads/a/data", "files/t/w/a")
+    assert copied.size == 12 and copied.content_type == "text/plain"
+    assert await store.read("files/t/w/a") == b"staged bytes"
+    await store.delete_prefix("uploads/a/")
+    assert (
+        await store.head("uploads/a/data") is None and await store.head("uploads/a/tail-3") is None
+    )
+    assert await store.read("uploads/ab/data") == b"another upload"
+    assert await store.read("files/t/w/a") == b"staged bytes"
+    with pytest.raises(ObjectMissing):
+        await store.copy("uploads/a/data", "files/t/w/b")
 
 
 async def test_a_local_key_cannot_leave_its_folder(tmp_path: Path) -> None:
     store = LocalObjects(tmp_path / "objects", base_url="http://x/o", secret=b"s")
     await store.start()
-    with pytest.raises(ObjectMissing):
-        await store.put("../../outside", b"x", content_type="text/plain")
+    for key in ("../../outside", "../signing.key", "..", ""):
+        with pytest.raises(ObjectMissing):
+            await store.put(key, b"x", content_type="text/plain")
     assert not (tmp_path / "outside").exists()
+    (tmp_path / "objects" / "signing.key").write_bytes(b"secret")
+    with pytest.raises(ObjectMissing):
+        await store.read("../signing.key")
+    with pytest.raises(ObjectMissing):
+        await store.delete("../signing.key")
+    assert (tmp_path / "objects" / "signing.key").read_bytes() == b"secret"
 
 
 async def test_a_forged_local_signature_is_refused(tmp_path: Path) -> None:
@@ -182,9 +203,23 @@ async def test_a_forged_local_signature_is_refused(tmp_path: Path) -> None:
     query = dict(parse_qsl(urlsplit(signed.url).query))
     with pytest.raises(SignatureRejected):
         await store.accept_signed_put("k", query, "text/plain", b"x")
+    with pytest.raises(SignatureRejected):  # not ASCII: still a refusal, not a crash
+        await store.accept_signed_put("k", {**query, "signature": "é"}, "text/plain", b"x")
     with pytest.raises(SignatureRejected):
         signed = await store.presign_put("k", content_type="text/plain", size=1, expires=60)
         await store.accept_signed_put(
             "other", dict(parse_qsl(urlsplit(signed.url).query)), "text/plain", b"x"
         )
     assert await store.head("k") is None and await store.head("other") is None
+
+
+@pytest.mark.s3
+async def test_browsers_may_put_to_the_bucket_and_read_etags() -> None:
+    async with fresh_bucket() as settings:
+        s3 = await started(settings, cors_origins=["https://chat.example.com"])
+        try:
+            rules = (await s3.client.get_bucket_cors(Bucket=s3.bucket))["CORSRules"]
+        finally:
+            await s3.close()
+    assert rules[0]["AllowedOrigins"] == ["https://chat.example.com"]
+    assert "PUT" in rules[0]["AllowedMethods"] and rules[0]["ExposeHeaders"] == ["ETag"]

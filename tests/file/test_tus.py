@@ -4,8 +4,12 @@ server holds, the last chunk completing the file."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from typing import Any
 
-from quckchat.file.uploads import PART_SIZE
+from quckchat.core.documents import stored_now
+from quckchat.file import logic, store, uploads
+from quckchat.file.uploads import PART_SIZE, staging_key, tail_key
 from tests.file.conftest import Files, sha256
 from tests.worlds.problems import assert_problem
 
@@ -51,7 +55,8 @@ async def test_a_resumable_upload_survives_lost_answers_and_completes(files: Fil
     file = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
     assert file["state"] == "clean" and file["sha256"] == sha256(data)
     assert await files.objects.read(f"files/default/{ws}/{file_id}") == data
-    assert await files.objects.head(f"uploads/{file_id}/tail") is None
+    for left in (staging_key(file_id), tail_key(file_id, len(data))):
+        assert await files.objects.head(left) is None
 
 
 async def test_a_small_resumable_upload_needs_no_parts(files: Files) -> None:
@@ -86,3 +91,48 @@ async def test_tus_refuses_what_it_cannot_take(files: Files) -> None:
     assert_problem(old, 412, "tus-version")
     put_file = (await files.start(owner, ws, b"abc")).json()["file"]["id"]
     assert_problem(await patch(files, owner, put_file, 0, b"abc"), 404, "not-resumable")
+
+
+async def record(files: Files, file_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = (
+        await files.org.runtime("file").document_db[store.FILES].find_one({"_id": file_id})
+    )
+    return found
+
+
+async def test_a_chunk_written_but_never_recorded_does_no_harm_to_the_next(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    mib = 1024 * 1024
+    data = os.urandom(22 * mib)
+    file_id = (await files.start(owner, ws, data, method="tus")).json()["file"]["id"]
+    for start, end in ((0, 12 * mib), (12 * mib, 14 * mib)):
+        assert (await patch(files, owner, file_id, start, data[start:end])).status_code == 204
+    # A try that wrote its part and its tail, then died before its record (a crash).
+    await uploads.take_chunk(
+        files.objects, await record(files, file_id), 14 * mib, data[14 * mib : 20 * mib]
+    )
+    head = await files.api.head(f"/{file_id}/tus", headers={**files.auth(owner), **TUS})
+    assert head.headers["Upload-Offset"] == str(14 * mib)
+    last = await patch(files, owner, file_id, 14 * mib, data[14 * mib :])
+    assert last.headers["Upload-State"] == "clean", last.text
+    file = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
+    assert file["sha256"] == sha256(data)
+
+
+async def test_an_upload_whose_last_chunk_was_recorded_but_not_completed_is_completed(
+    files: Files,
+) -> None:
+    ws, owner, _ = await files.workspace()
+    data = b"%PDF-1.4\n" + os.urandom(3000)
+    file_id = (await files.start(owner, ws, data, method="tus")).json()["file"]["id"]
+    runtime = files.org.runtime("file")
+    # The last chunk is recorded, then the completion fails: the client saw every byte taken.
+    doc = await record(files, file_id)
+    upload = await uploads.take_chunk(files.objects, doc, 0, data)
+    await runtime.document_db[store.FILES].update_one(
+        {"_id": file_id},
+        {"$set": {"upload": upload, "changed_at": stored_now() - timedelta(minutes=5)}},
+    )
+    assert await logic.finish_received(runtime) >= 1
+    file = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
+    assert file["state"] == "clean" and file["sha256"] == sha256(data)

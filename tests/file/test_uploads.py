@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 from PIL import Image
 
 from quckchat.core.documents import stored_now
+from quckchat.core.errors import Problem
 from quckchat.file import logic, store
-from quckchat.file.scanning import Clamd
+from quckchat.file.scanning import Clamd, Verdict
 from quckchat.file.uploads import PART_SIZE
+from quckchat.workspace import client as workspace_client
 from tests.file.conftest import Files, sha256
 from tests.worlds.problems import assert_problem
 
@@ -109,22 +113,64 @@ async def test_the_workspaces_limits_hold_by_declared_and_by_real_type(files: Fi
     assert (await files.org.storage(ws))["storage_used_bytes"] == 0
 
 
-async def test_bytes_that_differ_from_the_declared_size_drop_the_upload(files: Files) -> None:
+async def test_a_completion_short_of_parts_is_refused_and_the_upload_stays_open(
+    files: Files,
+) -> None:
     ws, owner, _ = await files.workspace()
-    declared = PART_SIZE + 10
-    started = await files.start(owner, ws, b"", size=declared, method="multipart")
+    data = os.urandom(PART_SIZE + 10)
+    started = await files.start(owner, ws, data, method="multipart")
     created = started.json()
+    file_id = created["file"]["id"]
     [first, second] = created["upload"]["parts"]
-    etags = []
-    for part, data in ((first, b"a" * PART_SIZE), (second, b"b" * 3)):
-        sent = await files.send(part["url"], data, {})
-        etags.append({"number": part["number"], "etag": sent.headers["ETag"]})
-    done = await files.api.post(
-        f"/{created['file']['id']}/complete", json={"parts": etags}, headers=files.auth(owner)
+    sent = await files.send(first["url"], data[:PART_SIZE], {})
+    one = {"number": 1, "etag": sent.headers["ETag"]}
+    # A part URL takes the length planned for it, no more.
+    assert (await files.send(second["url"], data[PART_SIZE:] + b"!", {})).status_code != 200
+
+    short = await files.api.post(
+        f"/{file_id}/complete", json={"parts": [one]}, headers=files.auth(owner)
     )
-    assert_problem(done, 422, "size-mismatch")
-    gone = await files.api.get(f"/{created['file']['id']}", headers=files.auth(owner))
-    assert_problem(gone, 404)
+    assert_problem(short, 422, "size-mismatch")
+    wrong = await files.api.post(
+        f"/{file_id}/complete",
+        json={"parts": [one, {"number": 2, "etag": "0" * 32}]},
+        headers=files.auth(owner),
+    )
+    assert_problem(wrong, 409, "parts-missing")
+    twice = await files.api.post(
+        f"/{file_id}/complete", json={"parts": [one, one]}, headers=files.auth(owner)
+    )
+    assert_problem(twice, 422)
+
+    sent = await files.send(second["url"], data[PART_SIZE:], {})
+    two = {"number": 2, "etag": sent.headers["ETag"]}
+    done = await files.api.post(
+        f"/{file_id}/complete", json={"parts": [two, one]}, headers=files.auth(owner)
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["sha256"] == sha256(data)
+
+
+async def test_a_put_url_used_again_after_completion_changes_nothing_served(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    data = png()
+    started = (await files.start(owner, ws, data, content_type="image/png")).json()
+    plan, file_id = started["upload"], started["file"]["id"]
+    assert (await files.send(plan["url"], data, plan["headers"])).status_code == 200
+    done = await files.api.post(f"/{file_id}/complete", headers=files.auth(owner))
+    assert done.json()["state"] == "clean"
+    swapped = b"MZ" + os.urandom(len(data) - 2)
+    await files.send(plan["url"], swapped, plan["headers"])
+    assert await files.objects.read(f"files/default/{ws}/{file_id}") == data
+    again = await files.api.post(f"/{file_id}/complete", headers=files.auth(owner))
+    assert again.json()["sha256"] == sha256(data)
+
+
+async def test_an_empty_file_needs_no_quota_and_is_kept(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    file = await files.upload(owner, ws, b"", name="empty.txt", method="tus")
+    assert file["state"] == "clean" and file["size"] == 0
+    assert file["sha256"] == sha256(b"")
     assert (await files.org.storage(ws))["storage_used_bytes"] == 0
 
 
@@ -179,7 +225,8 @@ async def test_a_file_waits_while_the_scanner_is_away_and_is_scanned_once_it_is_
     assert file["state"] == "scanning" and file["sha256"] is None
     assert all(e.data["file_id"] != file["id"] for e in files.events("file.ready"))
 
-    await age(files, file["id"], "changed_at")
+    assert await logic.rescan_waiting(runtime) == 0  # it waits its turn
+    await age(files, file["id"], "next_scan_at")
     assert await logic.rescan_waiting(runtime) >= 1
     now = (await files.api.get(f"/{file['id']}", headers=files.auth(owner))).json()
     assert now["state"] == ("infected" if files.world == "s3" else "clean")
@@ -195,6 +242,8 @@ async def test_an_upload_never_finished_is_dropped_with_its_reservation(files: F
     assert (await files.org.storage(ws))["storage_used_bytes"] == PART_SIZE + 1
 
     await age(files, file_id, "created_at")
+    assert await logic.drop_abandoned(files.org.runtime("file")) == 0  # still alive
+    await age(files, file_id, "changed_at")
     assert await logic.drop_abandoned(files.org.runtime("file")) >= 1
     assert_problem(await files.api.get(f"/{file_id}", headers=files.auth(owner)), 404)
     assert (await files.org.storage(ws))["storage_used_bytes"] == 0
@@ -212,3 +261,71 @@ async def test_a_deletion_cut_short_is_finished_by_the_upkeep(files: Files) -> N
     assert await logic.finish_deletions(runtime) >= 1
     assert await files.objects.head(f"files/default/{ws}/{file['id']}") is None
     assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+
+
+async def test_a_create_cut_short_after_its_count_is_settled_once_the_workspace_answers(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws, owner, _ = await files.workspace()
+    started = (await files.start(owner, ws, b"x" * 5000)).json()
+    file_id = started["file"]["id"]
+    runtime = files.org.runtime("file")
+    # As a crash between the workspace's count and its record leaves it.
+    await runtime.document_db[store.FILES].update_one(
+        {"_id": file_id}, {"$set": {"reserved": False}}
+    )
+    await age(files, file_id, "changed_at")
+
+    async def away(*args: object, **kwargs: object) -> None:
+        raise Problem(503, "the workspace service is away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(workspace_client, "reserve_storage", away)
+        await logic.drop_abandoned(runtime)
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 5000  # not forgotten
+
+    # Marked deleted by then: the deletions' upkeep finishes it.
+    await age(files, file_id, "changed_at")
+    assert await logic.finish_deletions(runtime) >= 1
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+    assert_problem(await files.api.get(f"/{file_id}", headers=files.auth(owner)), 404)
+
+
+class DeletingScanner:
+    """A scanner during whose scan the uploader deletes the file."""
+
+    max_bytes = 2**40
+
+    def __init__(self, files: Files, user: str) -> None:
+        self.files, self.user, self.file_id = files, user, ""
+
+    async def scan(self, chunks: AsyncIterator[bytes]) -> Verdict:
+        async for _ in chunks:
+            pass
+        gone = await self.files.api.delete(f"/{self.file_id}", headers=self.files.auth(self.user))
+        assert gone.status_code == 204, gone.text
+        return Verdict(infected=False)
+
+    async def ping(self) -> None:
+        return None
+
+
+async def test_a_file_deleted_during_its_scan_stays_deleted(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    runtime = files.org.runtime("file")
+    started = (await files.start(owner, ws, b"report" * 100, content_type="text/plain")).json()
+    file_id = started["file"]["id"]
+    plan = started["upload"]
+    assert (await files.send(plan["url"], b"report" * 100, plan["headers"])).status_code == 200
+    real, deleting = logic.scanner(runtime), DeletingScanner(files, owner)
+    deleting.file_id = file_id
+    runtime.state[logic.SCANNER] = deleting
+    try:
+        done = await files.api.post(f"/{file_id}/complete", headers=files.auth(owner))
+    finally:
+        runtime.state[logic.SCANNER] = real
+    assert done.json()["state"] == "deleted"
+    assert_problem(await files.api.get(f"/{file_id}", headers=files.auth(owner)), 404)
+    assert await files.objects.head(f"files/default/{ws}/{file_id}") is None
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+    assert all(e.data["file_id"] != file_id for e in files.events("file.ready"))

@@ -18,7 +18,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,9 +28,17 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError
 
+from quckchat.core import logging as qlog
+
 if TYPE_CHECKING:
     from quckchat.core.settings import Settings
 
+log = qlog.get("objects")
+# Completion errors that are the client's: the parts it named are not those in the store.
+REJECTED_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
+# Where uploads are staged before they are checked; the store expires what is left there.
+STAGING_PREFIX = "uploads/"
+LEFTOVER_DAYS = 3
 # S3's own limits: a part is at least 5 MiB (but the last), at most 10,000 parts.
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
@@ -43,6 +51,11 @@ class ObjectMissing(LookupError):
 
 class SignatureRejected(PermissionError):
     """A presigned request that is forged, expired, or for another object."""
+
+
+class PartsRejected(ValueError):
+    """A multipart completion the store refuses: a part missing, too small, or not the one
+    sent (a client's mistake; the upload stays open)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class Presigned:
 class Part:
     number: int
     etag: str
+    # Known when the store lists the part; None in what a client says it sent.
+    size: int | None = None
 
 
 class ObjectStore(Protocol):
@@ -77,14 +92,14 @@ class ObjectStore(Protocol):
     async def read(self, key: str, *, start: int = 0, end: int | None = None) -> bytes: ...
     def stream(
         self, key: str, *, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]: ...
+    ) -> AsyncGenerator[bytes, None]: ...
     async def delete(self, key: str) -> None: ...
     async def presign_put(
         self, key: str, *, content_type: str, size: int, expires: int
     ) -> Presigned: ...
     async def create_multipart(self, key: str, *, content_type: str) -> str: ...
     async def presign_part(
-        self, key: str, upload_id: str, number: int, *, expires: int
+        self, key: str, upload_id: str, number: int, *, size: int, expires: int
     ) -> Presigned: ...
     async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> Part: ...
     async def list_parts(self, key: str, upload_id: str) -> list[Part]: ...
@@ -92,6 +107,8 @@ class ObjectStore(Protocol):
         self, key: str, upload_id: str, parts: list[Part]
     ) -> ObjectInfo: ...
     async def abort_multipart(self, key: str, upload_id: str) -> None: ...
+    async def copy(self, source: str, target: str) -> ObjectInfo: ...
+    async def delete_prefix(self, prefix: str) -> None: ...
 
 
 def _etag(raw: str) -> str:
@@ -110,9 +127,11 @@ class S3Objects:
         secret_key: str,
         region: str = "us-east-1",
         public_endpoint: str | None = None,
+        cors_origins: list[str] | None = None,
         timeout: float = 30.0,
     ) -> None:
         self.bucket = bucket
+        self.cors_origins = cors_origins or []
         self._args: dict[str, Any] = {
             "region_name": region,
             "aws_access_key_id": access_key,
@@ -145,9 +164,56 @@ class S3Objects:
         with contextlib.suppress(ClientError):
             # Made once; an existing bucket of ours (or one we may not create) is left as is.
             await self._client.create_bucket(Bucket=self.bucket)
+        if self.cors_origins:
+            await self._allow_browsers()
+        await self._expire_leftovers()
+
+    async def _expire_leftovers(self) -> None:
+        """What an upload left unfinished goes after a few days, whatever crashed meanwhile."""
+        rules = [
+            {
+                "ID": "abandoned-multipart",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": LEFTOVER_DAYS},
+            },
+            {
+                "ID": "staged-uploads",
+                "Status": "Enabled",
+                "Filter": {"Prefix": STAGING_PREFIX},
+                "Expiration": {"Days": LEFTOVER_DAYS},
+            },
+        ]
+        try:
+            await self._client.put_bucket_lifecycle_configuration(
+                Bucket=self.bucket, LifecycleConfiguration={"Rules": rules}
+            )
+        except ClientError as exc:  # the file service's upkeep still removes what it knows of
+            log.warning("no lifecycle rules on bucket %s: %s", self.bucket, exc)
+
+    async def _allow_browsers(self) -> None:
+        """Let web clients PUT presigned uploads and read the ETag of each part."""
+        rule = {
+            "AllowedOrigins": self.cors_origins,
+            "AllowedMethods": ["GET", "HEAD", "PUT"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3600,
+        }
+        try:
+            await self._client.put_bucket_cors(
+                Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]}
+            )
+        except ClientError as exc:  # a store that keeps CORS elsewhere still serves the rest
+            log.warning("could not set CORS on bucket %s: %s", self.bucket, exc)
 
     async def close(self) -> None:
         await self._stack.aclose()
+
+    @property
+    def client(self) -> Any:
+        """The aiobotocore S3 client, for what this interface does not cover (tests, tools)."""
+        return self._client
 
     async def ping(self) -> None:
         await self._client.head_bucket(Bucket=self.bucket)
@@ -174,7 +240,7 @@ class S3Objects:
 
     async def stream(
         self, key: str, *, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         """The bytes from `start` to `end` (inclusive; None: to the last), a chunk at a time."""
         # No Range for the whole object: a range of an empty object is refused (416).
         ranged = (
@@ -216,9 +282,16 @@ class S3Objects:
         return str(answer["UploadId"])
 
     async def presign_part(
-        self, key: str, upload_id: str, number: int, *, expires: int
+        self, key: str, upload_id: str, number: int, *, size: int, expires: int
     ) -> Presigned:
-        params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number}
+        # The length is signed: a part URL takes exactly the bytes planned for it.
+        params = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": number,
+            "ContentLength": size,
+        }
         url = await self._signer.generate_presigned_url(
             "upload_part", Params=params, ExpiresIn=expires
         )
@@ -231,7 +304,7 @@ class S3Objects:
             )
         except ClientError as exc:
             raise _missing_upload(exc, key) from exc
-        return Part(number, _etag(answer["ETag"]))
+        return Part(number, _etag(answer["ETag"]), len(data))
 
     async def list_parts(self, key: str, upload_id: str) -> list[Part]:
         parts: list[Part] = []
@@ -243,7 +316,10 @@ class S3Objects:
                 )
             except ClientError as exc:
                 raise _missing_upload(exc, key) from exc
-            parts += [Part(p["PartNumber"], _etag(p["ETag"])) for p in answer.get("Parts", [])]
+            parts += [
+                Part(p["PartNumber"], _etag(p["ETag"]), p.get("Size"))
+                for p in answer.get("Parts", [])
+            ]
             if not answer.get("IsTruncated"):
                 return parts
             marker = int(answer["NextPartNumberMarker"])
@@ -255,6 +331,9 @@ class S3Objects:
                 Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload=done
             )
         except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in REJECTED_PARTS:
+                raise PartsRejected(f"{code}: {exc}") from exc
             raise _missing_upload(exc, key) from exc
         info = await self.head(key)
         if info is None:
@@ -269,6 +348,30 @@ class S3Objects:
                 )
             except ClientError as exc:
                 raise _missing_upload(exc, key) from exc
+
+    async def copy(self, source: str, target: str) -> ObjectInfo:
+        """The object under a second key, copied inside the store (up to 5 GB)."""
+        try:
+            await self._client.copy_object(
+                Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}
+            )
+        except ClientError as exc:
+            if _status(exc) == 404 or exc.response.get("Error", {}).get("Code") == "NoSuchKey":
+                raise ObjectMissing(source) from exc
+            raise
+        info = await self.head(target)
+        if info is None:
+            raise ObjectMissing(target)
+        return info
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Every object whose key starts with `prefix`, gone."""
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        async for page in pages:
+            for item in page.get("Contents", []):
+                await self._client.delete_object(Bucket=self.bucket, Key=item["Key"])
 
 
 def _status(exc: ClientError) -> int:
@@ -300,8 +403,9 @@ class LocalObjects:
             raise ObjectMissing(str(self.root))
 
     def _path(self, key: str) -> Path:
-        path = (self.root / "objects" / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        folder = (self.root / "objects").resolve()
+        path = (folder / key).resolve()
+        if path == folder or not path.is_relative_to(folder):
             raise ObjectMissing(key)
         return path
 
@@ -349,7 +453,7 @@ class LocalObjects:
 
     async def stream(
         self, key: str, *, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         try:
             handle = await asyncio.to_thread(self._path(key).open, "rb")
         except FileNotFoundError as exc:
@@ -406,12 +510,13 @@ class LocalObjects:
         return upload_id
 
     async def presign_part(
-        self, key: str, upload_id: str, number: int, *, expires: int
+        self, key: str, upload_id: str, number: int, *, size: int, expires: int
     ) -> Presigned:
         fields = {
             "expires": str(int(time.time()) + expires),
             "upload": upload_id,
             "part": str(number),
+            "size": str(size),
         }
         return Presigned(self._signed_url(key, fields))
 
@@ -429,9 +534,10 @@ class LocalObjects:
     async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> Part:
         def write() -> Part:
             self._upload_of(key, upload_id)
-            part = Part(number, hashlib.md5(data, usedforsecurity=False).hexdigest())
+            digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            part = Part(number, digest, len(data))
             path = self._upload(upload_id) / f"{number:05d}.part"
-            temp = path.with_suffix(".tmp")
+            temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
             temp.write_bytes(data)
             os.replace(temp, path)
             return part
@@ -443,7 +549,11 @@ class LocalObjects:
             self._upload_of(key, upload_id)
             found = sorted(self._upload(upload_id).glob("*.part"))
             return [
-                Part(int(p.stem), hashlib.md5(p.read_bytes(), usedforsecurity=False).hexdigest())
+                Part(
+                    int(p.stem),
+                    hashlib.md5(p.read_bytes(), usedforsecurity=False).hexdigest(),
+                    p.stat().st_size,
+                )
                 for p in found
             ]
 
@@ -456,7 +566,7 @@ class LocalObjects:
             target = self._path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
             self._meta(key).parent.mkdir(parents=True, exist_ok=True)
-            temp = target.with_name(f".{target.name}.{upload_id}")
+            temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}")
             digests = b""
             with temp.open("wb") as out:
                 for part in parts:
@@ -464,7 +574,8 @@ class LocalObjects:
                     data = path.read_bytes() if path.exists() else b""
                     digest = hashlib.md5(data, usedforsecurity=False)
                     if not path.exists() or digest.hexdigest() != part.etag:
-                        raise ObjectMissing(f"{key} part {part.number}")
+                        temp.unlink(missing_ok=True)
+                        raise PartsRejected(f"part {part.number} is not the one in the store")
                     digests += digest.digest()
                     out.write(data)
             etag = f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(parts)}"
@@ -484,16 +595,55 @@ class LocalObjects:
     ) -> ObjectInfo | Part:
         """Take what a client sends to a URL this store signed: a whole object or one part."""
         fields = {k: v for k, v in query.items() if k != "signature"}
-        expected = self._sign({"key": key, **fields})
-        if not hmac.compare_digest(expected, query.get("signature", "")):
+        expected = self._sign({"key": key, **fields}).encode()
+        if not hmac.compare_digest(expected, query.get("signature", "").encode()):
             raise SignatureRejected("the signature does not match this request")
-        if int(fields.get("expires", "0")) < time.time():
+        if int(fields["expires"]) < time.time():
             raise SignatureRejected("the signed URL has expired")
+        if int(fields["size"]) != len(data):
+            raise SignatureRejected(f"{len(data)} bytes sent where {fields['size']} were signed")
         if "upload" in fields:
             return await self.upload_part(key, fields["upload"], int(fields["part"]), data)
-        if fields.get("type") != content_type or int(fields.get("size", "-1")) != len(data):
-            raise SignatureRejected("the content type or size differs from what was signed")
+        if fields.get("type") != content_type:
+            raise SignatureRejected("the content type differs from what was signed")
         return await self.put(key, data, content_type=content_type)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Every object under the folder `prefix` (ending in `/`), gone."""
+        if not prefix.endswith("/"):
+            raise ValueError("the local store deletes whole folders: end the prefix with /")
+        folder = self._path(prefix.rstrip("/"))
+        meta = self.root / "meta" / folder.relative_to((self.root / "objects").resolve())
+
+        def remove() -> None:
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(meta, ignore_errors=True)
+
+        await asyncio.to_thread(remove)
+
+    @staticmethod
+    def signed_size(query: dict[str, str]) -> int | None:
+        """The body size a signed URL takes (None when it names none: not one of ours)."""
+        size = query.get("size", "")
+        return int(size) if size.isdigit() else None
+
+    async def copy(self, source: str, target: str) -> ObjectInfo:
+        def copy() -> ObjectInfo:
+            info = self._head(source)
+            if info is None:
+                raise ObjectMissing(source)
+            path = self._path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._meta(target).parent.mkdir(parents=True, exist_ok=True)
+            temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+            shutil.copyfile(self._path(source), temp)
+            self._meta(target).write_text(
+                json.dumps({"etag": info.etag, "type": info.content_type})
+            )
+            os.replace(temp, path)
+            return ObjectInfo(target, info.size, info.etag, info.content_type)
+
+        return await asyncio.to_thread(copy)
 
 
 # Where the file service takes what clients send to the local store's signed URLs.
@@ -510,6 +660,7 @@ def objects_for(settings: Settings) -> ObjectStore:
             secret_key=settings.s3_secret_key,
             region=settings.s3_region,
             public_endpoint=settings.s3_public_endpoint,
+            cors_origins=settings.cors_origins,
         )
     root = settings.data_dir / "objects"
     return LocalObjects(

@@ -2,14 +2,16 @@
 checked once in (real type, SHA-256, malware scan), and deleted with its bytes given back.
 
 A file's document is its own outbox entry: every change of state marks it unpublished, and
-the event of its new state (`events.event_of`) goes out after the write (`OUTBOX`). Nothing here
-needs two writers to exclude each other: completing twice, scanning twice or deleting twice
-ends in the same document, so a lost answer is simply asked again.
+the event of its new state (`events.event_of`) goes out after the write (`OUTBOX`). A state is
+only ever written over the state it was read in (`_move`), so a delete racing a scan or a
+completion wins or loses whole; where the document store does not isolate that (FerretDB), the
+upkeep finds a file marked deleted in another state and finishes the deletion. Every step of
+the upkeep may run twice, on any replica, and ends in the same place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from quckchat.core import logging as qlog
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.events import DomainEvent
-from quckchat.core.objects import ObjectMissing, ObjectStore
+from quckchat.core.objects import ObjectMissing, ObjectStore, Part, PartsRejected
 from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.pagination import Page, PageQuery, document_page
 from quckchat.core.runtime import Runtime
@@ -40,6 +42,13 @@ from quckchat.workspace import client as workspace_client
 log = qlog.get("file")
 ADMINS = frozenset({"owner", "admin"})
 SCANNER = "scanner"  # runtime.state key
+
+# The upkeep: how long a step waits before it takes over, and how much it takes at once.
+SETTLE_AFTER = timedelta(minutes=10)  # a create that never finished its reservation
+ABANDONED_AFTER = timedelta(seconds=uploads.TUS_SECONDS + 3600)  # since the upload's last sign
+RETRY_AFTER = timedelta(seconds=30)
+SCAN_BACKOFF_MAX = timedelta(hours=6)
+BATCH = 50
 
 
 def scanner(runtime: Runtime) -> Scanner:
@@ -72,15 +81,31 @@ async def _settle(runtime: Runtime, doc: dict[str, Any]) -> None:
 OUTBOX = DocumentOutbox("file outbox", store.FILES, _events, since="changed_at", done=_settle)
 
 
-async def _change(runtime: Runtime, doc: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """Write `fields` (a new state announces itself) and publish; the document as written."""
-    changed = {**fields, "changed_at": stored_now()}
-    if "state" in fields:
-        changed["published"] = False
-    await runtime.document_db[store.FILES].update_one({"_id": doc["_id"]}, {"$set": changed})
-    doc = {**doc, **changed}
-    if "state" in fields:
-        await OUTBOX.publish(runtime, doc)
+async def _write(runtime: Runtime, doc: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Set `fields` if the file is still in the state `doc` was read in."""
+    written = await runtime.document_db[store.FILES].update_one(
+        {"_id": doc["_id"], "state": doc["state"]}, {"$set": fields}
+    )
+    return bool(written.matched_count)
+
+
+async def _move(
+    runtime: Runtime, doc: dict[str, Any], to: State, **fields: Any
+) -> dict[str, Any] | None:
+    """Move the file from the state it was read in to `to` and announce it; None when another
+    writer moved it first."""
+    changed = {**fields, "state": to, "published": False, "changed_at": stored_now()}
+    if not await _write(runtime, doc, changed):
+        return None
+    moved = {**doc, **changed}
+    await OUTBOX.publish(runtime, moved)
+    return moved
+
+
+async def _reread(runtime: Runtime, file_id: str) -> dict[str, Any]:
+    doc: dict[str, Any] | None = await runtime.document_db[store.FILES].find_one({"_id": file_id})
+    if doc is None:
+        raise not_found("file")
     return doc
 
 
@@ -106,7 +131,8 @@ async def create(runtime: Runtime, principal: Principal, body: FileCreate) -> Fi
         "state": State.UPLOADING,
         "key": store.object_key(principal.tenant, body.workspace_id, file_id),
         "upload": {"method": method, "part_size": uploads.part_size_for(body.size), "offset": 0},
-        "reserved": False,
+        # Nothing to count for an empty file; else set once the workspace counted the bytes.
+        "reserved": body.size == 0,
         "scanned": False,
         "sha256": None,
         "signature": None,
@@ -117,24 +143,30 @@ async def create(runtime: Runtime, principal: Principal, body: FileCreate) -> Fi
     }
     files = runtime.document_db[store.FILES]
     await files.insert_one(doc)
-    try:
-        await workspace_client.reserve_storage(
-            runtime, workspace_id=body.workspace_id, reservation_id=file_id, size=body.size
-        )
-    except BaseException:
-        await files.delete_one({"_id": file_id})
-        raise
+    if body.size:
+        try:
+            await workspace_client.reserve_storage(
+                runtime, workspace_id=body.workspace_id, reservation_id=file_id, size=body.size
+            )
+        except Problem as problem:
+            if problem.status < 500:  # refused: nothing was counted, nothing is kept
+                await files.delete_one({"_id": file_id})
+            # Else the count may have been made: the upkeep settles it (`drop_abandoned`).
+            raise
     doc["upload"] = await uploads.begin(objects(runtime), doc)
-    await files.update_one({"_id": file_id}, {"$set": {"reserved": True, "upload": doc["upload"]}})
     doc["reserved"] = True
+    await files.update_one({"_id": file_id}, {"$set": {"reserved": True, "upload": doc["upload"]}})
     plan = await uploads.plan(objects(runtime), doc, runtime.settings.public_origin())
     return FileCreated(file=view(doc), upload=plan)
 
 
-async def _find(runtime: Runtime, principal: Principal, file_id: str) -> dict[str, Any]:
-    doc: dict[str, Any] | None = await runtime.document_db[store.FILES].find_one(
-        {"_id": file_id, "tenant": principal.tenant}
-    )
+async def _find(
+    runtime: Runtime, principal: Principal, file_id: str, *, deleted: bool = False
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"_id": file_id, "tenant": principal.tenant}
+    if not deleted:
+        query["state"] = {"$ne": State.DELETED}
+    doc: dict[str, Any] | None = await runtime.document_db[store.FILES].find_one(query)
     if doc is None:
         raise not_found("file")
     return doc
@@ -148,10 +180,12 @@ async def _own(runtime: Runtime, principal: Principal, file_id: str) -> dict[str
     return doc
 
 
-async def visible(runtime: Runtime, principal: Principal, file_id: str) -> dict[str, Any]:
+async def visible(
+    runtime: Runtime, principal: Principal, file_id: str, *, deleted: bool = False
+) -> dict[str, Any]:
     """A file its uploader or an admin of its workspace sees; 404 for anyone else (attached
     to a message, its channel's members see it through the attachment service)."""
-    doc = await _find(runtime, principal, file_id)
+    doc = await _find(runtime, principal, file_id, deleted=deleted)
     if doc["uploader_id"] == principal.user_id:
         return doc
     role = await workspace_client.role_of(runtime.http, doc["workspace_id"], principal.user_id)
@@ -165,122 +199,173 @@ async def get(runtime: Runtime, principal: Principal, file_id: str) -> FilePubli
 
 
 async def plan_again(runtime: Runtime, principal: Principal, file_id: str) -> UploadPlan:
-    """Fresh URLs for an upload whose earlier ones expired."""
+    """Fresh URLs for an upload whose earlier ones expired; it counts as alive again."""
     doc = await _own(runtime, principal, file_id)
-    if doc["state"] != State.UPLOADING:
-        raise Problem(409, "the file's bytes are already in", slug="upload-finished")
+    if doc["state"] != State.UPLOADING or not doc["reserved"]:
+        raise Problem(409, "the file's upload is not open", slug="upload-not-open")
+    if not await _write(runtime, doc, {"changed_at": stored_now()}):
+        raise Problem(409, "the file's upload is not open", slug="upload-not-open")
     return await uploads.plan(objects(runtime), doc, runtime.settings.public_origin())
 
 
 async def complete(
     runtime: Runtime, principal: Principal, file_id: str, body: Completion
 ) -> FilePublic:
-    """The bytes are in: join the parts, hold them to the declared size and the workspace's
-    types, then check them. Asked again, it answers the file as it now is."""
+    """The bytes are sent: join the parts, then check them. Asked again, it answers the file
+    as it now is."""
     doc = await _own(runtime, principal, file_id)
     if doc["state"] != State.UPLOADING:
         return view(doc)
+    if not doc["reserved"]:
+        raise Problem(409, "the file's upload is not open", slug="upload-not-open")
     store_ = objects(runtime)
-    upload = doc["upload"]
-    if upload["method"] == Method.MULTIPART:
+    method = doc["upload"]["method"]
+    if method == Method.MULTIPART:
         if not body.parts:
             raise Problem(
                 422, "a multipart upload completes with its parts' ETags", slug="no-parts"
             )
-        try:
-            await store_.complete_multipart(
-                doc["key"], upload["upload_id"], uploads.parts_of(body.parts)
-            )
-        except ObjectMissing as exc:
-            if await store_.head(doc["key"]) is None:
+        named = [
+            Part(p.number, p.etag.strip('"')) for p in sorted(body.parts, key=lambda p: p.number)
+        ]
+        parts = await uploads.checked_parts(store_, doc, named)
+        if parts is not None:
+            try:
+                await store_.complete_multipart(
+                    uploads.staging_key(file_id), doc["upload"]["upload_id"], parts
+                )
+            except PartsRejected as exc:
                 raise Problem(
-                    409, "the parts named are not all in the store", slug="parts-missing"
+                    409, f"the store refused the parts: {exc}", slug="parts-rejected"
                 ) from exc
-    elif upload["method"] == Method.TUS:
-        if upload.get("offset", 0) != doc["size"]:
+            except ObjectMissing:
+                pass  # completed meanwhile by another try: the staged object tells
+    elif method == Method.TUS:
+        if doc["upload"]["offset"] != doc["size"]:
             raise Problem(409, "the resumable upload is not finished", slug="upload-incomplete")
         await uploads.finish_tus(store_, doc)
     return view(await receive(runtime, doc))
 
 
 async def receive(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
-    """Hold the arrived object to what was declared and allowed, then check it."""
+    """Move the staged bytes to the file's own key, then check them there."""
     store_ = objects(runtime)
-    info = await store_.head(doc["key"])
-    if info is None:
-        raise Problem(409, "the file's bytes have not arrived", slug="upload-incomplete")
-    if info.size != doc["size"]:
-        await _discard(runtime, doc)
-        raise Problem(
-            422,
-            f"{info.size} bytes arrived where {doc['size']} were declared; the file is dropped",
-            slug="size-mismatch",
-        )
-    sniffed = await checks.sniffed_type(store_, doc["key"])
-    limits = await policy.policy_of(runtime, doc["workspace_id"])
-    if not policy.type_allowed(limits, sniffed):
-        await _discard(runtime, doc)
-        raise policy.refuse_type(sniffed, sniffed=True)
-    doc = await _change(
-        runtime, doc, state=State.SCANNING, content_type=sniffed, completed_at=stored_now()
+    if await store_.head(doc["key"]) is None:
+        staged = await store_.head(uploads.staging_key(doc["_id"]))
+        if staged is None:
+            raise Problem(409, "the file's bytes have not arrived", slug="upload-incomplete")
+        if staged.size != doc["size"]:
+            await _drop(runtime, doc, reason="size-mismatch")
+            raise Problem(
+                422,
+                f"{staged.size} bytes arrived where {doc['size']} were declared; the file "
+                "is dropped",
+                slug="size-mismatch",
+            )
+        try:
+            await store_.copy(uploads.staging_key(doc["_id"]), doc["key"])
+        except ObjectMissing as exc:  # deleted meanwhile
+            raise not_found("file") from exc
+    moved = await _move(
+        runtime, doc, State.SCANNING, completed_at=stored_now(), next_scan_at=stored_now()
     )
-    return await scan(runtime, doc)
+    if moved is None:
+        return await _reread(runtime, doc["_id"])
+    await store_.delete_prefix(uploads.staging_folder(doc["_id"]))
+    return await scan(runtime, moved)
 
 
 async def scan(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
-    """Check the bytes; a scanner that gives no verdict leaves the file to be scanned again."""
+    """Check the bytes: type, hash and verdict. No verdict leaves the file to be scanned again
+    later (backing off); a type the workspace does not take drops it (415)."""
     try:
         checked = await checks.check(objects(runtime), scanner(runtime), doc["key"])
     except ScanFailed as exc:
-        log.warning("file %s waits to be scanned: %s", doc["_id"], exc)
-        return await _change(runtime, doc, scan_error=str(exc))
+        attempts = doc.get("scan_attempts", 0) + 1
+        wait = min(RETRY_AFTER * 2**attempts, SCAN_BACKOFF_MAX)
+        log.warning("file %s waits %s to be scanned again: %s", doc["_id"], wait, exc)
+        fields = {"scan_attempts": attempts, "scan_error": str(exc)}
+        fields["next_scan_at"] = stored_now() + wait
+        await _write(runtime, doc, fields)
+        return {**doc, **fields}
+    except ObjectMissing:
+        log.warning("file %s lost its bytes before its scan: dropped", doc["_id"])
+        await _drop(runtime, doc, reason="bytes-lost")
+        return await _reread(runtime, doc["_id"])
+    limits = await policy.policy_of(runtime, doc["workspace_id"])
+    if not policy.type_allowed(limits, checked.content_type):
+        await _drop(runtime, doc, reason="type-not-allowed")
+        raise policy.refuse_type(checked.content_type, sniffed=True)
     verdict = checked.verdict
-    return await _change(
+    moved = await _move(
         runtime,
         doc,
-        state=State.INFECTED if verdict.infected else State.CLEAN,
+        State.INFECTED if verdict.infected else State.CLEAN,
         sha256=checked.sha256,
         content_type=checked.content_type,
         scanned=verdict.scanned,
         signature=verdict.signature,
         scan_error=None,
     )
+    return moved if moved is not None else await _reread(runtime, doc["_id"])
 
 
-async def _discard(runtime: Runtime, doc: dict[str, Any]) -> None:
-    """Drop a refused upload: its bytes, its quota, its record."""
-    await uploads.abandon(objects(runtime), doc)
-    await _release(runtime, doc)
-    await runtime.document_db[store.FILES].delete_one({"_id": doc["_id"]})
-
-
-async def _release(runtime: Runtime, doc: dict[str, Any]) -> None:
-    if not doc.get("reserved"):
-        return
-    await workspace_client.release_storage(
-        runtime, workspace_id=doc["workspace_id"], release_id=doc["_id"], size=doc["size"]
+async def _drop(runtime: Runtime, doc: dict[str, Any], *, reason: str) -> None:
+    """Delete a file the service itself refuses (its bytes, its quota), keeping why."""
+    moved = await _move(
+        runtime, doc, State.DELETED, deleted_at=stored_now(), purged=False, reason=reason
     )
+    if moved is not None:
+        await purge(runtime, moved)
 
 
 async def delete(runtime: Runtime, principal: Principal, file_id: str) -> None:
     """Delete a file (its uploader, or an admin of its workspace): the bytes go, the quota
-    gets them back, and `file.deleted` tells whoever shows it."""
-    doc = await visible(runtime, principal, file_id)
-    if doc["state"] != State.DELETED:
-        doc = await _change(
-            runtime, doc, state=State.DELETED, deleted_at=stored_now(), purged=False
-        )
-    await purge(runtime, doc)
+    gets them back, and `file.deleted` tells whoever shows it. Again: nothing more happens."""
+    doc = await visible(runtime, principal, file_id, deleted=True)
+    while doc["state"] != State.DELETED:
+        moved = await _move(runtime, doc, State.DELETED, deleted_at=stored_now(), purged=False)
+        doc = moved if moved is not None else await _reread(runtime, file_id)
+    if not doc.get("purged"):
+        await purge(runtime, doc)
 
 
 async def purge(runtime: Runtime, doc: dict[str, Any]) -> None:
-    """Remove a deleted file's bytes and give its quota back (again after a crash: each step
-    may be repeated)."""
-    await uploads.abandon(objects(runtime), doc)
+    """Remove a deleted file's bytes and give its quota back (each step may run again)."""
+    await uploads.abandon(objects(runtime), doc, doc["key"])
     await _release(runtime, doc)
     await runtime.document_db[store.FILES].update_one(
         {"_id": doc["_id"]}, {"$set": {"purged": True}}
     )
+
+
+async def _release(runtime: Runtime, doc: dict[str, Any]) -> None:
+    """Give the file's bytes back to the quota, exactly once: where a crash left it unknown
+    whether they were counted, reserving again under the same id changes nothing if they were
+    (and is refused, 409, if they were not), then the release takes them out."""
+    if doc["size"] == 0:
+        return
+    if not doc.get("reserved"):
+        try:
+            await workspace_client.reserve_storage(
+                runtime,
+                workspace_id=doc["workspace_id"],
+                reservation_id=doc["_id"],
+                size=doc["size"],
+            )
+        except workspace_client.StorageQuotaExceeded:
+            return  # never counted
+        except Problem as problem:
+            if problem.status == 404:
+                return  # the workspace is gone, and its count with it
+            raise
+    try:
+        await workspace_client.release_storage(
+            runtime, workspace_id=doc["workspace_id"], release_id=doc["_id"], size=doc["size"]
+        )
+    except Problem as problem:
+        if problem.status != 404:
+            raise
 
 
 async def list_mine(
@@ -293,68 +378,16 @@ async def list_mine(
         "uploader_id": principal.user_id,
         "state": {"$ne": State.DELETED},
     }
-    rows, next_cursor = await document_page(
-        runtime.document_db[store.FILES], query, paging, sort="created_at", descending=True
-    )
+    rows, next_cursor = await document_page(runtime.document_db[store.FILES], query, paging)
     return Page[FilePublic](items=[view(d) for d in rows], next_cursor=next_cursor)
-
-
-# Background work: files left to scan again, deletions left to finish, uploads never finished.
-RESCAN_AFTER = timedelta(seconds=30)
-ABANDONED_AFTER = timedelta(seconds=uploads.TUS_SECONDS + 3600)
-BATCH = 50
-
-
-async def rescan_waiting(runtime: Runtime) -> int:
-    """Scan again the files whose scan gave no verdict (clamd away, say)."""
-    files = runtime.document_db[store.FILES]
-    due = {"state": State.SCANNING, "changed_at": {"$lte": stored_now() - RESCAN_AFTER}}
-    found = await files.find(due).sort("changed_at", 1).limit(BATCH).to_list(None)
-    for doc in found:
-        await scan(runtime, doc)
-    return len(found)
-
-
-async def finish_deletions(runtime: Runtime) -> int:
-    files = runtime.document_db[store.FILES]
-    due = {
-        "state": State.DELETED,
-        "purged": False,
-        "changed_at": {"$lte": stored_now() - RESCAN_AFTER},
-    }
-    found = await files.find(due).limit(BATCH).to_list(None)
-    for doc in found:
-        await purge(runtime, doc)
-    return len(found)
-
-
-async def drop_abandoned(runtime: Runtime) -> int:
-    """Uploads never completed: their bytes and reservation go, and their record."""
-    files = runtime.document_db[store.FILES]
-    due = {"state": State.UPLOADING, "created_at": {"$lte": stored_now() - ABANDONED_AFTER}}
-    found = await files.find(due).limit(BATCH).to_list(None)
-    for doc in found:
-        if not doc.get("reserved"):
-            # Reserved or not, we cannot tell after a crash: reserving again under the same id
-            # changes nothing if it was, and then the release below gives it back.
-            try:
-                await workspace_client.reserve_storage(
-                    runtime,
-                    workspace_id=doc["workspace_id"],
-                    reservation_id=doc["_id"],
-                    size=doc["size"],
-                )
-                doc["reserved"] = True
-            except Problem:  # refused (it was not reserved), or the workspace is gone
-                pass
-        await _discard(runtime, doc)
-    return len(found)
 
 
 async def _resumable(runtime: Runtime, principal: Principal, file_id: str) -> dict[str, Any]:
     doc = await _own(runtime, principal, file_id)
     if doc["upload"]["method"] != Method.TUS:
         raise Problem(404, "the file's upload is not a resumable one", slug="not-resumable")
+    if doc["state"] == State.UPLOADING and not doc["reserved"]:
+        raise Problem(409, "the file's upload is not open", slug="upload-not-open")
     return doc
 
 
@@ -368,7 +401,7 @@ async def tus_offset(runtime: Runtime, principal: Principal, file_id: str) -> tu
 async def tus_patch(
     runtime: Runtime, principal: Principal, file_id: str, offset: int, chunk: bytes
 ) -> tuple[int, FilePublic]:
-    """Add a chunk at `offset` (409 `offset-mismatch` elsewhere); the last one completes."""
+    """Add a chunk at `offset` (OffsetMismatch elsewhere); the last one completes the file."""
     doc = await _resumable(runtime, principal, file_id)
     if doc["state"] != State.UPLOADING:
         if offset == doc["size"] and not chunk:
@@ -379,10 +412,106 @@ async def tus_patch(
         {"_id": file_id, "state": State.UPLOADING, "upload.offset": offset},
         {"$set": {"upload": upload, "changed_at": stored_now()}},
     )
-    if written.matched_count == 0:  # another PATCH of the same offset won
-        raise uploads.OffsetMismatch(offset)
+    if written.matched_count == 0:  # another PATCH of the same offset was recorded first
+        raise uploads.OffsetMismatch((await _reread(runtime, file_id))["upload"]["offset"])
+    await uploads.drop_tail(objects(runtime), doc, offset)
     doc = {**doc, "upload": upload}
     if upload["offset"] < doc["size"]:
         return upload["offset"], view(doc)
     await uploads.finish_tus(objects(runtime), doc)
     return upload["offset"], view(await receive(runtime, doc))
+
+
+# The upkeep, every replica: each file on its own, a failure put back to wait its turn.
+Step = Callable[[Runtime, dict[str, Any]], Awaitable[object]]
+
+
+async def _each(
+    runtime: Runtime,
+    query: dict[str, Any],
+    step: Step,
+    keep: Callable[[dict[str, Any]], bool] = lambda doc: True,
+) -> int:
+    files = runtime.document_db[store.FILES]
+    found = await files.find(query).sort("changed_at", 1).limit(BATCH).to_list(None)
+    found = [doc for doc in found if keep(doc)]
+    for doc in found:
+        try:
+            await step(runtime, doc)
+        except Exception:
+            log.exception("file %s: %s failed; tried again later", doc["_id"], step.__name__)
+            await files.update_one({"_id": doc["_id"]}, {"$set": {"changed_at": stored_now()}})
+    return len(found)
+
+
+async def _scan_again(runtime: Runtime, doc: dict[str, Any]) -> None:
+    try:
+        await scan(runtime, doc)
+    except Problem as problem:
+        if problem.status != 415:  # a refused type was dropped, as it should be
+            raise
+
+
+async def rescan_waiting(runtime: Runtime) -> int:
+    """Scan again the files whose scan gave no verdict (clamd away, say), when their wait is
+    over."""
+    due = {"state": State.SCANNING, "next_scan_at": {"$lte": stored_now()}}
+    return await _each(runtime, due, _scan_again)
+
+
+async def _finish_received(runtime: Runtime, doc: dict[str, Any]) -> None:
+    await uploads.finish_tus(objects(runtime), doc)
+    try:
+        await receive(runtime, doc)
+    except Problem as problem:
+        if problem.status not in (404, 415, 422):  # else deleted or dropped, as it should be
+            raise
+
+
+async def finish_received(runtime: Runtime) -> int:
+    """Resumable uploads whose last chunk arrived but whose completion failed: complete them
+    (a tus client that saw every byte taken does not ask again)."""
+    due = {
+        "state": State.UPLOADING,
+        "upload.method": Method.TUS,
+        "changed_at": {"$lte": stored_now() - RETRY_AFTER},
+    }
+    received = lambda doc: doc["upload"]["offset"] == doc["size"]  # noqa: E731
+    return await _each(runtime, due, _finish_received, keep=received)
+
+
+async def _finish_deleting(runtime: Runtime, doc: dict[str, Any]) -> None:
+    while doc["state"] != State.DELETED:  # marked deleted by a write another state won
+        moved = await _move(runtime, doc, State.DELETED, purged=False)
+        doc = moved if moved is not None else await _reread(runtime, doc["_id"])
+    await purge(runtime, doc)
+
+
+async def finish_deletions(runtime: Runtime) -> int:
+    """Deletions cut short: bytes and quota still held, or a state written over the deletion."""
+    due = {
+        "$or": [
+            {"state": State.DELETED, "purged": False},
+            {"state": {"$ne": State.DELETED}, "deleted_at": {"$ne": None}},
+        ],
+        "changed_at": {"$lte": stored_now() - RETRY_AFTER},
+    }
+    return await _each(runtime, due, _finish_deleting)
+
+
+async def _abandon(runtime: Runtime, doc: dict[str, Any]) -> None:
+    await _drop(runtime, doc, reason="abandoned")
+
+
+async def drop_abandoned(runtime: Runtime) -> int:
+    """Uploads never completed: their bytes and their count go. One whose create never
+    finished goes after a few minutes; one whose client went quiet after a day."""
+    now = stored_now()
+    due = {
+        "state": State.UPLOADING,
+        "$or": [
+            {"reserved": False, "changed_at": {"$lte": now - SETTLE_AFTER}},
+            {"changed_at": {"$lte": now - ABANDONED_AFTER}},
+        ],
+    }
+    return await _each(runtime, due, _abandon)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 
 from quckchat.core.deps import CurrentUser, RuntimeDep
 from quckchat.core.errors import Problem, problem_docs
-from quckchat.core.objects import LocalObjects, SignatureRejected
+from quckchat.core.objects import LocalObjects, ObjectMissing, SignatureRejected
 from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.file import logic, policy, tus
@@ -101,12 +101,21 @@ async def take_signed_upload(
     local = runtime.objects
     if not isinstance(local, LocalObjects):
         raise Problem(404, "uploads go to the object store's own URLs here")
+    query = dict(request.query_params)
+    size = local.signed_size(query)
+    if size is None:
+        raise Problem(403, "not a URL this store signed", slug="signature-rejected")
+    body = bytearray()
+    async for piece in request.stream():
+        body += piece
+        if len(body) > size:  # read no more than was signed for
+            raise Problem(403, f"more than the {size} bytes signed for", slug="signature-rejected")
     try:
-        taken = await local.accept_signed_put(
-            key, dict(request.query_params), content_type, await request.body()
-        )
+        taken = await local.accept_signed_put(key, query, content_type, bytes(body))
     except SignatureRejected as exc:
         raise Problem(403, str(exc), slug="signature-rejected") from exc
+    except ObjectMissing as exc:
+        raise Problem(404, "no such upload", slug="no-such-upload") from exc
     return Response(status_code=200, headers={"ETag": f'"{taken.etag}"'})
 
 

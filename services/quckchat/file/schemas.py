@@ -7,13 +7,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from quckchat.core.values import Id, Patch
 
 # A MIME type, or a family of them (`image/*`), lowercase as sniffing reports them.
 MIME_PATTERN = r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/([a-z0-9][a-z0-9!#$&^_.+-]{0,126}|\*)$"
-MAX_FILE_BYTES = 5 * 1024**3  # S3's largest single object that a multipart upload of ours makes
+MAX_FILE_BYTES = 5 * 1000**3  # the largest object S3 copies in one request
 DEFAULT_MAX_FILE_BYTES = 100 * 1024**2
 
 
@@ -120,6 +127,13 @@ class Completion(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     parts: list[CompletedPart] = Field(default_factory=list, max_length=10_000)
+
+    @field_validator("parts")
+    @classmethod
+    def _each_part_once(cls, parts: list[CompletedPart]) -> list[CompletedPart]:
+        if len({p.number for p in parts}) != len(parts):
+            raise ValueError("each part number once")
+        return parts
 
 
 class Policy(BaseModel):
