@@ -131,8 +131,28 @@ async def test_an_upload_whose_last_chunk_was_recorded_but_not_completed_is_comp
     upload = await uploads.take_chunk(files.objects, doc, 0, data)
     await runtime.document_db[store.FILES].update_one(
         {"_id": file_id},
-        {"$set": {"upload": upload, "changed_at": stored_now() - timedelta(minutes=5)}},
+        {
+            "$set": {
+                "upload": upload,
+                "received": True,
+                "changed_at": stored_now() - timedelta(minutes=5),
+            }
+        },
     )
     assert await logic.finish_received(runtime) >= 1
     file = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
     assert file["state"] == "clean" and file["sha256"] == sha256(data)
+
+
+async def test_a_file_of_exactly_one_part_and_an_empty_chunk(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    data = os.urandom(PART_SIZE)
+    file_id = (await files.start(owner, ws, data, method="tus")).json()["file"]["id"]
+    first = await patch(files, owner, file_id, 0, data[:1000])
+    assert first.headers["Upload-Offset"] == "1000"
+    empty = await patch(files, owner, file_id, 1000, b"")
+    assert empty.status_code == 204 and empty.headers["Upload-Offset"] == "1000"
+    last = await patch(files, owner, file_id, 1000, data[1000:])
+    assert last.headers["Upload-State"] == "clean", last.text
+    file = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
+    assert file["sha256"] == sha256(data)

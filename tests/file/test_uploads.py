@@ -3,10 +3,12 @@ SHA-256, the scan, the workspace's limits, and deleting."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from PIL import Image
@@ -204,10 +206,12 @@ async def test_a_file_is_its_uploaders_and_its_admins_and_deleting_gives_the_byt
 
 
 async def age(files: Files, file_id: str, field: str) -> None:
-    """Make a file's `field` time two days old, as if the upkeep's wait were over."""
+    """Make a file's `field` time two days old, and its turn for the upkeep come, as if the
+    waits were over."""
     runtime = files.org.runtime("file")
+    past = stored_now() - timedelta(days=2)
     await runtime.document_db[store.FILES].update_one(
-        {"_id": file_id}, {"$set": {field: stored_now() - timedelta(days=2)}}
+        {"_id": file_id}, {"$set": {field: past, "retry_at": past}}
     )
 
 
@@ -329,3 +333,34 @@ async def test_a_file_deleted_during_its_scan_stays_deleted(files: Files) -> Non
     assert await files.objects.head(f"files/default/{ws}/{file_id}") is None
     assert (await files.org.storage(ws))["storage_used_bytes"] == 0
     assert all(e.data["file_id"] != file_id for e in files.events("file.ready"))
+
+
+async def test_two_completions_at_once_check_and_serve_the_same_bytes(files: Files) -> None:
+    ws, owner, _ = await files.workspace()
+    data = png()
+    started = (await files.start(owner, ws, data, content_type="image/png")).json()
+    plan, file_id = started["upload"], started["file"]["id"]
+    assert (await files.send(plan["url"], data, plan["headers"])).status_code == 200
+    both = await asyncio.gather(
+        *(files.api.post(f"/{file_id}/complete", headers=files.auth(owner)) for _ in range(2))
+    )
+    assert [a.status_code for a in both] == [200, 200], [a.text for a in both]
+    final = (await files.api.get(f"/{file_id}", headers=files.auth(owner))).json()
+    assert final["state"] == "clean" and final["sha256"] == sha256(data)
+    assert await files.objects.read(f"files/default/{ws}/{file_id}") == data
+    ready = [e for e in files.events("file.ready") if e.data["file_id"] == file_id]
+    assert len(ready) == 1
+
+
+async def test_a_forged_local_upload_url_is_refused_before_its_body_is_read(files: Files) -> None:
+    if files.world != "local":
+        pytest.skip("uploads go to the S3 server's own URLs there, signed by it")
+    ws, owner, _ = await files.workspace()
+    started = (await files.start(owner, ws, b"abc")).json()
+    url = urlsplit(started["upload"]["url"])
+    query = dict(parse_qsl(url.query)) | {"size": str(10**12)}
+    path = url.path.removeprefix("/api/v1/files")
+    forged = await files.api.put(path, params=query, content=b"x" * 1000)
+    assert_problem(forged, 403, "signature-rejected")
+    unsigned = await files.api.put(path, params={"size": "²"}, content=b"abc")
+    assert_problem(unsigned, 403, "signature-rejected")

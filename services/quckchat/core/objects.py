@@ -38,7 +38,7 @@ log = qlog.get("objects")
 REJECTED_PARTS = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall"})
 # Where uploads are staged before they are checked; the store expires what is left there.
 STAGING_PREFIX = "uploads/"
-LEFTOVER_DAYS = 3
+LEFTOVER_DAYS = 7
 # S3's own limits: a part is at least 5 MiB (but the last), at most 10,000 parts.
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
@@ -184,7 +184,15 @@ class S3Objects:
                 "Expiration": {"Days": LEFTOVER_DAYS},
             },
         ]
+        ours = {rule["ID"] for rule in rules}
         try:
+            try:
+                found = await self._client.get_bucket_lifecycle_configuration(Bucket=self.bucket)
+                # A bucket's rules are one document: keep those someone else set.
+                rules += [r for r in found.get("Rules", []) if r.get("ID") not in ours]
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+                    raise
             await self._client.put_bucket_lifecycle_configuration(
                 Bucket=self.bucket, LifecycleConfiguration={"Rules": rules}
             )
@@ -590,16 +598,23 @@ class LocalObjects:
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self._upload(upload_id), True)
 
-    async def accept_signed_put(
-        self, key: str, query: dict[str, str], content_type: str, data: bytes
-    ) -> ObjectInfo | Part:
-        """Take what a client sends to a URL this store signed: a whole object or one part."""
+    def verify(self, key: str, query: dict[str, str]) -> int:
+        """The body size a URL this store signed takes; SignatureRejected for any other URL
+        (checked before a byte of the body is read)."""
         fields = {k: v for k, v in query.items() if k != "signature"}
         expected = self._sign({"key": key, **fields}).encode()
         if not hmac.compare_digest(expected, query.get("signature", "").encode()):
             raise SignatureRejected("the signature does not match this request")
         if int(fields["expires"]) < time.time():
             raise SignatureRejected("the signed URL has expired")
+        return int(fields["size"])
+
+    async def accept_signed_put(
+        self, key: str, query: dict[str, str], content_type: str, data: bytes
+    ) -> ObjectInfo | Part:
+        """Take what a client sends to a URL this store signed: a whole object or one part."""
+        self.verify(key, query)
+        fields = {k: v for k, v in query.items() if k != "signature"}
         if int(fields["size"]) != len(data):
             raise SignatureRejected(f"{len(data)} bytes sent where {fields['size']} were signed")
         if "upload" in fields:
@@ -621,12 +636,6 @@ class LocalObjects:
 
         await asyncio.to_thread(remove)
 
-    @staticmethod
-    def signed_size(query: dict[str, str]) -> int | None:
-        """The body size a signed URL takes (None when it names none: not one of ours)."""
-        size = query.get("size", "")
-        return int(size) if size.isdigit() else None
-
     async def copy(self, source: str, target: str) -> ObjectInfo:
         def copy() -> ObjectInfo:
             info = self._head(source)
@@ -636,7 +645,10 @@ class LocalObjects:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._meta(target).parent.mkdir(parents=True, exist_ok=True)
             temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-            shutil.copyfile(self._path(source), temp)
+            try:
+                shutil.copyfile(self._path(source), temp)
+            except FileNotFoundError as exc:  # removed since it was looked at
+                raise ObjectMissing(source) from exc
             self._meta(target).write_text(
                 json.dumps({"etag": info.etag, "type": info.content_type})
             )

@@ -19,7 +19,7 @@ from quckchat.core import logging as qlog
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.events import DomainEvent
-from quckchat.core.objects import ObjectMissing, ObjectStore, Part, PartsRejected
+from quckchat.core.objects import LEFTOVER_DAYS, ObjectMissing, ObjectStore, Part, PartsRejected
 from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.pagination import Page, PageQuery, document_page
 from quckchat.core.runtime import Runtime
@@ -46,7 +46,11 @@ SCANNER = "scanner"  # runtime.state key
 # The upkeep: how long a step waits before it takes over, and how much it takes at once.
 SETTLE_AFTER = timedelta(minutes=10)  # a create that never finished its reservation
 ABANDONED_AFTER = timedelta(seconds=uploads.TUS_SECONDS + 3600)  # since the upload's last sign
+# However alive, an upload ends before the store's lifecycle rules abort its parts.
+LONGEST_UPLOAD = timedelta(days=LEFTOVER_DAYS - 1)
 RETRY_AFTER = timedelta(seconds=30)
+# A scan in progress holds the file this long before the upkeep may scan it again.
+SCAN_LEASE = timedelta(minutes=5)
 SCAN_BACKOFF_MAX = timedelta(hours=6)
 BATCH = 50
 
@@ -68,7 +72,9 @@ def view(doc: dict[str, Any]) -> FilePublic:
 
 async def _events(runtime: Runtime, doc: dict[str, Any]) -> Sequence[tuple[str, DomainEvent]]:
     event = event_of(doc)
-    return [] if event is None else [(f"file.{doc['_id']}.{doc['state']}", event)]
+    # The change's own id: a state reached twice (a deletion finished again) is a new event.
+    change = int(doc["changed_at"].timestamp() * 1000)
+    return [] if event is None else [(f"file.{doc['_id']}.{doc['state']}.{change}", event)]
 
 
 async def _settle(runtime: Runtime, doc: dict[str, Any]) -> None:
@@ -139,6 +145,7 @@ async def create(runtime: Runtime, principal: Principal, body: FileCreate) -> Fi
         "published": True,
         "created_at": now,
         "changed_at": now,
+        "retry_at": now,  # when the upkeep may next take it up
         "completed_at": None,
     }
     files = runtime.document_db[store.FILES]
@@ -155,7 +162,10 @@ async def create(runtime: Runtime, principal: Principal, body: FileCreate) -> Fi
             raise
     doc["upload"] = await uploads.begin(objects(runtime), doc)
     doc["reserved"] = True
-    await files.update_one({"_id": file_id}, {"$set": {"reserved": True, "upload": doc["upload"]}})
+    if not await _write(runtime, doc, {"reserved": True, "upload": doc["upload"]}):
+        # Dropped meanwhile (the upkeep took it for a create that never finished).
+        await uploads.abandon(objects(runtime), doc, doc["key"])
+        raise Problem(409, "the upload was given up while it was being made; start again")
     plan = await uploads.plan(objects(runtime), doc, runtime.settings.public_origin())
     return FileCreated(file=view(doc), upload=plan)
 
@@ -248,41 +258,53 @@ async def complete(
 
 
 async def receive(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
-    """Move the staged bytes to the file's own key, then check them there."""
+    """Take the staged bytes in: one completion wins the move to `scanning`, and only the winner
+    copies them to the file's own key, which it then checks."""
     store_ = objects(runtime)
-    if await store_.head(doc["key"]) is None:
-        staged = await store_.head(uploads.staging_key(doc["_id"]))
-        if staged is None:
-            raise Problem(409, "the file's bytes have not arrived", slug="upload-incomplete")
-        if staged.size != doc["size"]:
-            await _drop(runtime, doc, reason="size-mismatch")
-            raise Problem(
-                422,
-                f"{staged.size} bytes arrived where {doc['size']} were declared; the file "
-                "is dropped",
-                slug="size-mismatch",
-            )
-        try:
-            await store_.copy(uploads.staging_key(doc["_id"]), doc["key"])
-        except ObjectMissing as exc:  # deleted meanwhile
-            raise not_found("file") from exc
-    moved = await _move(
-        runtime, doc, State.SCANNING, completed_at=stored_now(), next_scan_at=stored_now()
-    )
-    if moved is None:
+    staged = await store_.head(uploads.staging_key(doc["_id"]))
+    if staged is None:
+        raise Problem(409, "the file's bytes have not arrived", slug="upload-incomplete")
+    if staged.size != doc["size"]:
+        await _drop(runtime, doc, reason="size-mismatch")
+        raise Problem(
+            422,
+            f"{staged.size} bytes arrived where {doc['size']} were declared; the file is dropped",
+            slug="wrong-size-dropped",
+        )
+    lease = stored_now() + SCAN_LEASE
+    moved = await _move(runtime, doc, State.SCANNING, completed_at=stored_now(), next_scan_at=lease)
+    if moved is None:  # another completion won, or a deletion
         return await _reread(runtime, doc["_id"])
-    await store_.delete_prefix(uploads.staging_folder(doc["_id"]))
+    if not await _take_staged(runtime, moved):
+        return await _reread(runtime, doc["_id"])
     return await scan(runtime, moved)
+
+
+async def _take_staged(runtime: Runtime, doc: dict[str, Any]) -> bool:
+    """Copy the staged bytes to the file's key and drop the staging; False (and the file
+    dropped) when they are gone."""
+    store_ = objects(runtime)
+    try:
+        await store_.copy(uploads.staging_key(doc["_id"]), doc["key"])
+    except ObjectMissing:
+        if await store_.head(doc["key"]) is None:
+            log.warning("file %s lost its bytes before its scan: dropped", doc["_id"])
+            await _drop(runtime, doc, reason="bytes-lost")
+            return False
+    await store_.delete_prefix(uploads.staging_folder(doc["_id"]))
+    return True
 
 
 async def scan(runtime: Runtime, doc: dict[str, Any]) -> dict[str, Any]:
     """Check the bytes: type, hash and verdict. No verdict leaves the file to be scanned again
     later (backing off); a type the workspace does not take drops it (415)."""
+    if await objects(runtime).head(doc["key"]) is None and not await _take_staged(runtime, doc):
+        return await _reread(runtime, doc["_id"])  # the winner stopped before its copy
     try:
         checked = await checks.check(objects(runtime), scanner(runtime), doc["key"])
     except ScanFailed as exc:
         attempts = doc.get("scan_attempts", 0) + 1
-        wait = min(RETRY_AFTER * 2**attempts, SCAN_BACKOFF_MAX)
+        wait = min(RETRY_AFTER * 2 ** min(attempts, 16), SCAN_BACKOFF_MAX)
         log.warning("file %s waits %s to be scanned again: %s", doc["_id"], wait, exc)
         fields = {"scan_attempts": attempts, "scan_error": str(exc)}
         fields["next_scan_at"] = stored_now() + wait
@@ -407,13 +429,25 @@ async def tus_patch(
         if offset == doc["size"] and not chunk:
             return offset, view(doc)
         raise uploads.OffsetMismatch(doc["size"])
-    upload = await uploads.take_chunk(objects(runtime), doc, offset, chunk)
+    if not chunk:  # nothing to add: the upload stands where it stood
+        if offset != doc["upload"]["offset"]:
+            raise uploads.OffsetMismatch(doc["upload"]["offset"])
+        return offset, view(doc)
+    try:
+        upload = await uploads.take_chunk(objects(runtime), doc, offset, chunk)
+    except uploads.OffsetMismatch as exc:
+        if exc.args[0] is None:
+            raise uploads.OffsetMismatch(await _offset_now(runtime, file_id)) from exc
+        raise
+    now = stored_now()
+    # `received` marks an upload with every byte in, for the upkeep should its completion fail.
+    fields = {"upload": upload, "changed_at": now, "retry_at": now + RETRY_AFTER}
+    fields["received"] = upload["offset"] == doc["size"]
     written = await runtime.document_db[store.FILES].update_one(
-        {"_id": file_id, "state": State.UPLOADING, "upload.offset": offset},
-        {"$set": {"upload": upload, "changed_at": stored_now()}},
+        {"_id": file_id, "state": State.UPLOADING, "upload.offset": offset}, {"$set": fields}
     )
     if written.matched_count == 0:  # another PATCH of the same offset was recorded first
-        raise uploads.OffsetMismatch((await _reread(runtime, file_id))["upload"]["offset"])
+        raise uploads.OffsetMismatch(await _offset_now(runtime, file_id))
     await uploads.drop_tail(objects(runtime), doc, offset)
     doc = {**doc, "upload": upload}
     if upload["offset"] < doc["size"]:
@@ -422,31 +456,42 @@ async def tus_patch(
     return upload["offset"], view(await receive(runtime, doc))
 
 
+async def _offset_now(runtime: Runtime, file_id: str) -> int:
+    doc = await _reread(runtime, file_id)
+    return int(doc["size"] if doc["state"] != State.UPLOADING else doc["upload"]["offset"])
+
+
 # The upkeep, every replica: each file on its own, a failure put back to wait its turn.
 Step = Callable[[Runtime, dict[str, Any]], Awaitable[object]]
 
 
-async def _each(
-    runtime: Runtime,
-    query: dict[str, Any],
-    step: Step,
-    keep: Callable[[dict[str, Any]], bool] = lambda doc: True,
-) -> int:
+async def _each(runtime: Runtime, query: dict[str, Any], step: Step) -> int:
+    """Run `step` on each file of `query` whose turn it is; one that fails waits its turn again
+    (`retry_at`, apart from `changed_at`, which says when the file last moved)."""
     files = runtime.document_db[store.FILES]
-    found = await files.find(query).sort("changed_at", 1).limit(BATCH).to_list(None)
-    found = [doc for doc in found if keep(doc)]
+    due = {"$and": [query, {"retry_at": {"$lte": stored_now()}}]}
+    found = await files.find(due).sort("retry_at", 1).limit(BATCH).to_list(None)
     for doc in found:
         try:
             await step(runtime, doc)
         except Exception:
             log.exception("file %s: %s failed; tried again later", doc["_id"], step.__name__)
-            await files.update_one({"_id": doc["_id"]}, {"$set": {"changed_at": stored_now()}})
+            later = stored_now() + RETRY_AFTER
+            await files.update_one({"_id": doc["_id"]}, {"$set": {"retry_at": later}})
     return len(found)
 
 
 async def _scan_again(runtime: Runtime, doc: dict[str, Any]) -> None:
+    # Claimed by moving its turn on; where two replicas still both scan, the result is the same.
+    lease = stored_now() + SCAN_LEASE
+    claimed = await runtime.document_db[store.FILES].update_one(
+        {"_id": doc["_id"], "state": State.SCANNING, "next_scan_at": doc["next_scan_at"]},
+        {"$set": {"next_scan_at": lease}},
+    )
+    if not claimed.matched_count:
+        return
     try:
-        await scan(runtime, doc)
+        await scan(runtime, {**doc, "next_scan_at": lease})
     except Problem as problem:
         if problem.status != 415:  # a refused type was dropped, as it should be
             raise
@@ -454,13 +499,19 @@ async def _scan_again(runtime: Runtime, doc: dict[str, Any]) -> None:
 
 async def rescan_waiting(runtime: Runtime) -> int:
     """Scan again the files whose scan gave no verdict (clamd away, say), when their wait is
-    over."""
-    due = {"state": State.SCANNING, "next_scan_at": {"$lte": stored_now()}}
-    return await _each(runtime, due, _scan_again)
+    over, and those whose scan was cut short."""
+    return await _each(
+        runtime, {"state": State.SCANNING, "next_scan_at": {"$lte": stored_now()}}, _scan_again
+    )
 
 
 async def _finish_received(runtime: Runtime, doc: dict[str, Any]) -> None:
-    await uploads.finish_tus(objects(runtime), doc)
+    try:
+        await uploads.finish_tus(objects(runtime), doc)
+    except ObjectMissing:
+        log.warning("file %s lost received bytes: dropped", doc["_id"])
+        await _drop(runtime, doc, reason="bytes-lost")
+        return
     try:
         await receive(runtime, doc)
     except Problem as problem:
@@ -469,15 +520,14 @@ async def _finish_received(runtime: Runtime, doc: dict[str, Any]) -> None:
 
 
 async def finish_received(runtime: Runtime) -> int:
-    """Resumable uploads whose last chunk arrived but whose completion failed: complete them
-    (a tus client that saw every byte taken does not ask again)."""
+    """Resumable uploads with every byte in whose completion failed: complete them (a tus
+    client that saw every byte taken does not ask again)."""
     due = {
         "state": State.UPLOADING,
-        "upload.method": Method.TUS,
+        "received": True,
         "changed_at": {"$lte": stored_now() - RETRY_AFTER},
     }
-    received = lambda doc: doc["upload"]["offset"] == doc["size"]  # noqa: E731
-    return await _each(runtime, due, _finish_received, keep=received)
+    return await _each(runtime, due, _finish_received)
 
 
 async def _finish_deleting(runtime: Runtime, doc: dict[str, Any]) -> None:
@@ -505,13 +555,15 @@ async def _abandon(runtime: Runtime, doc: dict[str, Any]) -> None:
 
 async def drop_abandoned(runtime: Runtime) -> int:
     """Uploads never completed: their bytes and their count go. One whose create never
-    finished goes after a few minutes; one whose client went quiet after a day."""
+    finished goes after a few minutes; one whose client went quiet after a day; any after
+    `LONGEST_UPLOAD`."""
     now = stored_now()
     due = {
         "state": State.UPLOADING,
         "$or": [
             {"reserved": False, "changed_at": {"$lte": now - SETTLE_AFTER}},
             {"changed_at": {"$lte": now - ABANDONED_AFTER}},
+            {"created_at": {"$lte": now - LONGEST_UPLOAD}},
         ],
     }
     return await _each(runtime, due, _abandon)

@@ -102,9 +102,10 @@ async def take_signed_upload(
     if not isinstance(local, LocalObjects):
         raise Problem(404, "uploads go to the object store's own URLs here")
     query = dict(request.query_params)
-    size = local.signed_size(query)
-    if size is None:
-        raise Problem(403, "not a URL this store signed", slug="signature-rejected")
+    try:
+        size = local.verify(key, query)
+    except SignatureRejected as exc:
+        raise Problem(403, str(exc), slug="signature-rejected") from exc
     body = bytearray()
     async for piece in request.stream():
         body += piece

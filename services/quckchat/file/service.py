@@ -25,7 +25,12 @@ service = Service(
         Periodic(
             "file upkeep",
             15.0,
-            (logic.rescan_waiting, logic.finish_deletions, logic.drop_abandoned),
+            (
+                logic.rescan_waiting,
+                logic.finish_received,
+                logic.finish_deletions,
+                logic.drop_abandoned,
+            ),
         )
     ],
 )

@@ -13,14 +13,9 @@ POLICIES = "policies"
 INDEXES = (
     Index(FILES, (("uploader_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))),
     Index(FILES, (("workspace_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))),
-    Index(FILES, (("state", ASCENDING), ("changed_at", ASCENDING))),
+    Index(FILES, (("state", ASCENDING), ("retry_at", ASCENDING))),
 )
 
 
 def object_key(tenant: str, workspace_id: str, file_id: str) -> str:
     return f"files/{tenant}/{workspace_id}/{file_id}"
-
-
-def tus_tail_key(file_id: str) -> str:
-    """Bytes of a resumable upload received past its last whole part."""
-    return f"uploads/{file_id}/tail"

@@ -84,8 +84,9 @@ async def begin(objects: ObjectStore, doc: dict[str, Any]) -> dict[str, Any]:
     (a resumable upload of more than one part has one from the start)."""
     upload = dict(doc["upload"])
     method = Method(upload["method"])
+    # A resumable upload of one whole part or more writes parts as they fill.
     split = method is Method.MULTIPART or (
-        method is Method.TUS and doc["size"] > upload["part_size"]
+        method is Method.TUS and doc["size"] >= upload["part_size"]
     )
     if split:
         upload["upload_id"] = await objects.create_multipart(
@@ -178,7 +179,10 @@ async def take_chunk(
         raise Problem(413, "the chunk goes past the file's declared size", slug="past-the-end")
     file_id, part_size = doc["_id"], upload["part_size"]
     done = offset // part_size  # whole parts before this offset
-    tail = await objects.read(tail_key(file_id, offset)) if offset % part_size else b""
+    try:
+        tail = await objects.read(tail_key(file_id, offset)) if offset % part_size else b""
+    except ObjectMissing as exc:  # another PATCH of this offset was recorded and moved on
+        raise OffsetMismatch(None) from exc
     data = tail + chunk
     whole = len(data) // part_size
     for n in range(whole):
