@@ -13,6 +13,7 @@ from bench import (
     operator,
     real_node,
     search,
+    uploads,
 )
 
 
@@ -22,6 +23,7 @@ def main() -> None:
     asyncio.run(gateway_sends.main())
     asyncio.run(gateway_hop.main())
     asyncio.run(search.main())
+    asyncio.run(uploads.main())
     media.main()
     operator.main()
     real_node.main()

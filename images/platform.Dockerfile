@@ -5,7 +5,8 @@
 #   docker build -f images/platform.Dockerfile -t ghcr.io/quckchat/quckchat:1.0.0 .
 
 # The base, for a private registry or a machine without one: any image with Python 3.11, its
-# venv module, `python` on the PATH and groupadd/useradd (the test bed makes one from Debian).
+# venv module, `python` on the PATH, groupadd/useradd and, ideally, libmagic (the test bed makes
+# one from Debian).
 ARG BASE=python:3.11.15-slim-bookworm
 
 FROM ${BASE} AS builder
@@ -28,6 +29,12 @@ LABEL org.opencontainers.image.title="quckchat" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="${BASE}"
+# libmagic tells an upload's type from its bytes: installed unless the base brings it, in the
+# version the base's Debian release ships (hence unpinned).
+# hadolint ignore=DL3008
+RUN python -c "import ctypes.util, sys; sys.exit(not ctypes.util.find_library('magic'))" \
+ || (apt-get update && apt-get install -y --no-install-recommends libmagic1 \
+     && rm -rf /var/lib/apt/lists/*)
 # The uid the operator's pod securityContext runs as (render/security.py PLATFORM_UID).
 RUN groupadd --gid 10001 quckchat \
  && useradd --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin quckchat

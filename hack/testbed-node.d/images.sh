@@ -100,7 +100,7 @@ build_busybox_image() {
   echo "$stamp" >"$out.stamp"
 }
 
-# A Debian bookworm base with Python 3.11, venv and `python` (what images/platform.Dockerfile
+# A Debian bookworm base with Python 3.11, venv, `python` and libmagic (what images/platform.Dockerfile
 # needs from its BASE), made with mmdebstrap from the host's apt sources. Optional (not built by
 # up): `hack/testbed-node python-image`.
 build_python_image() {
@@ -111,7 +111,7 @@ build_python_image() {
   t0=$(now)
   rootfs="$IMAGE_DIR/.python-rootfs.tar"
   # minbase: essential + required (passwd for useradd); docs, man pages and locales left out.
-  mmdebstrap --variant=minbase --include=python3,python3-venv,python-is-python3 \
+  mmdebstrap --variant=minbase --include=python3,python3-venv,python-is-python3,libmagic1 \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
@@ -137,6 +137,14 @@ cmd_python_image() {
   fi
 }
 
+# has_image REF: containerd holds it. The list is read whole first: `ctr ... | grep -q` under
+# pipefail fails when grep stops reading before ctr is done writing (SIGPIPE).
+has_image() {
+  local listed
+  listed=$(ctr_ images ls -q) || return 1
+  grep -qxF -- "$1" <<<"$listed"
+}
+
 # The pause and busybox images into containerd, at every up.
 import_images() {
   local img
@@ -144,5 +152,5 @@ import_images() {
     ctr_ images import "$IMAGE_DIR/$img.tar" >>"$LOG_DIR/images.log" 2>&1 || {
       say "ctr images import $IMAGE_DIR/$img.tar FAILED, see $LOG_DIR/images.log" >&2; return 1; }
   done
-  ctr_ images ls -q | grep -qxF "$PAUSE_IMAGE" || { say "$PAUSE_IMAGE missing after import" >&2; return 1; }
+  has_image "$PAUSE_IMAGE" || { say "$PAUSE_IMAGE missing after import" >&2; return 1; }
 }

@@ -121,6 +121,8 @@ build_project_images() {
     say "image $ref: built in $(since "$t1"), $(du -m "$out" | cut -f1) MB ($out)"
   done
   rm -rf "$pipdir"
+  # The images these builds replaced: vfs storage keeps each whole, so they would fill the disk.
+  buildah_ rmi --prune >>"$log" 2>&1 || true
   echo "$stamp" >"$IMAGE_DIR/quckchat-$version.stamp"
   # What `up` imports again, and `env` lists.
   { grep -vxF -- "$version" "$IMAGE_DIR/project-images.list" 2>/dev/null || true; echo "$version"; } >"$IMAGE_DIR/project-images.list.tmp"
@@ -140,9 +142,9 @@ import_project_images() {
       [[ -s $tar ]] || continue
       want="$(cat "$IMAGE_DIR/quckchat-$v.stamp" 2>/dev/null)"
       have=$(cat "$NODE_HOME/containerd/imported-$name-$v" 2>/dev/null || true)
-      if [[ -n $want && $have == "$want" ]] && ctr_ images ls -q | grep -qxF "localhost/quckchat/$name:$v"; then continue; fi
+      if [[ -n $want && $have == "$want" ]] && has_image "localhost/quckchat/$name:$v"; then continue; fi
       ctr_ images import "$tar" >>"$LOG_DIR/images.log" 2>&1 || { say "ctr images import $tar FAILED, see $LOG_DIR/images.log" >&2; return 1; }
-      ctr_ images ls -q | grep -qxF "localhost/quckchat/$name:$v" || { say "localhost/quckchat/$name:$v missing after import" >&2; return 1; }
+      has_image "localhost/quckchat/$name:$v" || { say "localhost/quckchat/$name:$v missing after import" >&2; return 1; }
       echo "$want" >"$NODE_HOME/containerd/imported-$name-$v"
       say "imported localhost/quckchat/$name:$v"
     done

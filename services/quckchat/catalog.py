@@ -354,8 +354,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5002,
         (_MG, _OB),
         "File upload, download and quotas on object storage",
-        depends_on=("workspace",),
+        depends_on=("auth", "workspace"),
         public_prefix="files",
+        implemented=True,
     ),
     _s(
         "attachment",

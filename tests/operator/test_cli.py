@@ -17,7 +17,7 @@ def test_render_prints_every_object_as_a_yaml_stream(capsys: pytest.CaptureFixtu
     documents = list(yaml.safe_load_all(capsys.readouterr().out))
     kinds = [d["kind"] for d in documents]
     assert kinds.count("Deployment") == len(catalog.implemented())
-    assert kinds.count("StatefulSet") == 6
+    assert kinds.count("StatefulSet") == 7
     groups = {d["spec"]["group"] for d in documents if d["kind"] == "ServiceGroup"}
     # Only groups with something deployed: a group of planned services has no ServiceGroup.
     assert groups == {s.group for s in catalog.implemented()}

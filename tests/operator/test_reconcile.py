@@ -26,7 +26,7 @@ OWNER = {
 }
 CREDENTIALS = {
     ("Secret", f"qc-{store}-credentials")
-    for store in ("mysql", "postgresql", "mongodb", "redis", "elasticsearch")
+    for store in ("mysql", "postgresql", "mongodb", "redis", "elasticsearch", "objects")
 }
 
 

@@ -2,7 +2,8 @@
 
 Each service gets its own SQL database on MariaDB or PostgreSQL (as its catalog entry says) and
 its own document database on FerretDB; they share one Redis database (emptied first), Kafka
-topics and an Elasticsearch index under a prefix of the run. Everything is dropped afterwards.
+topics and an Elasticsearch index under a prefix of the run, a bucket on the S3 server and
+clamd. Everything is dropped afterwards.
 The end-to-end suite hosts the services in its own event loop; `platform_processes` runs each
 as its own `quckchat serve` process with the same settings, passed as environment variables
 (the gateway benchmark, and the fault test that kills one).
@@ -33,7 +34,7 @@ from quckchat.catalog import ServiceSpec, Store
 from quckchat.core.search import ElasticsearchBackend
 from quckchat.core.settings import Settings
 from quckchat.search.store import index_prefix
-from tests.support import fresh_database, fresh_documents, server
+from tests.support import drop_bucket, fresh_database, fresh_documents, s3_settings, server
 
 SettingsFor = Callable[[ServiceSpec], Settings]
 # The markers of a test that runs the platform on these servers.
@@ -44,6 +45,8 @@ EVERY_SERVER = [
     pytest.mark.redis,
     pytest.mark.kafka,
     pytest.mark.elasticsearch,
+    pytest.mark.s3,
+    pytest.mark.clamav,
 ]
 
 
@@ -53,14 +56,16 @@ async def real_platform_settings(
 ) -> AsyncIterator[SettingsFor]:
     """Each implemented service's settings; `label` starts the run's topic and index prefix."""
     prefix = f"{label}{uuid.uuid4().hex[:8]}."
+    bucket = s3_settings(f"{label}-{uuid.uuid4().hex[:12]}")
     base = Settings(
         redis_url=f"{server('redis').rsplit('/', 1)[0]}/{redis_db}",
         kafka_bootstrap=server("kafka"),
         kafka_topic_prefix=prefix,
         elasticsearch_url=server("elasticsearch"),
+        clamd_url=server("clamav"),
         port_offset=port_offset,
         data_dir=tmp,
-        **overrides,
+        **{**bucket, **overrides},
     )
     redis = Redis.from_url(base.redis_url or "")
     await redis.flushdb()
@@ -76,6 +81,7 @@ async def real_platform_settings(
             if Store.MONGODB in spec.stores:
                 update["mongodb_url"] = await stack.enter_async_context(fresh_documents("mongodb"))
             own[spec.name] = update
+        stack.push_async_callback(drop_bucket, bucket)
         index = ElasticsearchBackend(base.elasticsearch_url or "", prefix=index_prefix(base))
         stack.push_async_callback(index.close)
         stack.push_async_callback(index.drop)

@@ -50,6 +50,14 @@ FORWARDED_REQUEST_HEADERS = (
     "user-agent",
     "if-none-match",
     "if-match",
+    "if-modified-since",
+    "range",
+    "if-range",
+    # Resumable uploads (tus 1.0.0).
+    "tus-resumable",
+    "upload-offset",
+    "upload-length",
+    "upload-metadata",
 )
 FORWARDED_RESPONSE_HEADERS = (
     "content-type",
@@ -59,6 +67,15 @@ FORWARDED_RESPONSE_HEADERS = (
     "etag",
     "content-disposition",
     "cache-control",
+    "content-range",
+    "accept-ranges",
+    "last-modified",
+    "tus-resumable",
+    "tus-version",
+    "tus-max-size",
+    "upload-offset",
+    "upload-length",
+    "upload-state",
 )
 
 

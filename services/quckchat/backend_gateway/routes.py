@@ -17,7 +17,8 @@ from quckchat.core.runtime import Runtime
 from quckchat.realtime import client as realtime_client
 
 router = APIRouter(prefix="/api/v1", tags=["gateway"])
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# HEAD and OPTIONS too: resumable uploads (tus) ask where an upload stands and what is spoken.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 async def _service_health(runtime: Runtime, name: str) -> dict[str, Any]:

@@ -113,7 +113,7 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     kinds = [kind for kind, _ in live]
     deployed = len(catalog.implemented())
     assert kinds.count("Deployment") == deployed
-    assert kinds.count("StatefulSet") == len(MANAGED_STORES) == 6
+    assert kinds.count("StatefulSet") == len(MANAGED_STORES) == 7
     assert kinds.count("Service") == deployed + 6
     assert kinds.count("ServiceGroup") == len(catalog.deployed_groups())
     for (kind, name), obj in live.items():

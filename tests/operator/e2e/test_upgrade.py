@@ -21,6 +21,7 @@ from quckchat import catalog
 from quckchat.catalog import Group, Store
 from quckchat_operator import naming
 from quckchat_operator.apply import Applier, child_selector
+from quckchat_operator.render.stores import MANAGED_STORES
 from quckchat_operator.status import rollout
 from tests.operator.e2e.conftest import MEASUREMENTS
 from tests.operator.e2e.kube import claim_volumes, reader
@@ -241,7 +242,7 @@ def test_a_stalled_rollout_stops_the_upgrade_degraded(
 
 def test_deletion_policy_delete_takes_the_volumes_along(running: str, read: Applier) -> None:
     namespace = running
-    assert len(read.volumes(NAME, namespace)) == 6
+    assert len(read.volumes(NAME, namespace)) == len(MANAGED_STORES)
     patch_spec(namespace, {"deletionPolicy": "Delete"})
     wait_for(
         "the StatefulSets to delete their claims with them",

@@ -53,6 +53,7 @@ STORE_VARS = {
     "redis": "QUCKCHAT_TEST_NODE_REDIS_URL",
     "kafka": "QUCKCHAT_TEST_NODE_KAFKA_BOOTSTRAP",
     "elasticsearch": "QUCKCHAT_TEST_NODE_ELASTICSEARCH_URL",
+    "objects": "QUCKCHAT_TEST_NODE_S3_URL",
 }
 
 
@@ -113,6 +114,8 @@ def install_operator(namespace: str, images: Images, release: str | None = None)
     """The chart's operator, as a pod on the real node, serving `namespace`; its release."""
     repository, _, tag = images.operator.rpartition(":")
     release = release or f"qco-{uuid.uuid4().hex[:6]}"
+    # Helm installs a chart's CRDs only where none exist: this tree's, as an upgrade applies them.
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CHART / "crds"))
     helm(
         "install", release, str(CHART), "-n", namespace, "--wait", "--timeout=5m",
         f"--set=image.repository={repository}", f"--set=image.tag={tag}",
@@ -209,9 +212,18 @@ def create_secrets(namespace: str, urls: dict[str, str]) -> None:
     """A Secret per store, and settings that keep this cluster's Kafka topics and search index
     apart from the other suites' on the shared servers."""
     for store, url in urls.items():
+        values = {"url": url}
+        if store == catalog.Store.OBJECTS:
+            # The S3 server's keys, and a bucket of this run's own.
+            values = {
+                "endpoint": url,
+                "bucket": namespace,
+                "accessKey": os.environ["QUCKCHAT_TEST_S3_ACCESS_KEY"],
+                "secretKey": os.environ["QUCKCHAT_TEST_S3_SECRET_KEY"],
+            }
         kubectl(
             "create", "secret", "generic", f"{CLUSTER}-store-{store}", "-n", namespace,
-            f"--from-literal=url={url}",
+            *(f"--from-literal={key}={value}" for key, value in values.items()),
         )  # fmt: skip
     kubectl(
         "create", "secret", "generic", naming.settings_secret_name(CLUSTER), "-n", namespace,

@@ -67,8 +67,8 @@ def test_the_minimal_cluster_has_every_implemented_service_and_store() -> None:
     for store in MANAGED_STORES:
         name = naming.store_name("quckchat", store)
         assert name in statefulsets and services[name]["spec"]["clusterIP"] == "None"
-    assert len(statefulsets) == 6
-    assert len(services) == len(implemented) + 6
+    assert len(statefulsets) == len(MANAGED_STORES) == 7
+    assert len(services) == len(implemented) + len(MANAGED_STORES)
     groups = of_kind(objects, "ServiceGroup")
     # A group of planned services only (storage, say) has no ServiceGroup showing READY 0/1.
     assert [g["spec"]["group"] for g in groups.values()] == catalog.deployed_groups()
