@@ -199,6 +199,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
             "presence",
             "reminder",
             "event-broadcast",
+            "file",
         ),
         public_prefix="realtime",
         implemented=True,

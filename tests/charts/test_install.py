@@ -20,6 +20,7 @@ import yaml
 from quckchat import catalog
 from quckchat_operator import naming
 from quckchat_operator.apply import CHILD_KINDS
+from quckchat_operator.render.stores import MANAGED_STORES
 from tests.worlds.kube import CHART, helm, kubectl, kubectl_json, run, wait_for
 
 pytestmark = [pytest.mark.kube, pytest.mark.helm]
@@ -292,13 +293,16 @@ def test_the_operator_runs_under_its_service_account(namespaced: Release, tmp_pa
         def reconciled() -> bool:
             status = kubectl_json("get", "quckchatcluster", "rbac", "-n", ns).get("status", {})
             return (
-                count("statefulsets", ns, selector) == 6
+                count("statefulsets", ns, selector) == len(MANAGED_STORES)
                 and count("servicegroups", ns, selector) == len(catalog.deployed_groups())
                 and bool(status.get("phase"))
             )
 
         wait_for("the cluster's stores, groups and status", reconciled)
-        wait_for("the stores' volume claims", lambda: count("pvc", ns, selector) == 6)
+        wait_for(
+            "the stores' volume claims",
+            lambda: count("pvc", ns, selector) == len(MANAGED_STORES),
+        )
         peers = kubectl_json("get", "kopfpeerings.kopf.dev", namespaced.fullname, "-n", ns)
         assert set(peers["status"]) == {"chart-test"}
         # Deleting goes through the operator: volumes deleted, the finalizer released.

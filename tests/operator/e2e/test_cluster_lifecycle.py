@@ -114,7 +114,7 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     deployed = len(catalog.implemented())
     assert kinds.count("Deployment") == deployed
     assert kinds.count("StatefulSet") == len(MANAGED_STORES) == 7
-    assert kinds.count("Service") == deployed + 6
+    assert kinds.count("Service") == deployed + len(MANAGED_STORES)
     assert kinds.count("ServiceGroup") == len(catalog.deployed_groups())
     for (kind, name), obj in live.items():
         if kind == "Deployment" or kind == "StatefulSet":
@@ -140,7 +140,7 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     pods = kubectl_json("get", "pods", "-n", namespace, "-l", child_selector(NAME))["items"]
     running = [p for p in pods if p["status"]["phase"] == "Running"]
-    assert len(running) == deployed + 6
+    assert len(running) == deployed + len(MANAGED_STORES)
     for pod in running:
         ready = {c["type"]: c["status"] for c in pod["status"]["conditions"]}
         assert ready["Ready"] == "True", pod["metadata"]["name"]
