@@ -5,6 +5,7 @@ MongoDB-protocol server, S3 server and clamd of hack/testbed."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -105,6 +106,15 @@ class Files:
         assert done.status_code == 200, done.text
         file: dict[str, Any] = done.json()
         return file
+
+
+# Random bytes could start like an executable (`MZ`), which the workspace's limits refuse.
+NOISE_HEADER = b"QuckChat test bytes\n"
+
+
+def noise(size: int) -> bytes:
+    """`size` bytes libmagic calls application/octet-stream, random past a fixed header."""
+    return (NOISE_HEADER + os.urandom(size))[:size]
 
 
 def sha256(data: bytes) -> str:

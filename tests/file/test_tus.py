@@ -10,7 +10,7 @@ from typing import Any
 from quckchat.core.documents import stored_now
 from quckchat.file import logic, store, uploads
 from quckchat.file.uploads import PART_SIZE, staging_key, tail_key
-from tests.file.conftest import Files, sha256
+from tests.file.conftest import Files, noise, sha256
 from tests.worlds.problems import assert_problem
 
 TUS = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
@@ -26,7 +26,7 @@ async def patch(files: Files, user: str, file_id: str, offset: int, chunk: bytes
 
 async def test_a_resumable_upload_survives_lost_answers_and_completes(files: Files) -> None:
     ws, owner, _ = await files.workspace()
-    data = os.urandom(2 * PART_SIZE + 12345)
+    data = noise(2 * PART_SIZE + 12345)
     started = await files.start(owner, ws, data, name="clip.mov", method="tus")
     assert started.status_code == 201, started.text
     plan, file_id = started.json()["upload"], started.json()["file"]["id"]
@@ -103,7 +103,7 @@ async def record(files: Files, file_id: str) -> dict[str, Any]:
 async def test_a_chunk_written_but_never_recorded_does_no_harm_to_the_next(files: Files) -> None:
     ws, owner, _ = await files.workspace()
     mib = 1024 * 1024
-    data = os.urandom(22 * mib)
+    data = noise(22 * mib)
     file_id = (await files.start(owner, ws, data, method="tus")).json()["file"]["id"]
     for start, end in ((0, 12 * mib), (12 * mib, 14 * mib)):
         assert (await patch(files, owner, file_id, start, data[start:end])).status_code == 204
@@ -146,7 +146,7 @@ async def test_an_upload_whose_last_chunk_was_recorded_but_not_completed_is_comp
 
 async def test_a_file_of_exactly_one_part_and_an_empty_chunk(files: Files) -> None:
     ws, owner, _ = await files.workspace()
-    data = os.urandom(PART_SIZE)
+    data = noise(PART_SIZE)
     file_id = (await files.start(owner, ws, data, method="tus")).json()["file"]["id"]
     first = await patch(files, owner, file_id, 0, data[:1000])
     assert first.headers["Upload-Offset"] == "1000"

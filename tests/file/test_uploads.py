@@ -19,7 +19,7 @@ from quckchat.file import logic, store
 from quckchat.file.scanning import Clamd, Verdict
 from quckchat.file.uploads import PART_SIZE
 from quckchat.workspace import client as workspace_client
-from tests.file.conftest import Files, sha256
+from tests.file.conftest import Files, noise, sha256
 from tests.worlds.problems import assert_problem
 
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -53,7 +53,7 @@ async def test_a_put_upload_is_typed_by_its_bytes_hashed_scanned_and_counted(fil
 
 async def test_a_large_file_goes_up_in_presigned_parts(files: Files) -> None:
     ws, owner, _ = await files.workspace()
-    data = os.urandom(PART_SIZE) + b"tail of the video" * 100
+    data = noise(PART_SIZE) + b"tail of the video" * 100
     file = await files.upload(owner, ws, data, name="talk.mp4", content_type="video/mp4")
     assert file["state"] == "clean" and file["size"] == len(data)
     assert file["sha256"] == sha256(data)
@@ -119,7 +119,7 @@ async def test_a_completion_short_of_parts_is_refused_and_the_upload_stays_open(
     files: Files,
 ) -> None:
     ws, owner, _ = await files.workspace()
-    data = os.urandom(PART_SIZE + 10)
+    data = noise(PART_SIZE + 10)
     started = await files.start(owner, ws, data, method="multipart")
     created = started.json()
     file_id = created["file"]["id"]
