@@ -199,7 +199,6 @@ SERVICES: tuple[ServiceSpec, ...] = (
             "presence",
             "reminder",
             "event-broadcast",
-            "file",
         ),
         public_prefix="realtime",
         implemented=True,

@@ -152,7 +152,8 @@ def test_the_minimal_example_becomes_ready(ready_cluster: str, read: Applier) ->
     counted = f"{deployed}/{deployed}"
     assert row.split()[:4] == [f"quckchatcluster.quckchat.io/{NAME}", counted, "1.0.0", "Ready"]
     status = cluster(namespace)["status"]
-    assert status["readyStores"] == "6/6" and status["targetVersion"] == "1.0.0"
+    stores = len(MANAGED_STORES)
+    assert status["readyStores"] == f"{stores}/{stores}" and status["targetVersion"] == "1.0.0"
     assert condition(namespace, "Ready")["reason"] == "AllReady"
     assert condition(namespace, "Degraded")["status"] == "False"
     events = kubectl_json(
