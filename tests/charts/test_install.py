@@ -307,12 +307,7 @@ def test_the_operator_runs_under_its_service_account(namespaced: Release, tmp_pa
         assert set(peers["status"]) == {"chart-test"}
         # Deleting goes through the operator: volumes deleted, the finalizer released.
         kubectl("delete", "quckchatcluster", "rbac", "-n", ns, "--wait=false")
-        # Seven stores' claims, deleted one by one by the operator: slow on a busy machine.
-        wait_for("the volumes to be deleted", lambda: all_deleted("pvc", ns, selector), timeout=300)
-        wait_for(
-            "the cluster to go",
-            lambda: not kubectl_json("get", "quckchatclusters", "-n", ns)["items"],
-        )
+        wait_for("the volumes to be deleted", lambda: all_deleted("pvc", ns, selector))
     finally:
         operator.terminate()
         operator.wait(timeout=30)
