@@ -344,6 +344,13 @@ class Applier:
         """The PersistentVolumeClaims of the cluster's managed stores (labelled by template)."""
         return self.list_objects("v1", "PersistentVolumeClaim", namespace, child_selector(cluster))
 
+    def delete_stores(self, cluster: str, namespace: str) -> int:
+        """Delete the stores' StatefulSets; return how many were still there."""
+        found = self.list_objects("apps/v1", "StatefulSet", namespace, child_selector(cluster))
+        for statefulset in found:
+            self.delete(statefulset)
+        return len(found)
+
     def delete_volumes(self, cluster: str, namespace: str, keep: Iterable[str] = ()) -> int:
         """Delete the stores' claims, except those of the stores named in `keep`."""
         kept = set(keep)

@@ -89,9 +89,14 @@ async def cluster_deleted(
     **_: Any,
 ) -> None:
     """The garbage collector removes every owned child; the stores' volumes go only when
-    spec.deletionPolicy is Delete (optional: no finalizer of its own holds the deletion)."""
+    spec.deletionPolicy is Delete (optional: no finalizer of its own holds the deletion).
+    The StatefulSets go first: while one lives, its controller recreates a deleted claim."""
     metrics.record_phase(namespace or "", name, None)
     if spec.get("deletionPolicy") != DeletionPolicy.DELETE or namespace is None:
         return
+    if stores := await asyncio.to_thread(applier(memo).delete_stores, name, namespace):
+        raise kopf.TemporaryError(
+            f"waiting for {stores} store StatefulSets to go before their volumes", delay=2
+        )
     removed = await asyncio.to_thread(applier(memo).delete_volumes, name, namespace)
     logger.info(f"deletionPolicy Delete: removed {removed} PersistentVolumeClaims")
