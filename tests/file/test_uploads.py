@@ -15,6 +15,7 @@ from PIL import Image
 
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem
+from quckchat.file import client as file_client
 from quckchat.file import logic, store
 from quckchat.file.scanning import Clamd, Verdict
 from quckchat.file.uploads import PART_SIZE
@@ -366,3 +367,28 @@ async def test_a_forged_local_upload_url_is_refused_before_its_body_is_read(file
     assert_problem(forged, 403, "signature-rejected")
     unsigned = await files.api.put(path, params={"size": "²"}, content=b"abc")
     assert_problem(unsigned, 403, "signature-rejected")
+
+
+async def test_other_services_look_files_up_and_release_them_through_the_client(
+    files: Files,
+) -> None:
+    ws, owner, _ = await files.workspace()
+    data = noise(3000)
+    file = await files.upload(owner, ws, data)
+    http = files.org.runtime("workspace").http  # any caller: the client is what they use
+    found = await file_client.files_of(http, [file["id"], "f" * 26])
+    assert list(found) == [file["id"]]
+    assert found[file["id"]].state is file_client.State.CLEAN
+    assert found[file["id"]].sha256 == sha256(data)
+    assert (await files.org.storage(ws))["storage_used_bytes"] == len(data)
+
+    await file_client.release_file(http, file["id"])
+    await file_client.release_file(http, file["id"])  # again: nothing more happens
+    gone = await file_client.file_of(http, file["id"])
+    assert gone.state is file_client.State.DELETED
+    assert (await files.org.storage(ws))["storage_used_bytes"] == 0
+    assert await files.objects.head(f"files/default/{ws}/{file['id']}") is None
+    assert [e.data["file_id"] for e in files.events("file.deleted")].count(file["id"]) == 1
+    with pytest.raises(Problem) as missing:
+        await file_client.file_of(http, "f" * 26)
+    assert missing.value.status == 404

@@ -344,10 +344,24 @@ async def _drop(runtime: Runtime, doc: dict[str, Any], *, reason: str) -> None:
 async def delete(runtime: Runtime, principal: Principal, file_id: str) -> None:
     """Delete a file (its uploader, or an admin of its workspace): the bytes go, the quota
     gets them back, and `file.deleted` tells whoever shows it. Again: nothing more happens."""
-    doc = await visible(runtime, principal, file_id, deleted=True)
+    await _delete(runtime, await visible(runtime, principal, file_id, deleted=True))
+
+
+async def lookup(runtime: Runtime, file_ids: Sequence[str]) -> list[FilePublic]:
+    found = runtime.document_db[store.FILES].find({"_id": {"$in": list(file_ids)}})
+    return [view(doc) async for doc in found]
+
+
+async def release(runtime: Runtime, file_id: str) -> None:
+    """Delete a file on a service's word (the last message it was attached to is gone)."""
+    doc = await _reread(runtime, file_id)
+    await _delete(runtime, doc)
+
+
+async def _delete(runtime: Runtime, doc: dict[str, Any]) -> None:
     while doc["state"] != State.DELETED:
         moved = await _move(runtime, doc, State.DELETED, deleted_at=stored_now(), purged=False)
-        doc = moved if moved is not None else await _reread(runtime, file_id)
+        doc = moved if moved is not None else await _reread(runtime, doc["_id"])
     if not doc.get("purged"):
         await purge(runtime, doc)
 

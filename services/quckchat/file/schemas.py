@@ -116,6 +116,12 @@ class FileCreated(BaseModel):
     upload: UploadPlan
 
 
+class FileLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[Id] = Field(max_length=100)
+
+
 class CompletedPart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -4,7 +4,7 @@ their real type and for malware, on MongoDB."""
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Service
-from quckchat.file import logic, store
+from quckchat.file import internal_routes, logic, store
 from quckchat.file.routes import router
 from quckchat.file.scanning import scanner_for
 
@@ -17,7 +17,7 @@ async def _scanner(runtime: Runtime) -> None:
 
 
 service = Service(
-    routers=[router],
+    routers=[internal_routes.router, router],
     document_indexes=store.INDEXES,
     document_outboxes=(logic.OUTBOX,),
     on_startup=[_scanner],

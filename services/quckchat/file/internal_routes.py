@@ -1,0 +1,31 @@
+"""The file service's internal API, for the services that attach, process and deliver files."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from quckchat.core.deps import InternalCaller, RuntimeDep
+from quckchat.core.errors import problem_docs
+from quckchat.core.values import ID_PATTERN
+from quckchat.file import logic
+from quckchat.file.schemas import FileLookup, FilePublic
+
+router = APIRouter(prefix="/internal/files", tags=["internal"])
+
+FileId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+@router.post("/lookup", response_model=list[FilePublic])
+async def lookup_files(
+    body: FileLookup, runtime: RuntimeDep, _caller: InternalCaller
+) -> list[FilePublic]:
+    """The files of these ids that exist, in any state (deleted ones too)."""
+    return await logic.lookup(runtime, body.ids)
+
+
+@router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(404))
+async def release_file(file_id: FileId, runtime: RuntimeDep, _caller: InternalCaller) -> None:
+    """Delete a file nothing uses any more (its bytes and quota given back); again: nothing."""
+    await logic.release(runtime, file_id)
