@@ -11,6 +11,7 @@ import pytest
 
 from quckchat import catalog
 from quckchat.cli import main
+from quckchat.core.app import load_service
 from tests.code_calls import PUBLIC_MODULES, rest_calls
 
 GATEWAY = "backend-gateway"
@@ -157,3 +158,10 @@ def test_a_service_reaches_another_only_through_its_client(spec: catalog.Service
             if other in modules and other != spec.module and parts[2] not in PUBLIC_MODULES:
                 borrowed.append(f"{path.relative_to(folder.parent)}: {name}")
     assert not borrowed, "imports of another service's internals:\n" + "\n".join(borrowed)
+
+
+@pytest.mark.parametrize("spec", catalog.implemented(), ids=lambda s: s.name)
+def test_the_catalog_lists_exactly_the_topics_the_code_consumes(spec: catalog.ServiceSpec) -> None:
+    """A topic the catalog names but no consumer takes is an event nobody delivers."""
+    consumed = {source for c in load_service(spec).consumers for source in c.sources}
+    assert consumed == set(spec.consumes)

@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.e2e.conftest import Platform
 from tests.e2e.test_identity_through_gateway import otp_sign_in
+from tests.e2e.websocket import Listener, of_type
 from tests.worlds.identity import bearer, phone_number
 from tests.worlds.platform import EVERY_SERVER
 from tests.worlds.problems import assert_problem
@@ -81,9 +82,13 @@ async def test_files_story(platform: Platform) -> None:
     )
     assert last.status_code == 204 and last.headers["Upload-State"] == "clean"
 
-    # The EICAR test file is quarantined.
+    # The EICAR test file is quarantined, and its uploader's devices are told.
+    socket = await Listener.open(platform.websocket_url(0, alice["access_token"]))
     infected = await put_file(gw, alice, ws["id"], EICAR, name="invoice.txt")
     assert infected["state"] == "infected" and infected["signature"].startswith("Eicar")
+    told = await socket.until(of_type("file.quarantined", file_id=infected["id"]))
+    assert told["data"]["signature"] == infected["signature"]
+    await socket.close()
 
     # The quota refuses what would exceed it; deleting gives the bytes back.
     async with platform.internal("workspace") as workspace:

@@ -21,7 +21,10 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from quckchat import catalog
+from quckchat.core.events import Event
 from quckchat.core.runtime import Runtime
+from quckchat.file.events import FileQuarantined
 from quckchat.realtime.fanout import hub_of
 from tests.support import TestKeys, server
 from tests.worlds.frames import assert_documented
@@ -157,6 +160,30 @@ async def test_members_get_the_message_in_order_outsiders_never(live: Live) -> N
     await nothing_more(eve)
     for connection in (alice, bob, eve):
         await connection.close()
+
+
+async def test_a_quarantined_file_is_told_to_its_uploader_alone(live: Live) -> None:
+    alice = await live.connect(live.alice, replica=1)
+    bob = await live.connect(live.bob)
+    quarantined = FileQuarantined(
+        file_id="f" * 26,
+        workspace_id=live.workspace_id,
+        uploader_id=live.alice,
+        name="invoice.txt",
+        content_type="text/plain",
+        size=68,
+        signature="Eicar-Test-Signature",
+    )
+    # As the file service's outbox sends it: on the file topic, in the typed envelope.
+    envelope = Event.of(quarantined, source="file", tenant="default")
+    await live.org.runtime("message").events.publish(catalog.get("file").topic, envelope)
+    told = (await frames(alice, 1, within=15))[0]
+    assert told["type"] == "file.quarantined"
+    assert told["data"]["file_id"] == quarantined.file_id
+    assert told["data"]["signature"] == "Eicar-Test-Signature"
+    await nothing_more(bob)
+    await alice.close()
+    await bob.close()
 
 
 async def test_typing_reaches_the_channel(live: Live) -> None:

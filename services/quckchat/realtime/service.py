@@ -8,7 +8,16 @@ from quckchat.realtime.fanout import deliver_forever, route_event
 from quckchat.realtime.routes import router
 
 # Every topic with events for clients; one replica routes each event into the replay log.
-SOURCES = ("message", "channel", "workspace", "thread", "presence", "reminder", "event-broadcast")
+SOURCES = (
+    "message",
+    "channel",
+    "workspace",
+    "thread",
+    "presence",
+    "reminder",
+    "event-broadcast",
+    "file",
+)
 
 # A full collection walks every object: the modules loaded at startup and each connection's.
 # At the default thresholds those pauses (~0.4 s) set the fan-out p99 (bench/messaging.py), so
