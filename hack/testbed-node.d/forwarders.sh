@@ -4,7 +4,7 @@
 # `kubernetes` Service's endpoint is $NODE_IP:$KUBE_API_PORT (set at up, removed at down).
 declare -A FORWARDS=(
   [postgres]=$PG_PORT [mariadb]=$MARIADB_PORT [redis]=$REDIS_PORT [kafka]=$KAFKA_BRIDGE_PORT
-  [ferretdb]=$FERRETDB_PORT [elasticsearch]=$ELASTICSEARCH_PORT [s3]=$S3_PORT
+  [ferretdb]=$FERRETDB_PORT [elasticsearch]=$ELASTICSEARCH_PORT [s3]=$S3_PORT [clamav]=$CLAMD_PORT
   [kube-apiserver]=$KUBE_API_PORT
 )
 

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -307,6 +308,34 @@ class IngressSpec(CRModel):
     tls_secret_name: str | None = None
 
 
+class FilesSpec(CRModel):
+    """How uploaded files are checked before anyone is served them."""
+
+    model_config = ConfigDict(
+        json_schema_extra=cel(
+            "!has(self.clamd) || int(self.clamd.split(':')[2]) <= 65535",
+            "clamd's port is at most 65535",
+        )
+    )
+
+    clamd: str | None = Field(
+        None,
+        pattern=r"^tcp://[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?:[0-9]{1,5}$",
+        max_length=270,
+        description=(
+            "ClamAV's clamd as tcp://HOST:PORT; the file service scans every upload with it"
+            " and quarantines what it finds. Unset: files are served unscanned, marked so."
+        ),
+    )
+
+    @field_validator("clamd")
+    @classmethod
+    def _port_in_range(cls, clamd: str | None) -> str | None:
+        if clamd is not None and int(clamd.rpartition(":")[2]) > 65535:
+            raise ValueError("clamd's port is at most 65535")
+        return clamd
+
+
 class TolerationOperator(StrEnum):
     EXISTS = "Exists"
     EQUAL = "Equal"
@@ -378,6 +407,7 @@ class QuckChatClusterSpec(CRModel):
     deletion_policy: DeletionPolicy = DeletionPolicy.RETAIN
     ingress: IngressSpec = section(IngressSpec)
     placement: PlacementSpec = section(PlacementSpec)
+    files: FilesSpec = section(FilesSpec)
 
     @property
     def image_ref(self) -> str:

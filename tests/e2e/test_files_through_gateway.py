@@ -15,13 +15,13 @@ from PIL import Image
 from tests.e2e.conftest import Platform
 from tests.e2e.test_identity_through_gateway import otp_sign_in
 from tests.e2e.websocket import Listener, of_type
+from tests.worlds.files import EICAR
 from tests.worlds.identity import bearer, phone_number
 from tests.worlds.platform import EVERY_SERVER
 from tests.worlds.problems import assert_problem
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 TUS = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
 
 

@@ -8,11 +8,11 @@ import pytest
 
 from quckchat.file.scanning import Clamd, NoScanner, ScanFailed
 from tests.support import server
+from tests.worlds.files import EICAR
 
 pytestmark = pytest.mark.clamav
 
 # The EICAR test file: every scanner's agreed harmless "virus".
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 # The test bed's own signature (hack/clamav/quckchat-test.ndb), found anywhere in a file.
 MARKER = b"QUCKCHAT-TEST-MALWARE-SIGNATURE-7f3a9c"
 

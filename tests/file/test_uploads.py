@@ -21,9 +21,8 @@ from quckchat.file.scanning import Clamd, Verdict
 from quckchat.file.uploads import PART_SIZE
 from quckchat.workspace import client as workspace_client
 from tests.file.conftest import Files, noise, sha256
+from tests.worlds.files import EICAR
 from tests.worlds.problems import assert_problem
-
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 def png(side: int = 64) -> bytes:

@@ -145,3 +145,16 @@ def test_a_cluster_manifest_reports_every_wrong_field_at_once() -> None:
     assert "metadata.name" in joined
     assert "spec.version" in joined
     assert "spec.groups.edge.replicas" in joined
+
+
+@pytest.mark.parametrize(
+    ("clamd", "words"),
+    [
+        ("clamav:3310", "pattern"),
+        ("tcp://clamav", "pattern"),
+        ("tcp://clamav:99999", "at most 65535"),
+        ("tcp://-bad-:3310", "pattern"),
+    ],
+)
+def test_clamd_is_an_address_with_a_port(clamd: str, words: str) -> None:
+    assert words in errors_of(QuckChatClusterSpec, {"files": {"clamd": clamd}})

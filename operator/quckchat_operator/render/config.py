@@ -13,7 +13,7 @@ from quckchat_operator.render.meta import Cluster, Manifest, manifest, metadata
 
 def settings(cluster: Cluster) -> dict[str, str]:
     """QUCKCHAT_* settings that are the same for every service and hold no secret."""
-    return {
+    shared = {
         "QUCKCHAT_VERSION": cluster.spec.version,
         "QUCKCHAT_HOST": "0.0.0.0",
         "QUCKCHAT_SERVICE_URL_TEMPLATE": naming.service_url_template(cluster.name),
@@ -23,6 +23,9 @@ def settings(cluster: Cluster) -> dict[str, str]:
         "QUCKCHAT_DATA_DIR": "/tmp/quckchat",
         "QUCKCHAT_LOG_LEVEL": "INFO",
     }
+    if cluster.spec.files.clamd is not None:
+        shared["QUCKCHAT_CLAMD_URL"] = cluster.spec.files.clamd
+    return shared
 
 
 def render_config(cluster: Cluster) -> Manifest:

@@ -25,6 +25,7 @@ PUBLIC_SERVICES = frozenset({GATEWAY, REALTIME})
 ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}]
 # The operator provisions Workspaces through this service, from wherever the chart runs it.
 OPERATOR_CALLS = "workspace"
+SCANS_FILES = "file"  # the one service that sends uploads to clamd
 OPERATOR_PODS = {
     "namespaceSelector": {},
     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "quckchat-operator"}},
@@ -137,6 +138,9 @@ def _service_policy(cluster: Cluster, service: ServiceSpec) -> Manifest:
     egress += [
         _store_egress(cluster, store) for store in service.stores if store in stores.STORE_KINDS
     ]
+    clamd = cluster.spec.files.clamd
+    if service.name == SCANS_FILES and clamd is not None:
+        egress.append({"to": ANYWHERE, "ports": _tcp(int(clamd.rpartition(":")[2]))})
     return _policy(
         cluster,
         naming.service_name(cluster.name, service.name),

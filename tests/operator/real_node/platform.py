@@ -158,6 +158,7 @@ def cluster_manifest(images: Images, urls: dict[str, str], version: str) -> dict
             },
             "services": {"realtime": {"replicas": REALTIME_REPLICAS}},
             "placement": PLACEMENT,
+            "files": {"clamd": os.environ["QUCKCHAT_TEST_NODE_CLAMD_URL"]},
         },
     }
 

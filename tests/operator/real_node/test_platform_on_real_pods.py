@@ -48,6 +48,7 @@ from tests.operator.real_node.platform import (
     service_pods,
     store_port,
 )
+from tests.worlds.files import EICAR
 from tests.worlds.identity import phone_number
 from tests.worlds.kube import kubectl, kubectl_json, wait_for
 from tests.worlds.platform import EVERY_SERVER
@@ -206,6 +207,21 @@ def test_a_client_through_the_services_only(ready_cluster: str) -> None:
             return bob_seen, eve_seen
 
         bob_seen, eve_seen = asyncio.run(story())
+
+        # Files go to the S3 server and are scanned by clamd, as the cluster's spec says.
+        def upload(data: bytes, name: str) -> dict[str, Any]:
+            body = {"workspace_id": workspace["id"], "name": name, "size": len(data)}
+            created = call("POST", "/files", alice, json=body)
+            plan = created["upload"]
+            sent = httpx.put(plan["url"], content=data, headers=plan["headers"], timeout=30)
+            assert sent.status_code == 200, sent.text
+            done: dict[str, Any] = call("POST", f"/files/{created['file']['id']}/complete", alice)
+            return done
+
+        clean = upload(b"minutes of the meeting\n", "minutes.txt")
+        assert (clean["state"], clean["scanned"]) == ("clean", True)
+        infected = upload(EICAR, "invoice.txt")
+        assert infected["state"] == "infected" and infected["signature"].startswith("Eicar")
     assert mentions(bob_seen, text_sent), [f.get("type") for f in bob_seen]
     assert not mentions(eve_seen, text_sent)
 

@@ -111,3 +111,15 @@ def test_an_external_store_is_reached_by_its_port() -> None:
     realtime = policy(objects, "chat-external-realtime")
     external = [r for r in realtime["egress"] if "ipBlock" in r["to"][0]]
     assert {r["ports"][0]["port"] for r in external} == {6380, 9092}
+
+
+def test_the_file_service_alone_reaches_clamd_and_is_told_where() -> None:
+    objects = render({"files": {"clamd": "tcp://clamav.security.svc:3310"}})
+    assert one(objects, "ConfigMap", "qc-config")["data"]["QUCKCHAT_CLAMD_URL"] == (
+        "tcp://clamav.security.svc:3310"
+    )
+    for service in catalog.implemented():
+        egress = policy(objects, f"qc-{service.name}")["egress"]
+        ports = {p["port"] for rule in egress if "ipBlock" in rule["to"][0] for p in rule["ports"]}
+        assert (3310 in ports) == (service.name == "file"), service.name
+    assert "QUCKCHAT_CLAMD_URL" not in one(render(), "ConfigMap", "qc-config")["data"]
