@@ -357,6 +357,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_MG, _OB),
         "File upload, download and quotas on object storage",
         depends_on=("auth", "workspace"),
+        consumes=("workspace",),
         public_prefix="files",
         implemented=True,
     ),

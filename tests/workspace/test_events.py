@@ -15,8 +15,8 @@ MEMBER = Audience(workspace_id="w1", users=("u2",))
 # holds its join link, which the workspace's members must not receive).
 SAMPLES: list[tuple[DomainEvent, dict[str, object], Audience | None]] = [
     (
-        events.WorkspaceCreated(workspace_id="w1", actor="u1", name="Acme"),
-        {"workspace_id": "w1", "actor": "u1", "name": "Acme"},
+        events.WorkspaceCreated(workspace_id="w1", actor="u1", name="Acme", retention_days=90),
+        {"workspace_id": "w1", "actor": "u1", "name": "Acme", "retention_days": 90},
         WORKSPACE,
     ),
     (

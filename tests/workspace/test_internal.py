@@ -92,6 +92,9 @@ async def test_provisioning_is_idempotent_by_slug(org: Org) -> None:
     assert first["owner_invite"] is None
     assert ws["tenant"] == "acme" and ws["slug"] == body["slug"] and ws["owner_ids"] == [owner]
     assert ws["quotas"] == body["quotas"] and ws["settings"] == body["settings"]
+    # The services that keep a copy of the retention setting learn it from the announcement.
+    created = await org.wait_for("workspace.created", workspace_id=ws["id"])
+    assert created.data["retention_days"] == 90
     again = await provision(org, body, status=200)
     assert again["workspace"]["id"] == ws["id"] and again["workspace"]["member_count"] == 1
     channels = await org.channels(ws["id"], owner)

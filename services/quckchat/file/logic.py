@@ -355,12 +355,18 @@ async def lookup(runtime: Runtime, file_ids: Sequence[str]) -> list[FilePublic]:
 async def release(runtime: Runtime, file_id: str) -> None:
     """Delete a file on a service's word (the last message it was attached to is gone)."""
     doc = await _reread(runtime, file_id)
-    await _delete(runtime, doc)
+    await _delete(runtime, doc, reason="released")
 
 
-async def _delete(runtime: Runtime, doc: dict[str, Any]) -> None:
+async def expire(runtime: Runtime, doc: dict[str, Any]) -> None:
+    """Delete a file its workspace keeps no longer (its retention setting)."""
+    await _delete(runtime, doc, reason="retention")
+
+
+async def _delete(runtime: Runtime, doc: dict[str, Any], **why: str) -> None:
     while doc["state"] != State.DELETED:
-        moved = await _move(runtime, doc, State.DELETED, deleted_at=stored_now(), purged=False)
+        changed = {"deleted_at": stored_now(), "purged": False, **why}
+        moved = await _move(runtime, doc, State.DELETED, **changed)
         doc = moved if moved is not None else await _reread(runtime, doc["_id"])
     if not doc.get("purged"):
         await purge(runtime, doc)

@@ -3,8 +3,8 @@ their real type and for malware, on MongoDB."""
 
 from quckchat.core.periodic import Periodic
 from quckchat.core.runtime import Runtime
-from quckchat.core.service import Service
-from quckchat.file import internal_routes, logic, store
+from quckchat.core.service import Consumer, Service
+from quckchat.file import internal_routes, logic, retention, store
 from quckchat.file.routes import router
 from quckchat.file.scanning import scanner_for
 
@@ -20,6 +20,7 @@ service = Service(
     routers=[internal_routes.router, router],
     document_indexes=store.INDEXES,
     document_outboxes=(logic.OUTBOX,),
+    consumers=[Consumer(sources=("workspace",), handler=retention.on_workspace_event)],
     on_startup=[_scanner],
     periodic=[
         Periodic(
@@ -30,6 +31,7 @@ service = Service(
                 logic.finish_received,
                 logic.finish_deletions,
                 logic.drop_abandoned,
+                retention.expire_past_retention,
             ),
         )
     ],

@@ -1,5 +1,6 @@
-"""The file service's collections: `files` (one document a file, its own outbox entry) and
-`policies` (one a workspace that changed its limits)."""
+"""The file service's collections: `files` (one document a file, its own outbox entry),
+`policies` (one a workspace that changed its limits) and `retention` (one a workspace that keeps
+files for a limited time: a copy of its setting, fed by the workspace service's events)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from quckchat.core.documents import Index
 
 FILES = "files"
 POLICIES = "policies"
+RETENTION = "retention"
 
 INDEXES = (
     Index(FILES, (("uploader_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))),
     Index(FILES, (("workspace_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING))),
     Index(FILES, (("state", ASCENDING), ("retry_at", ASCENDING))),
+    Index(FILES, (("workspace_id", ASCENDING), ("state", ASCENDING), ("created_at", ASCENDING))),
 )
 
 

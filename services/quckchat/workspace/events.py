@@ -23,6 +23,7 @@ class WorkspaceEvent(InWorkspace):
 class WorkspaceCreated(WorkspaceEvent):
     type: ClassVar[str] = "workspace.created"
     name: str
+    retention_days: int | None = None
 
 
 class WorkspaceUpdated(WorkspaceEvent):

@@ -154,6 +154,7 @@ async def provision_workspace(
                 workspace,
                 actor=None,
                 name=workspace.name,
+                retention_days=workspace.retention_days,
             )
             return await _settle_owner(session, runtime, workspace, body.owner), True
         # A simultaneous request made it; a locking read sees it under REPEATABLE READ too.

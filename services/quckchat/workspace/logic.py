@@ -261,7 +261,13 @@ async def create(
     if not await insert(session, workspace):
         raise slug_taken(workspace.slug)
     await announce(
-        session, runtime, events.WorkspaceCreated, workspace, actor=me, name=workspace.name
+        session,
+        runtime,
+        events.WorkspaceCreated,
+        workspace,
+        actor=me,
+        name=workspace.name,
+        retention_days=workspace.retention_days,
     )
     await admit(session, runtime, workspace, user_id=me, role=OWNER, invited_by=None)
     return view(workspace, role=OWNER)
