@@ -8,7 +8,7 @@ import io
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from PIL import Image
@@ -354,12 +354,20 @@ async def test_two_completions_at_once_check_and_serve_the_same_bytes(files: Fil
     assert ready and {e.data["sha256"] for e in ready} == {sha256(data)}
 
 
-async def test_a_forged_local_upload_url_is_refused_before_its_body_is_read(files: Files) -> None:
-    if files.world != "local":
-        pytest.skip("uploads go to the S3 server's own URLs there, signed by it")
+async def test_a_forged_upload_url_is_refused(files: Files) -> None:
+    """By the S3 server, or by the file service before it reads the body (local store)."""
     ws, owner, _ = await files.workspace()
     started = (await files.start(owner, ws, b"abc")).json()
-    url = urlsplit(started["upload"]["url"])
+    plan = started["upload"]
+    url = urlsplit(plan["url"])
+    if files.world == "s3":
+        query = dict(parse_qsl(url.query)) | {"X-Amz-Signature": "0" * 64}
+        forged_url = urlunsplit(url._replace(query=urlencode(query)))
+        refused = await files.send(forged_url, b"abc", plan["headers"])
+        assert refused.status_code == 403, refused.text
+        done = await files.api.post(f"/{started['file']['id']}/complete", headers=files.auth(owner))
+        assert_problem(done, 409)
+        return
     query = dict(parse_qsl(url.query)) | {"size": str(10**12)}
     path = url.path.removeprefix("/api/v1/files")
     forged = await files.api.put(path, params=query, content=b"x" * 1000)
