@@ -375,7 +375,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5013,
         (_MG, _OB),
         "Signed, cached delivery of files and media",
-        depends_on=("file", "media"),
+        depends_on=("auth", "file", "workspace"),
+        public_prefix="cdn",
+        implemented=True,
     ),
     # intelligence on MySQL
     _s(

@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from quckchat import catalog
 from quckchat.backend_gateway import idempotency
@@ -181,7 +183,8 @@ async def _send(
     headers = {k: v for k in FORWARDED_REQUEST_HEADERS if (v := request.headers.get(k))}
     # The edge names the client itself: a client-sent X-Forwarded-For is not passed on.
     headers["x-forwarded-for"] = ip
-    upstream = await runtime.http.request(
+    # A download is passed on as it comes, never held whole in the gateway's memory.
+    upstream = await runtime.http.open(
         spec.name,
         request.method,
         # Encoded again as the client sent it: a decoded control character is no valid URL.
@@ -190,10 +193,22 @@ async def _send(
         content=body,
         headers=headers,
     )
+    passed = {k: v for k in FORWARDED_RESPONSE_HEADERS if (v := upstream.headers.get(k))}
+    if request.method == "GET" and not _is_problem(upstream):
+        if length := upstream.headers.get("content-length"):
+            passed["content-length"] = length
+        return StreamingResponse(
+            upstream.aiter_raw(),
+            upstream.status_code,
+            headers=passed,
+            background=BackgroundTask(upstream.aclose),
+        )
+    try:
+        await upstream.aread()
+    finally:
+        await upstream.aclose()
     return Response(
-        _public_problem(upstream, public_path(request)),
-        upstream.status_code,
-        headers={k: v for k in FORWARDED_RESPONSE_HEADERS if (v := upstream.headers.get(k))},
+        _public_problem(upstream, public_path(request)), upstream.status_code, headers=passed
     )
 
 
@@ -203,10 +218,14 @@ def public_path(request: Request) -> str:
     return raw.decode("latin-1") if isinstance(raw, bytes) and raw else request.url.path
 
 
+def _is_problem(upstream: httpx.Response) -> bool:
+    return str(upstream.headers.get("content-type", "")).startswith(PROBLEM_JSON)
+
+
 def _public_problem(upstream: httpx.Response, public_path: str) -> bytes:
     """The answer's body; a problem's `instance` names the path the client called, not the
     service's own."""
-    if not upstream.headers.get("content-type", "").startswith(PROBLEM_JSON):
+    if not _is_problem(upstream):
         return upstream.content
     try:
         problem = upstream.json()

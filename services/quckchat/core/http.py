@@ -55,21 +55,53 @@ class ServiceClient:
 
         Raises Problem(503/504) when the service cannot be reached, so callers answer clearly.
         """
+        return await self._send(
+            service, method, path, idempotent=idempotent, headers=headers, stream=False, **kwargs
+        )
+
+    async def open(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Like request(), but the body is left to read as it comes: the caller streams it and
+        then closes the response (`aclose`)."""
+        return await self._send(
+            service, method, path, idempotent=None, headers=headers, stream=True, **kwargs
+        )
+
+    async def _send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool | None,
+        headers: dict[str, str] | None,
+        stream: bool,
+        **kwargs: Any,
+    ) -> httpx.Response:
         method = method.upper()
         retry = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         url = self.settings.service_url(service) + path
         attempts = (*BACKOFF, None) if retry else (None,)
         for delay in attempts:
             try:
-                response = await self.client.request(
+                request = self.client.build_request(
                     method, url, headers=self.headers(headers), **kwargs
                 )
+                response = await self.client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 if delay is None:
                     raise _transport_problem(service, exc) from exc
             else:
                 if response.status_code not in RETRY_STATUSES or delay is None:
                     return response
+                await response.aclose()
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 

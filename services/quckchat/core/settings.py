@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     realtime_replay_events: int = 100_000
     realtime_send_queue: int = 1_000
 
+    # Delivery (cdn): how long a signed download URL lives; the key that signs (empty: one is
+    # made once and kept in the cdn's store); the image proxy's limits, and the private networks
+    # it may fetch from after all (none outside tests).
+    cdn_url_ttl_seconds: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+    cdn_signing_key: str = ""
+    cdn_proxy_max_bytes: int = Field(default=10 * 1024**2, ge=1024)
+    cdn_proxy_timeout_seconds: float = Field(default=10.0, gt=0)
+    cdn_proxy_cache_seconds: int = Field(default=24 * 3600, ge=0)
+    cdn_proxy_allowed_networks: list[str] = Field(default_factory=list)
+
     # Auth specifics.
     sms_provider: str = "console"
     twilio_account_sid: str = ""

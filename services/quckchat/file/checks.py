@@ -10,8 +10,8 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from quckchat.core.objects import ObjectStore
+from quckchat.core.sniff import SNIFF_BYTES, content_type_of
 from quckchat.file.scanning import Scanner, Verdict
-from quckchat.file.sniff import SNIFF_BYTES, content_type_of
 
 
 @dataclass(frozen=True)

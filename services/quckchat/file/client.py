@@ -1,6 +1,7 @@
-"""What other services ask the file service: the files of some ids (whatever their state), and
-deleting a file nothing uses any more. The only module outside the file service that calls it.
-The file service's events (`quckchat.file.events`) say when a file is ready, quarantined or gone."""
+"""What other services ask the file service: the files of some ids (whatever their state), a
+workspace's limits on files, and deleting a file nothing uses any more. The only module outside
+the file service that calls it. The file service's events (`quckchat.file.events`) say when a
+file is ready, quarantined or gone."""
 
 from __future__ import annotations
 
@@ -8,27 +9,29 @@ from collections.abc import Iterable
 
 from quckchat.core.errors import not_found
 from quckchat.core.http import ServiceClient, raise_for_problem
-from quckchat.file.schemas import FilePublic as FilePublic  # what callers receive
+from quckchat.file.schemas import FilePublic as FilePublic
+from quckchat.file.schemas import FileRecord as FileRecord  # what callers receive
+from quckchat.file.schemas import Policy as Policy
 from quckchat.file.schemas import State as State
 
 SERVICE = "file"
 LOOKUP_BATCH = 100
 
 
-async def files_of(http: ServiceClient, file_ids: Iterable[str]) -> dict[str, FilePublic]:
+async def files_of(http: ServiceClient, file_ids: Iterable[str]) -> dict[str, FileRecord]:
     """The files among these ids that exist, by id (deleted and quarantined ones included)."""
     wanted = sorted(set(file_ids))
-    found: dict[str, FilePublic] = {}
+    found: dict[str, FileRecord] = {}
     for start in range(0, len(wanted), LOOKUP_BATCH):
         batch = wanted[start : start + LOOKUP_BATCH]
         body = await http.json(
             SERVICE, "POST", "/internal/files/lookup", json={"ids": batch}, idempotent=True
         )
-        found.update((f.id, f) for f in map(FilePublic.model_validate, body))
+        found.update((f.id, f) for f in map(FileRecord.model_validate, body))
     return found
 
 
-async def file_of(http: ServiceClient, file_id: str) -> FilePublic:
+async def file_of(http: ServiceClient, file_id: str) -> FileRecord:
     """One file, whatever its state; 404 as the file service's Problem when there is none."""
     found = await files_of(http, [file_id])
     if file_id not in found:
@@ -41,3 +44,9 @@ async def release_file(http: ServiceClient, file_id: str) -> None:
     response = await http.request(SERVICE, "DELETE", f"/internal/files/{file_id}")
     if response.status_code != 404:
         raise_for_problem(SERVICE, response)
+
+
+async def policy_of(http: ServiceClient, workspace_id: str) -> Policy:
+    """The workspace's limits on files: size, types, and whether public links are allowed."""
+    body = await http.json(SERVICE, "GET", f"/internal/files/policies/{workspace_id}")
+    return Policy.model_validate(body)

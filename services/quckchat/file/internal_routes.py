@@ -9,20 +9,29 @@ from fastapi import APIRouter, Path, status
 from quckchat.core.deps import InternalCaller, RuntimeDep
 from quckchat.core.errors import problem_docs
 from quckchat.core.values import ID_PATTERN
-from quckchat.file import logic
-from quckchat.file.schemas import FileLookup, FilePublic
+from quckchat.file import logic, policy
+from quckchat.file.schemas import FileLookup, FileRecord, Policy
 
 router = APIRouter(prefix="/internal/files", tags=["internal"])
 
 FileId = Annotated[str, Path(pattern=ID_PATTERN)]
+WorkspaceId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
-@router.post("/lookup", response_model=list[FilePublic])
+@router.post("/lookup", response_model=list[FileRecord])
 async def lookup_files(
     body: FileLookup, runtime: RuntimeDep, _caller: InternalCaller
-) -> list[FilePublic]:
+) -> list[FileRecord]:
     """The files of these ids that exist, in any state (deleted ones too)."""
     return await logic.lookup(runtime, body.ids)
+
+
+@router.get("/policies/{workspace_id}", response_model=Policy)
+async def workspace_policy(
+    workspace_id: WorkspaceId, runtime: RuntimeDep, _caller: InternalCaller
+) -> Policy:
+    """The workspace's limits on files (the defaults where it never set them)."""
+    return await policy.policy_of(runtime, workspace_id)
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(404))

@@ -33,6 +33,7 @@ from quckchat.file.schemas import (
     FileCreate,
     FileCreated,
     FilePublic,
+    FileRecord,
     Method,
     State,
     UploadPlan,
@@ -347,9 +348,9 @@ async def delete(runtime: Runtime, principal: Principal, file_id: str) -> None:
     await _delete(runtime, await visible(runtime, principal, file_id, deleted=True))
 
 
-async def lookup(runtime: Runtime, file_ids: Sequence[str]) -> list[FilePublic]:
+async def lookup(runtime: Runtime, file_ids: Sequence[str]) -> list[FileRecord]:
     found = runtime.document_db[store.FILES].find({"_id": {"$in": list(file_ids)}})
-    return [view(doc) async for doc in found]
+    return [FileRecord.model_validate({**doc, "id": doc["_id"]}) async for doc in found]
 
 
 async def release(runtime: Runtime, file_id: str) -> None:

@@ -111,6 +111,12 @@ class FilePublic(BaseModel):
     completed_at: datetime | None = None
 
 
+class FileRecord(FilePublic):
+    """A file as other services see it: with where its bytes are in the object store."""
+
+    key: str
+
+
 class FileCreated(BaseModel):
     file: FilePublic
     upload: UploadPlan
@@ -154,9 +160,13 @@ class Policy(BaseModel):
     blocked_types: list[Mime] = Field(
         default_factory=lambda: list(BLOCKED_BY_DEFAULT), max_length=100
     )
+    public_links: bool = Field(
+        True, description="members may share a file by a link that needs no sign-in"
+    )
 
 
 class PolicyUpdate(Patch):
     max_file_bytes: int | None = Field(None, ge=1, le=MAX_FILE_BYTES)
     allowed_types: list[Mime] | None = Field(None, max_length=100)
     blocked_types: list[Mime] | None = Field(None, max_length=100)
+    public_links: bool | None = None
