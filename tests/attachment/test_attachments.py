@@ -200,3 +200,19 @@ async def test_members_of_a_channel_carrying_the_file_may_see_it_until_it_goes(
     assert gone.status_code == 204
     assert await eventually(lambda: team.listed(team.bob), until=[]) == []
     assert not await attachment_client.may_see(runtime, file_id, team.bob)
+
+
+async def test_a_scheduled_message_checks_its_files_when_scheduled(team: Team) -> None:
+    bobs = await team.upload(team.bob, noise(300))
+    body = {
+        "channel_id": team.general,
+        "text": "later",
+        "attachments": [{"id": bobs}],
+        "scheduled_at": (stored_now() + timedelta(hours=1)).isoformat(),
+    }
+    refused = await team.messages.post("/scheduled", json=body, headers=team.auth(team.owner))
+    assert_problem(refused, 404)
+    own = await team.upload(team.owner, noise(300))
+    body["attachments"] = [{"id": own}]
+    kept = await team.messages.post("/scheduled", json=body, headers=team.auth(team.owner))
+    assert kept.status_code == 201, kept.text
