@@ -19,9 +19,9 @@ from quckchat.core.runtime import Runtime
 from quckchat.file import store as file_store
 from tests.support import TestKeys
 from tests.worlds.bus import drain
+from tests.worlds.files import WORLDS, Uploader, mark_storage_worlds, storage_org
 from tests.worlds.identity import new_user
 from tests.worlds.org import SERVICES, Org
-from tests.worlds.uploads import WORLDS, Uploader, mark_storage_worlds, storage_org
 
 HERE = Path(__file__).parent
 

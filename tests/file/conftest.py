@@ -16,10 +16,10 @@ import pytest
 from quckchat.core.events import Event
 from quckchat.core.objects import ObjectStore
 from tests.support import TestKeys
+from tests.worlds.files import WORLDS, Uploader, mark_storage_worlds, storage_org
+from tests.worlds.files import noise as noise
 from tests.worlds.identity import new_user
 from tests.worlds.org import SERVICES, Org
-from tests.worlds.uploads import WORLDS, Uploader, mark_storage_worlds, storage_org
-from tests.worlds.uploads import noise as noise
 
 HERE = Path(__file__).parent
 

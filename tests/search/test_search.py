@@ -18,9 +18,9 @@ from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
 from quckchat.search.store import backend
 from tests.worlds.chat import Chat
+from tests.worlds.files import noise
 from tests.worlds.messages import message_body
 from tests.worlds.problems import assert_problem
-from tests.worlds.uploads import noise
 from tests.worlds.waiting import eventually
 
 pytestmark = pytest.mark.elasticsearch

@@ -22,9 +22,9 @@ from quckchat.core.settings import Settings
 from quckchat.core.sql import new_id
 from tests.support import TestKeys
 from tests.worlds.bus import Observer
+from tests.worlds.files import Uploader
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
-from tests.worlds.uploads import Uploader
 
 SUPPORT = ["permission", "user", "channel", "workspace", "message"]
 # What a message's files take: uploads, and the checks of what a message carries.
