@@ -239,7 +239,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4003,
         (_MG,),
         "Messages: send, edit, delete, reactions, receipts",
-        depends_on=("auth", "channel", "user"),
+        depends_on=("attachment", "auth", "channel", "user"),
         consumes=("channel", "thread", "user"),
         public_prefix="messages",
         implemented=True,
@@ -367,7 +367,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5012,
         (_MG,),
         "Links files and media to messages",
-        depends_on=("file", "message"),
+        depends_on=("auth", "channel", "file"),
+        calls=("message",),  # a forward's files are those of the message forwarded
+        consumes=("message", "file", "channel"),
+        public_prefix="attachments",
+        implemented=True,
     ),
     _s(
         "cdn",

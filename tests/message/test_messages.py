@@ -69,7 +69,10 @@ async def test_outsiders_see_nothing_and_cannot_post(chat: Chat) -> None:
     [
         {"text": ""},
         {"text": "x" * 40_001},
-        {"text": "x", "attachments": [{"id": "f1", "name": "", "size": 1, "content_type": "a/b"}]},
+        # Only a file's id is taken (its values come from the file), ten at most.
+        {"text": "x", "attachments": [{"id": "f1", "name": "a.pdf"}]},
+        {"text": "x", "attachments": [{"id": f"f{n}"} for n in range(11)]},
+        {"text": "x", "attachments": [{"id": "bad id"}]},
         {"text": "x", "unknown": 1},
         {"text": "x", "client_id": "bad id with spaces"},
     ],

@@ -31,7 +31,7 @@ async def mesh(
             patch.setenv("QUCKCHAT_ELASTICSEARCH_URL", server("elasticsearch"))
         async with (
             fresh_database("sqlite" if kind == "elasticsearch" else kind, path) as url,
-            chat_mesh("search", url, path, module_keys) as mesh,
+            chat_mesh("search", url, path, module_keys, files=True) as mesh,
         ):
             found = backend(mesh.runtime("search"))
             assert isinstance(found, ElasticsearchBackend) == (kind == "elasticsearch")

@@ -18,6 +18,7 @@ from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
 from quckchat.search.store import backend
 from tests.worlds.chat import Chat
+from tests.worlds.files import noise
 from tests.worlds.messages import message_body
 from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
@@ -83,8 +84,8 @@ async def test_each_operator_filters(chat: Chat) -> None:
     other = await chat.channel("other", chat.owner, bob)
     plain = await send(chat, chat.owner, "alpha plain")
     link = await send(chat, bob, "alpha see https://example.com/x")
-    file = {"id": "f1", "name": "a.pdf", "size": 3, "content_type": "application/pdf"}
-    with_file = await send(chat, chat.owner, "alpha attached", attachments=[file])
+    file_id = await chat.upload(chat.owner, noise(200), name="a.pdf")
+    with_file = await send(chat, chat.owner, "alpha attached", attachments=[{"id": file_id}])
     elsewhere = await send(chat, bob, "alpha elsewhere", channel_id=other)
     reply = await send(chat, bob, "alpha in a thread", parent_id=plain)
     phrase = await send(chat, chat.owner, "beta alpha gamma")

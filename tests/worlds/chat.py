@@ -22,10 +22,13 @@ from quckchat.core.settings import Settings
 from quckchat.core.sql import new_id
 from tests.support import TestKeys
 from tests.worlds.bus import Observer
+from tests.worlds.files import Uploader
 from tests.worlds.identity import new_user
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
 
 SUPPORT = ["permission", "user", "channel", "workspace", "message"]
+# What a message's files take: uploads, and the checks of what a message carries.
+STORAGE = ["file", "attachment"]
 
 
 @dataclass
@@ -79,6 +82,11 @@ class Chat:
         body = {"workspace_id": self.workspace_id, "name": name, "kind": kind, "members": members}
         return str((await self.call("channel", "POST", "/", created_by, json=body))["id"])
 
+    async def upload(self, user: str, data: bytes, **body: Any) -> str:
+        """A file uploaded to the workspace (a mesh started with `files`); its id."""
+        uploader = Uploader(self.mesh.client("file"), self.auth)
+        return str((await uploader.upload(user, self.workspace_id, data, **body))["id"])
+
     async def post(
         self, user: str, text: str, *, channel_id: str | None = None, parent_id: str | None = None
     ) -> dict[str, Any]:
@@ -98,15 +106,19 @@ def _observe(bus: InProcessBus, topics: list[str]) -> Observer:
 
 @asynccontextmanager
 async def chat_mesh(
-    service: str, sql_url: str, tmp_path: Path, keys: TestKeys
+    service: str, sql_url: str, tmp_path: Path, keys: TestKeys, *, files: bool = False
 ) -> AsyncIterator[Mesh]:
-    """The service under test on `sql_url` (its neighbours on SQLite), to share between tests."""
+    """The service under test on `sql_url` (its neighbours on SQLite), to share between tests;
+    with `files`, the file and attachment services too (embedded stores), so messages carry
+    files uploaded for real."""
     base = mesh_settings(data_dir=tmp_path)
 
     def settings_for(name: str, shared: Settings) -> Settings:
         return shared.model_copy(update={"database_url": sql_url}) if name == service else shared
 
-    async with running_services([*SUPPORT, service], base, keys, settings_for) as mesh:
+    storage = STORAGE if files else []
+    names = [*SUPPORT[:-1], *storage, SUPPORT[-1], service]
+    async with running_services(names, base, keys, settings_for) as mesh:
         yield mesh
 
 

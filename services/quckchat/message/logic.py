@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from quckchat.attachment import client as attachment_client
 from quckchat.channel.client import Membership, membership
 from quckchat.core import logging as qlog
 from quckchat.core import outbox
@@ -47,7 +48,7 @@ class Draft:
 
     channel_id: str
     text: str
-    attachments: list[Attachment]
+    file_ids: tuple[str, ...] = ()  # the files to attach, checked when it is posted
     client_id: str | None = None
     parent_id: str | None = None
     quote_id: str | None = None
@@ -180,15 +181,41 @@ async def _quote(runtime: Runtime, draft: Draft, user_id: str) -> dict[str, Any]
     return {"id": quoted["_id"], "sender_id": quoted["sender_id"], "text": text[:QUOTE_EXCERPT]}
 
 
+async def checked_attachments(
+    runtime: Runtime,
+    member: Membership,
+    sender_id: str,
+    file_ids: tuple[str, ...],
+    *,
+    forwarded_from: str | None = None,
+) -> list[Attachment]:
+    """The files as the message is to carry them, vouched for by the attachment service (a file
+    the sender may not attach is its 404 or 422, and nothing is stored)."""
+    if not file_ids:
+        return []
+    resolved = await attachment_client.resolve(
+        runtime,
+        workspace_id=member.workspace_id,
+        sender_id=sender_id,
+        file_ids=file_ids,
+        forwarded_from=forwarded_from,
+    )
+    return [Attachment.model_validate(r.model_dump()) for r in resolved]
+
+
 async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[dict[str, Any], bool]:
     """Store and publish a message; False (and the first message) for a retried client id."""
     member = await membership(runtime, draft.channel_id, principal.user_id)
     member.require_post()
-    if not draft.text.strip() and not draft.attachments and draft.forwarded is None:
+    if not draft.text.strip() and not draft.file_ids and draft.forwarded is None:
         raise Problem(422, "a message needs text or an attachment", slug="empty-message")
     message_id, existing = await _reserve(runtime, principal.user_id, draft)
     if existing is not None:
         return existing, False
+    forwarded_from = draft.forwarded["message_id"] if draft.forwarded else None
+    attachments = await checked_attachments(
+        runtime, member, principal.user_id, draft.file_ids, forwarded_from=forwarded_from
+    )
     await _thread_parent(runtime, draft, principal.user_id)
     quote = await _quote(runtime, draft, principal.user_id)
     mentions, everyone = mentions_in(draft.text)
@@ -211,7 +238,7 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         "last_reply_at": None,
         "quote": quote,
         "forwarded": draft.forwarded,
-        "attachments": [a.model_dump() for a in draft.attachments],
+        "attachments": [a.model_dump() for a in attachments],
         "edited_at": None,
         "history": [],
         "deleted_at": None,
@@ -448,7 +475,7 @@ async def forward(
     draft = Draft(
         channel_id=channel_id,
         text=text,
-        attachments=[Attachment.model_validate(a) for a in doc.get("attachments", [])],
+        file_ids=tuple(a["id"] for a in doc.get("attachments", [])),
         forwarded={
             "message_id": doc["_id"],
             "channel_id": doc["channel_id"],

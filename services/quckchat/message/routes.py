@@ -82,7 +82,7 @@ async def send(
     draft = logic.Draft(
         channel_id=body.channel_id,
         text=body.text,
-        attachments=body.attachments,
+        file_ids=tuple(a.id for a in body.attachments),
         client_id=body.client_id,
         parent_id=body.parent_id,
         quote_id=body.quote_id,

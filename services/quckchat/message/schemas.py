@@ -8,19 +8,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from quckchat.attachment.client import MAX_ATTACHMENTS
 from quckchat.core.pagination import MAX_LIMIT
 from quckchat.core.values import Id
 
 MAX_TEXT = 40_000
-MAX_ATTACHMENTS = 20
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AttachmentRef(Strict):
+    """A file to attach: one the sender uploaded (and the file service found clean), of the
+    channel's workspace. Only its id is sent; name, size and type come from the file."""
+
+    id: Id
+
+
 class Attachment(Strict):
-    """A reference to a file the file service stores; the message keeps only this."""
+    """A file a message carries, as the attachment service vouched for it when it was sent."""
 
     id: Id
     name: str = Field(min_length=1, max_length=255)
@@ -36,7 +43,11 @@ class MessageCreate(Strict):
     )
     parent_id: Id | None = Field(None, description="reply in the thread of this message")
     quote_id: Id | None = Field(None, description="quote this message of the same channel")
-    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: list[AttachmentRef] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description='files to attach, by id: `[{"id": "<file id>"}]`',
+    )
 
 
 class ScheduledCreate(MessageCreate):

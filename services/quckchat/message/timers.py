@@ -32,8 +32,8 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import events, store
-from quckchat.message.logic import Draft, post
-from quckchat.message.schemas import Attachment, ScheduledCreate
+from quckchat.message.logic import Draft, checked_attachments, post
+from quckchat.message.schemas import ScheduledCreate
 
 log = qlog.get("message.timers")
 
@@ -56,13 +56,16 @@ async def schedule(runtime: Runtime, principal: Principal, body: ScheduledCreate
         raise Problem(422, "scheduled_at is in the past; send it now instead", slug="past-schedule")
     if not body.text.strip() and not body.attachments:
         raise Problem(422, "a message needs text or an attachment", slug="empty-message")
+    file_ids = tuple(a.id for a in body.attachments)
+    # Checked now so a bad file is told at once; checked again when it is posted.
+    await checked_attachments(runtime, member, principal.user_id, file_ids)
     doc = {
         "_id": new_id(),
         "tenant": principal.tenant,
         "sender_id": principal.user_id,
         "channel_id": body.channel_id,
         "text": body.text,
-        "attachments": [a.model_dump() for a in body.attachments],
+        "attachments": [{"id": file_id} for file_id in file_ids],
         "parent_id": body.parent_id,
         "quote_id": body.quote_id,
         "due_at": body.scheduled_at,
@@ -121,7 +124,7 @@ async def post_due(runtime: Runtime) -> int:
         draft = Draft(
             channel_id=job["channel_id"],
             text=job["text"],
-            attachments=[Attachment.model_validate(a) for a in job["attachments"]],
+            file_ids=tuple(a["id"] for a in job["attachments"]),
             client_id=f"scheduled.{job['_id']}",
             parent_id=job.get("parent_id"),
             quote_id=job.get("quote_id"),
