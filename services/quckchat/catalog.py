@@ -379,7 +379,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5013,
         (_MG, _OB),
         "Signed, cached delivery of files and media",
-        depends_on=("auth", "file", "workspace"),
+        depends_on=("auth", "attachment", "file", "workspace"),
         public_prefix="cdn",
         implemented=True,
     ),

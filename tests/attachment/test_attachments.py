@@ -10,9 +10,9 @@ from quckchat.attachment import bindings, store
 from quckchat.attachment import client as attachment_client
 from quckchat.core.documents import stored_now
 from quckchat.file import client as file_client
-from tests.attachment.conftest import Team
 from tests.worlds.files import EICAR, Uploader, noise
 from tests.worlds.problems import assert_problem
+from tests.worlds.sharing import Team
 from tests.worlds.waiting import eventually
 
 

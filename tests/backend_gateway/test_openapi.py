@@ -25,6 +25,10 @@ SIGN_IN = {
     ("post", "/api/v1/auth/oauth/{provider}/callback"),
     ("get", "/api/v1/auth/.well-known/jwks.json"),
     ("get", "/api/v1/workspaces/invites/{token}"),
+    # URLs that are their own permission: signed downloads, public links, proxied images.
+    ("get", "/api/v1/cdn/f/{file_id}/{rendition}"),
+    ("get", "/api/v1/cdn/p/{token}"),
+    ("get", "/api/v1/cdn/proxy"),
 }
 
 

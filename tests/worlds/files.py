@@ -94,9 +94,9 @@ def mark_storage_worlds(items: list[pytest.Item], folder: Path) -> None:
 
 @asynccontextmanager
 async def storage_org(
-    world: str, path: Path, keys: TestKeys, services: list[str]
+    world: str, path: Path, keys: TestKeys, services: list[str], **settings: Any
 ) -> AsyncIterator[Org]:
-    """`services` (SQL ones on SQLite) on the storage world named."""
+    """`services` (SQL ones on SQLite) on the storage world named, with any further settings."""
     async with AsyncExitStack() as stack:
         overrides: dict[str, Any] = {}
         kind = "embedded"
@@ -107,7 +107,13 @@ async def storage_org(
         documents_url = await stack.enter_async_context(fresh_documents(kind))
         org = await stack.enter_async_context(
             running_org(
-                "sqlite", path, keys, services=services, mongodb_url=documents_url, **overrides
+                "sqlite",
+                path,
+                keys,
+                services=services,
+                mongodb_url=documents_url,
+                **overrides,
+                **settings,
             )
         )
         yield org

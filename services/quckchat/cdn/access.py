@@ -3,6 +3,7 @@ members of a channel it was shared in. A file is delivered only while it is clea
 
 from __future__ import annotations
 
+from quckchat.attachment import client as attachment_client
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
@@ -14,6 +15,8 @@ ADMINS = frozenset({"owner", "admin"})
 
 async def may_see(runtime: Runtime, file: file_client.FileRecord, principal: Principal) -> bool:
     if file.uploader_id == principal.user_id:
+        return True
+    if await attachment_client.may_see(runtime, file.id, principal.user_id):
         return True
     role = await workspace_client.role_of(runtime.http, file.workspace_id, principal.user_id)
     return role in ADMINS

@@ -44,9 +44,8 @@ async def file_url(
     return await logic.signed_url(runtime, user, file_id, rendition)
 
 
-@router.api_route(
+@router.get(
     "/f/{file_id}/{rendition}",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={**BYTES, **_problems(403, 404, 416)},
 )
@@ -87,9 +86,8 @@ async def revoke_link(link_id: FileId, runtime: RuntimeDep, user: CurrentUser) -
     await links.revoke(runtime, user, link_id)
 
 
-@router.api_route(
+@router.get(
     "/p/{token}",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={**BYTES, **_problems(404, 416)},
 )
@@ -111,3 +109,8 @@ async def proxied_image(
 ) -> Response:
     """A remote image, fetched by the platform, for a URL it signed (link previews)."""
     return await logic.deliver_proxied(runtime, request, url, s)
+
+
+# HEAD answers what GET would, without the body (a download manager's first question).
+for path, endpoint in (("/f/{file_id}/{rendition}", signed_bytes), ("/p/{token}", public_bytes)):
+    router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
