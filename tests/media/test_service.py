@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
+from quckchat.core.events import Event
+from quckchat.file.events import FileReady
 from quckchat.media import store, work
 from quckchat.media.processing.exif import GPS_POINTER, has_location
 from tests.media import samples
@@ -223,3 +226,42 @@ async def test_a_video_gets_a_poster_frame_and_its_duration(media: Media, tmp_pa
     assert names(record) == {"poster", "thumbnail"}
     assert record["duration"] == pytest.approx(2.0, abs=0.1)
     assert await stored(media, file["id"], "poster") is not None
+
+
+def ready_event(ws: str, owner: str, **fields: Any) -> Event:
+    """A file.ready of a file the file service never had, as a redelivery from elsewhere."""
+    values: dict[str, Any] = {
+        "file_id": uuid.uuid4().hex,
+        "workspace_id": ws,
+        "uploader_id": owner,
+        "name": "x.png",
+        "content_type": "image/png",
+        "size": 100,
+        "sha256": "0" * 64,
+        "key_name": f"files/default/{ws}/missing",
+        "scanned": False,
+    }
+    ready = FileReady.model_validate({**values, **fields})
+    return Event.of(ready, source="file", tenant="default")
+
+
+async def test_a_file_whose_bytes_are_gone_is_recorded_failed_once(media: Media) -> None:
+    ws, owner, _ = await media.files.workspace()
+    event = ready_event(ws, owner)
+
+    await work.on_file_event(media.runtime, event)
+    record = await media.processed(owner, event.key)
+
+    assert record["state"] == "failed" and "gone" in record["reason"], record
+    [failed] = processed_events(media, event.key)
+    assert failed.data["state"] == "failed"
+
+
+async def test_a_file_over_the_byte_limit_is_generic_without_being_fetched(media: Media) -> None:
+    ws, owner, _ = await media.files.workspace()
+    event = ready_event(ws, owner, size=work.LIMITS.max_bytes + 1)
+
+    await work.on_file_event(media.runtime, event)
+    record = await media.processed(owner, event.key)
+
+    assert record["state"] == "generic" and record["reason"].startswith("too large"), record
