@@ -61,9 +61,7 @@ def scanner(runtime: Runtime) -> Scanner:
 
 
 def objects(runtime: Runtime) -> ObjectStore:
-    if runtime.objects is None:
-        raise Problem(503, "the object store is not configured")
-    return runtime.objects
+    return runtime.object_store
 
 
 def view(doc: dict[str, Any]) -> FilePublic:

@@ -54,7 +54,7 @@ async def rendition_url(
             renditions=[r["name"] for r in doc.get("renditions", [])],
         )
     expires_at = datetime.now(UTC) + timedelta(seconds=URL_SECONDS)
-    signed = await records.objects(runtime).presign_get(
+    signed = await runtime.object_store.presign_get(
         store.rendition_key(file_id, name), expires=URL_SECONDS
     )
     return RenditionUrl(url=signed.url, method=signed.method, expires_at=expires_at, **made)
@@ -69,7 +69,7 @@ async def drop(runtime: Runtime, principal: Principal, file_id: str) -> None:
     while doc["state"] != State.DROPPED:
         moved = await records.move(runtime, doc, State.DROPPED, renditions=[], blurhash=None)
         doc = moved if moved is not None else await visible(runtime, principal, file_id)
-    await records.objects(runtime).delete_prefix(store.rendition_folder(file_id))
+    await runtime.object_store.delete_prefix(store.rendition_folder(file_id))
 
 
 async def upload(

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quckchat.core.errors import Problem
-from quckchat.core.objects import ObjectStore
 from quckchat.core.outbox import move_state, state_outbox
 from quckchat.core.runtime import Runtime
 from quckchat.media import store
 from quckchat.media.events import event_of
 from quckchat.media.schemas import MediaPublic, State
-
-
-def objects(runtime: Runtime) -> ObjectStore:
-    if runtime.objects is None:
-        raise Problem(503, "the object store is not configured")
-    return runtime.objects
 
 
 def view(doc: dict[str, Any]) -> MediaPublic:

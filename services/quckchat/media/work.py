@@ -33,7 +33,7 @@ from quckchat.media.processing import Limits, Processed, process
 from quckchat.media.processing.formats import PDF, TEXT
 from quckchat.media.processing.office import FORMATS as OFFICE
 from quckchat.media.processing.results import SANITIZED, generic
-from quckchat.media.records import move, objects
+from quckchat.media.records import move
 from quckchat.media.schemas import Kind, State
 
 log = qlog.get("media")
@@ -147,7 +147,7 @@ async def _give_up(runtime: Runtime, doc: dict[str, Any], reason: str) -> None:
 
 async def _process(runtime: Runtime, doc: dict[str, Any]) -> None:
     """Fetch the bytes, process them off the event loop, store the renditions, record it."""
-    store_ = objects(runtime)
+    store_ = runtime.object_store
     if doc["size"] > LIMITS.max_bytes:  # not even fetched
         result = generic(f"too large: {doc['size']} bytes over {LIMITS.max_bytes}")
     else:
@@ -216,7 +216,7 @@ async def forget(runtime: Runtime, file_id: str) -> None:
     now = stored_now()
     tombstone = {"state": State.DELETED, "deleted_at": now, "changed_at": now, "published": True}
     await runtime.document_db[store.MEDIA].replace_one({"_id": file_id}, tombstone, upsert=True)
-    await objects(runtime).delete_prefix(store.rendition_folder(file_id))
+    await runtime.object_store.delete_prefix(store.rendition_folder(file_id))
     await runtime.document_db[store.CLAIMS].delete_many({"file_id": file_id})
 
 
