@@ -11,9 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
+from quckchat.core.events import Event
+from quckchat.core.objects import ObjectStore
 from quckchat.core.runtime import Runtime
 from tests.support import TestKeys
-from tests.worlds.files import WORLDS, Files, mark_storage_worlds, storage_world
+from tests.worlds.files import WORLDS, Uploader, mark_storage_worlds, storage_org
+from tests.worlds.org import SERVICES, Org
 from tests.worlds.waiting import eventually
 
 HERE = Path(__file__).parent
@@ -27,18 +30,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @dataclass
 class Media:
-    files: Files
+    """The running mesh, with what a client of the media and file services does."""
+
+    org: Org
+    world: str
 
     @property
     def api(self) -> httpx.AsyncClient:
-        return self.files.org.mesh.client("media")
+        return self.org.mesh.client("media")
+
+    @property
+    def files(self) -> Uploader:
+        return Uploader(self.org.mesh.client("file"), self.auth)
 
     @property
     def runtime(self) -> Runtime:
-        return self.files.org.runtime("media")
+        return self.org.runtime("media")
+
+    @property
+    def objects(self) -> ObjectStore:
+        return self.runtime.object_store
 
     def auth(self, user: str) -> dict[str, str]:
-        return self.files.auth(user)
+        return self.org.auth(user)
+
+    def events(self, type_: str) -> list[Event]:
+        return self.org.events(type_)
 
     async def upload(
         self, user: str, workspace_id: str, data: bytes, *, name: str, content_type: str
@@ -80,5 +97,6 @@ async def media(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, module_keys: TestKeys
 ) -> AsyncIterator[Media]:
     path = tmp_path_factory.mktemp("media")
-    async with storage_world(request.param, path, module_keys, services=["file", "media"]) as world:
-        yield Media(world)
+    services = [*SERVICES, "file", "media"]
+    async with storage_org(request.param, path, module_keys, services) as org:
+        yield Media(org, request.param)

@@ -20,6 +20,7 @@ from tests.media import samples
 from tests.media.conftest import Media
 from tests.support import server
 from tests.worlds.identity import new_user
+from tests.worlds.org import team
 from tests.worlds.problems import assert_problem
 from tests.worlds.waiting import eventually
 
@@ -45,18 +46,18 @@ def names(record: dict[str, Any]) -> set[str]:
 
 async def stored(media: Media, file_id: str, name: str) -> bytes | None:
     key = store.rendition_key(file_id, name)
-    objects = media.files.objects
+    objects = media.objects
     return None if await objects.head(key) is None else await objects.read(key)
 
 
 def processed_events(media: Media, file_id: str) -> list[Any]:
-    return [e for e in media.files.events("media.processed") if e.data["file_id"] == file_id]
+    return [e for e in media.events("media.processed") if e.data["file_id"] == file_id]
 
 
 async def test_a_photo_gets_turned_previews_and_a_copy_without_its_location(
     media: Media, tmp_path: Path
 ) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     data = jpeg_with_gps(tmp_path)
     file = await media.upload(owner, ws, data, name="here.jpg", content_type="image/jpeg")
 
@@ -80,7 +81,7 @@ async def test_a_photo_gets_turned_previews_and_a_copy_without_its_location(
     assert fetched.content == await stored(media, file["id"], "sanitized")
     assert not has_location(fetched.content)
     assert not Image.open(io.BytesIO(fetched.content)).getexif().get_ifd(GPS_POINTER)
-    assert await media.files.objects.read(f"files/default/{ws}/{file['id']}") == data
+    assert await media.objects.read(f"files/default/{ws}/{file['id']}") == data
 
     [event] = processed_events(media, file["id"])
     assert event.key == file["id"]
@@ -90,7 +91,7 @@ async def test_a_photo_gets_turned_previews_and_a_copy_without_its_location(
 
 
 async def test_a_png_gets_previews_and_no_sanitized_copy(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     file = await media.upload(owner, ws, png_bytes(), name="p.png", content_type="image/png")
 
     record = await media.processed(owner, file["id"])
@@ -107,7 +108,7 @@ async def test_a_png_gets_previews_and_no_sanitized_copy(media: Media) -> None:
 
 
 async def test_a_broken_image_keeps_its_file_and_gets_a_generic_record(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     file = await media.upload(owner, ws, BROKEN_PNG, name="b.png", content_type="image/png")
 
     record = await media.processed(owner, file["id"])
@@ -121,7 +122,7 @@ async def test_a_broken_image_keeps_its_file_and_gets_a_generic_record(media: Me
 
 
 async def test_a_pdf_gets_a_first_page_preview_and_its_text_for_search(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     data = samples.pdf(["quarterly", "figures"])
     file = await media.files.upload(owner, ws, data, name="r.pdf", content_type="application/pdf")
 
@@ -136,10 +137,10 @@ async def test_a_pdf_gets_a_first_page_preview_and_its_text_for_search(media: Me
 
 
 async def test_a_redelivered_file_ready_changes_nothing(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     file = await media.upload(owner, ws, png_bytes(), name="p.png", content_type="image/png")
     before = await media.processed(owner, file["id"])
-    [ready] = [e for e in media.files.events("file.ready") if e.data["file_id"] == file["id"]]
+    [ready] = [e for e in media.events("file.ready") if e.data["file_id"] == file["id"]]
 
     await work.on_file_event(media.runtime, ready)
     await work.process_due(media.runtime)
@@ -150,10 +151,10 @@ async def test_a_redelivered_file_ready_changes_nothing(media: Media) -> None:
 
 
 async def test_a_deleted_file_loses_its_renditions_and_record_for_good(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     file = await media.upload(owner, ws, png_bytes(), name="p.png", content_type="image/png")
     await media.processed(owner, file["id"])
-    [ready] = [e for e in media.files.events("file.ready") if e.data["file_id"] == file["id"]]
+    [ready] = [e for e in media.events("file.ready") if e.data["file_id"] == file["id"]]
 
     deleted = await media.files.api.delete(f"/{file['id']}", headers=media.auth(owner))
     assert deleted.status_code == 204
@@ -164,14 +165,12 @@ async def test_a_deleted_file_loses_its_renditions_and_record_for_good(media: Me
     await work.on_file_event(media.runtime, ready)  # late: nothing comes back
     await work.process_due(media.runtime)
     assert_problem(await media.record(owner, file["id"]), 404)
-    [deleted_event] = [
-        e for e in media.files.events("file.deleted") if e.data["file_id"] == file["id"]
-    ]
+    [deleted_event] = [e for e in media.events("file.deleted") if e.data["file_id"] == file["id"]]
     await work.on_file_event(media.runtime, deleted_event)  # again: no error
 
 
 async def test_only_the_uploader_and_admins_see_and_drop_renditions(media: Media) -> None:
-    ws, owner, [admin, member] = await media.files.workspace("admin", "member")
+    ws, owner, [admin, member] = await team(media.org, "admin", "member")
     file = await media.upload(member, ws, png_bytes(), name="p.png", content_type="image/png")
     await media.processed(member, file["id"])
     outsider = new_user()
@@ -182,7 +181,7 @@ async def test_only_the_uploader_and_admins_see_and_drop_renditions(media: Media
         response = await media.api.delete(f"/{file['id']}", headers=media.auth(user))
         assert_problem(response, 404)
     other_member = new_user()
-    await media.files.org.add(ws, owner, other_member)
+    await media.org.add(ws, owner, other_member)
     assert_problem(await media.record(other_member, file["id"]), 404)
     assert (await media.record(admin, file["id"])).status_code == 200
 
@@ -195,13 +194,13 @@ async def test_only_the_uploader_and_admins_see_and_drop_renditions(media: Media
     assert again.status_code == 204
     kept = await media.files.api.get(f"/{file['id']}", headers=media.auth(member))
     assert kept.status_code == 200 and kept.json()["state"] == "clean"
-    assert [e.data["file_id"] for e in media.files.events("media.dropped")].count(file["id"]) == 1
+    assert [e.data["file_id"] for e in media.events("media.dropped")].count(file["id"]) == 1
 
 
 async def test_uploads_through_media_are_images_and_video_of_the_callers_workspaces(
     media: Media,
 ) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     body = {"workspace_id": ws, "name": "a.pdf", "size": 10, "content_type": "application/pdf"}
     assert_problem(await media.api.post("/", json=body, headers=media.auth(owner)), 422)
     body = {**body, "content_type": "image/png", "name": "a.png"}
@@ -216,7 +215,7 @@ async def test_uploads_through_media_are_images_and_video_of_the_callers_workspa
 @pytest.mark.ffmpeg
 async def test_a_video_gets_a_poster_frame_and_its_duration(media: Media, tmp_path: Path) -> None:
     server("ffmpeg")
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     path = samples.clip(tmp_path / "c.mp4", "testsrc=size=320x240:rate=25:duration=2")
     file = await media.upload(owner, ws, path.read_bytes(), name="c.mp4", content_type="video/mp4")
 
@@ -246,7 +245,7 @@ def ready_event(ws: str, owner: str, **fields: Any) -> Event:
 
 
 async def test_a_file_whose_bytes_are_gone_is_recorded_failed_once(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     event = ready_event(ws, owner)
 
     await work.on_file_event(media.runtime, event)
@@ -258,7 +257,7 @@ async def test_a_file_whose_bytes_are_gone_is_recorded_failed_once(media: Media)
 
 
 async def test_a_file_over_the_byte_limit_is_generic_without_being_fetched(media: Media) -> None:
-    ws, owner, _ = await media.files.workspace()
+    ws, owner, _ = await team(media.org)
     event = ready_event(ws, owner, size=work.LIMITS.max_bytes + 1)
 
     await work.on_file_event(media.runtime, event)
