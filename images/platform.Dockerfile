@@ -29,11 +29,13 @@ LABEL org.opencontainers.image.title="quckchat" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="${BASE}"
-# libmagic tells an upload's type from its bytes: installed unless the base brings it, in the
-# version the base's Debian release ships (hence unpinned).
+# libmagic tells an upload's type from its bytes, ffmpeg takes a video's poster frame (the media
+# service): installed unless the base brings them, in the versions the base's Debian release
+# ships (hence unpinned).
 # hadolint ignore=DL3008
-RUN python -c "import ctypes.util, sys; sys.exit(not ctypes.util.find_library('magic'))" \
- || (apt-get update && apt-get install -y --no-install-recommends libmagic1 \
+RUN (python -c "import ctypes.util, sys; sys.exit(not ctypes.util.find_library('magic'))" \
+     && test -x /usr/bin/ffmpeg) \
+ || (apt-get update && apt-get install -y --no-install-recommends libmagic1 ffmpeg \
      && rm -rf /var/lib/apt/lists/*)
 # The uid the operator's pod securityContext runs as (render/security.py PLATFORM_UID).
 RUN groupadd --gid 10001 quckchat \

@@ -347,8 +347,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         _S,
         5001,
         (_MG, _OB),
-        "Images, audio and video: transcoding and thumbnails",
-        depends_on=("file",),
+        "Previews of uploaded files: thumbnails, posters, placeholders and text for search",
+        depends_on=("auth", "workspace", "file"),
+        consumes=("file",),
+        public_prefix="media",
+        implemented=True,
     ),
     _s(
         "file",

@@ -117,6 +117,51 @@ async def test_an_expired_presigned_put_is_refused(store: ObjectStore) -> None:
     assert await store.head("up/late") is None
 
 
+async def fetch(store: ObjectStore, signed: Presigned) -> bytes:
+    """Do what a client does with a presigned GET; SignatureRejected when refused."""
+    assert signed.method == "GET"
+    if isinstance(store, LocalObjects):
+        url = urlsplit(signed.url)
+        key = unquote(url.path.removeprefix("/o/"))
+        await store.open_signed_get(key, dict(parse_qsl(url.query)))
+        return await store.read(key)
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(signed.url)
+    if answer.status_code != 200:
+        raise SignatureRejected(f"{answer.status_code}: {answer.text[:200]}")
+    return answer.content
+
+
+async def test_a_presigned_get_reads_the_object_until_it_expires(store: ObjectStore) -> None:
+    await store.put("media/f/thumbnail", b"RIFF-webp", content_type="image/webp")
+    assert await fetch(store, await store.presign_get("media/f/thumbnail", expires=60)) == (
+        b"RIFF-webp"
+    )
+    with pytest.raises(SignatureRejected):
+        await fetch(store, await store.presign_get("media/f/thumbnail", expires=-5))
+
+
+async def test_a_local_url_signed_for_reading_takes_no_upload_nor_the_reverse(
+    tmp_path: Path,
+) -> None:
+    store = LocalObjects(tmp_path / "objects", base_url="http://x/o", secret=b"s")
+    await store.start()
+    await store.put("k", b"x", content_type="text/plain")
+    read = dict(parse_qsl(urlsplit((await store.presign_get("k", expires=60)).url).query))
+    with pytest.raises(SignatureRejected):
+        await store.accept_signed_put("k", read, "text/plain", b"y")
+    with pytest.raises(SignatureRejected):
+        store.verify("k", read)
+    put = await store.presign_put("k", content_type="text/plain", size=1, expires=60)
+    with pytest.raises(SignatureRejected):
+        await store.open_signed_get("k", dict(parse_qsl(urlsplit(put.url).query)))
+    with pytest.raises(SignatureRejected):  # signed for another key
+        await store.open_signed_get("other", read)
+    await store.delete("k")
+    with pytest.raises(ObjectMissing):
+        await store.open_signed_get("k", read)
+
+
 async def test_a_multipart_upload_from_presigned_parts_joins_them_in_order(
     store: ObjectStore,
 ) -> None:

@@ -46,15 +46,18 @@ class Uploader:
         body = {"workspace_id": workspace_id, "name": "a.bin", "size": len(data), **body}
         return await self.api.post("/", json=body, headers=self.auth(user))
 
-    async def send(self, url: str, data: bytes, headers: dict[str, str]) -> httpx.Response:
-        """A PUT to a presigned URL: the S3 server's own, or the file service's route for the
-        local store."""
+    async def fetch(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A request to a presigned URL: the S3 server's own, or the file service's route for
+        the local store."""
         parts = urlsplit(url)
         if parts.path.startswith("/api/v1/files/"):
             path = parts.path.removeprefix("/api/v1/files") + "?" + parts.query
-            return await self.api.put(path, content=data, headers=headers)
+            return await self.api.request(method, path, **kwargs)
         async with httpx.AsyncClient() as client:
-            return await client.put(url, content=data, headers=headers)
+            return await client.request(method, url, **kwargs)
+
+    async def send(self, url: str, data: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await self.fetch("PUT", url, content=data, headers=headers)
 
     async def upload(
         self, user: str, workspace_id: str, data: bytes, **body: Any
@@ -62,7 +65,10 @@ class Uploader:
         """Create, send by the plan (one PUT or presigned parts) and complete: the file."""
         started = await self.start(user, workspace_id, data, **body)
         assert started.status_code == 201, started.text
-        created = started.json()
+        return await self.finish(user, started.json(), data)
+
+    async def finish(self, user: str, created: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """Send the bytes of a started upload by its plan and complete it: the file."""
         plan, file_id = created["upload"], created["file"]["id"]
         parts = []
         if plan["method"] == "put":

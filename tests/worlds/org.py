@@ -199,7 +199,7 @@ async def running_org(
         bus = mesh.runtime("workspace").events
         if isinstance(bus, InProcessBus):
             prefix = base.kafka_topic_prefix
-            observed = [n for n in services if n in ("workspace", "channel", "file")]
+            observed = [n for n in services if n in ("workspace", "channel", "file", "media")]
             topics = tuple(prefix + catalog.get(n).topic for n in observed)
             queue = bus.hub.attach("test-observer", topics)
             stack.callback(bus.hub.detach, queue)

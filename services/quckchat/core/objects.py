@@ -43,6 +43,8 @@ LEFTOVER_DAYS = 7
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 CHUNK = 256 * 1024
+# The local store's signed URLs for reading say so, so that none of them takes an upload.
+READ = "GET"
 
 
 class ObjectMissing(LookupError):
@@ -97,6 +99,7 @@ class ObjectStore(Protocol):
     async def presign_put(
         self, key: str, *, content_type: str, size: int, expires: int
     ) -> Presigned: ...
+    async def presign_get(self, key: str, *, expires: int) -> Presigned: ...
     async def create_multipart(self, key: str, *, content_type: str) -> str: ...
     async def presign_part(
         self, key: str, upload_id: str, number: int, *, size: int, expires: int
@@ -282,6 +285,13 @@ class S3Objects:
             "put_object", Params=params, ExpiresIn=expires
         )
         return Presigned(url, headers={"Content-Type": content_type})
+
+    async def presign_get(self, key: str, *, expires: int) -> Presigned:
+        params = {"Bucket": self.bucket, "Key": key}
+        url = await self._signer.generate_presigned_url(
+            "get_object", Params=params, ExpiresIn=expires
+        )
+        return Presigned(url, method="GET")
 
     async def create_multipart(self, key: str, *, content_type: str) -> str:
         answer = await self._client.create_multipart_upload(
@@ -506,6 +516,10 @@ class LocalObjects:
         }
         return Presigned(self._signed_url(key, fields), headers={"Content-Type": content_type})
 
+    async def presign_get(self, key: str, *, expires: int) -> Presigned:
+        fields = {"expires": str(int(time.time()) + expires), "method": READ}
+        return Presigned(self._signed_url(key, fields), method="GET")
+
     async def create_multipart(self, key: str, *, content_type: str) -> str:
         upload_id = secrets.token_hex(16)
         folder = self._upload(upload_id)
@@ -598,16 +612,33 @@ class LocalObjects:
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self._upload(upload_id), True)
 
-    def verify(self, key: str, query: dict[str, str]) -> int:
-        """The body size a URL this store signed takes; SignatureRejected for any other URL
-        (checked before a byte of the body is read)."""
+    def _signed_fields(self, key: str, query: dict[str, str]) -> dict[str, str]:
+        """The fields of a URL this store signed for `key`, unexpired; else SignatureRejected."""
         fields = {k: v for k, v in query.items() if k != "signature"}
         expected = self._sign({"key": key, **fields}).encode()
         if not hmac.compare_digest(expected, query.get("signature", "").encode()):
             raise SignatureRejected("the signature does not match this request")
         if int(fields["expires"]) < time.time():
             raise SignatureRejected("the signed URL has expired")
+        return fields
+
+    def verify(self, key: str, query: dict[str, str]) -> int:
+        """The body size a URL this store signed takes; SignatureRejected for any other URL
+        (checked before a byte of the body is read)."""
+        fields = self._signed_fields(key, query)
+        if fields.get("method") == READ or "size" not in fields:
+            raise SignatureRejected("the URL was signed for reading, not for an upload")
         return int(fields["size"])
+
+    async def open_signed_get(self, key: str, query: dict[str, str]) -> ObjectInfo:
+        """The object a URL this store signed for reading names (ObjectMissing when gone);
+        SignatureRejected for any other URL, an upload's included."""
+        if self._signed_fields(key, query).get("method") != READ:
+            raise SignatureRejected("the URL was not signed for reading")
+        info = await self.head(key)
+        if info is None:
+            raise ObjectMissing(key)
+        return info
 
     async def accept_signed_put(
         self, key: str, query: dict[str, str], content_type: str, data: bytes

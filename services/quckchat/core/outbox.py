@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import logging as qlog
 from quckchat.core import metrics
-from quckchat.core.documents import Index
+from quckchat.core.documents import Index, stored_now
 from quckchat.core.events import DomainEvent, Event, EventBus
 from quckchat.core.periodic import Periodic
 from quckchat.core.sql import UTCDateTime, new_id, utcnow
@@ -371,3 +371,46 @@ class DocumentOutbox:
         for doc in await cursor.to_list(BATCH):
             handled += await self.publish(runtime, doc, claim_own=True)
         return handled
+
+
+# A collection of documents that move from state to state, each move announcing the event of
+# the new state: built once here, so every such service ids, marks and moves them alike.
+
+StateEvent = Callable[[dict[str, Any]], DomainEvent | None]
+
+
+def state_outbox(
+    name: str, collection: str, event_of: StateEvent, *, prefix: str
+) -> DocumentOutbox:
+    """The outbox of documents with a `state` and a `changed_at`: each state they are moved to
+    (`move_state`) announces `event_of(doc)` (None: nothing), under an id of that change."""
+
+    async def events(runtime: Runtime, doc: dict[str, Any]) -> Sequence[tuple[str, DomainEvent]]:
+        event = event_of(doc)
+        # The change's own id: a state reached twice (a deletion finished again) is a new event.
+        change = int(doc["changed_at"].timestamp() * 1000)
+        return [] if event is None else [(f"{prefix}.{doc['_id']}.{doc['state']}.{change}", event)]
+
+    async def settle(runtime: Runtime, doc: dict[str, Any]) -> None:
+        # Only the state announced: a newer one written meanwhile is still to go out.
+        await runtime.document_db[collection].update_one(
+            {"_id": doc["_id"], "state": doc["state"]}, {"$set": {"published": True}}
+        )
+
+    return DocumentOutbox(name, collection, events, since="changed_at", done=settle)
+
+
+async def move_state(
+    runtime: Runtime, outbox: DocumentOutbox, doc: dict[str, Any], to: str, **fields: Any
+) -> dict[str, Any] | None:
+    """Move the document from the state it was read in to `to` and announce it; None when
+    another writer moved it first."""
+    changed = {**fields, "state": to, "published": False, "changed_at": stored_now()}
+    written = await runtime.document_db[outbox.collection].update_one(
+        {"_id": doc["_id"], "state": doc["state"]}, {"$set": changed}
+    )
+    if not written.matched_count:
+        return None
+    moved = {**doc, **changed}
+    await outbox.publish(runtime, moved)
+    return moved

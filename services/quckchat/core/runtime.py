@@ -55,6 +55,13 @@ class Runtime:
             raise Problem(503, f"the {self.spec.name} document store is not configured")
         return self.documents.db
 
+    @property
+    def object_store(self) -> ObjectStore:
+        """The service's object store; 503 where none is set."""
+        if self.objects is None:
+            raise Problem(503, "the object store is not configured")
+        return self.objects
+
     def health_checks(self) -> dict[str, Check]:
         checks: dict[str, Check] = {}
         if self.db is not None:

@@ -1,7 +1,7 @@
 """What other services ask the file service: the files of some ids (whatever their state), a
-workspace's limits on files, and deleting a file nothing uses any more. The only module outside
-the file service that calls it. The file service's events (`quckchat.file.events`) say when a
-file is ready, quarantined or gone."""
+workspace's limits on files, starting an upload on a user's behalf, and deleting a file nothing
+uses any more. The only module outside the file service that calls it. The file service's events
+(`quckchat.file.events`) say when a file is ready, quarantined or gone."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Iterable
 
 from quckchat.core.errors import not_found
 from quckchat.core.http import ServiceClient, raise_for_problem
+from quckchat.file.schemas import FileCreate as FileCreate  # what callers send
+from quckchat.file.schemas import FileCreated as FileCreated  # what callers receive
 from quckchat.file.schemas import FilePublic as FilePublic
-from quckchat.file.schemas import FileRecord as FileRecord  # what callers receive
+from quckchat.file.schemas import FileRecord as FileRecord
 from quckchat.file.schemas import Policy as Policy
 from quckchat.file.schemas import State as State
 
@@ -37,6 +39,16 @@ async def file_of(http: ServiceClient, file_id: str) -> FileRecord:
     if file_id not in found:
         raise not_found("file")
     return found[file_id]
+
+
+async def start_upload(
+    http: ServiceClient, *, tenant: str, uploader_id: str, file: FileCreate
+) -> FileCreated:
+    """Start an upload for the user (of `tenant`, from their token): the file service's checks
+    and the workspace's quota apply as to their own; its 4xx come back as its Problem."""
+    body = {"tenant": tenant, "uploader_id": uploader_id, "file": file.model_dump(mode="json")}
+    answer = await http.json(SERVICE, "POST", "/internal/files/uploads", json=body)
+    return FileCreated.model_validate(answer)
 
 
 async def release_file(http: ServiceClient, file_id: str) -> None:

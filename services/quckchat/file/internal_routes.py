@@ -8,9 +8,11 @@ from fastapi import APIRouter, Path, status
 
 from quckchat.core.deps import InternalCaller, RuntimeDep
 from quckchat.core.errors import problem_docs
+from quckchat.core.tokens import Principal
 from quckchat.core.values import ID_PATTERN
 from quckchat.file import logic, policy
-from quckchat.file.schemas import FileLookup, FileRecord, Policy
+from quckchat.file.routes import PROBLEMS
+from quckchat.file.schemas import FileCreated, FileLookup, FileRecord, Policy, UploadFor
 
 router = APIRouter(prefix="/internal/files", tags=["internal"])
 
@@ -32,6 +34,21 @@ async def workspace_policy(
 ) -> Policy:
     """The workspace's limits on files (the defaults where it never set them)."""
     return await policy.policy_of(runtime, workspace_id)
+
+
+@router.post(
+    "/uploads",
+    response_model=FileCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_docs(404, 409, 413, 415, described=PROBLEMS),
+)
+async def start_upload_for(
+    body: UploadFor, runtime: RuntimeDep, _caller: InternalCaller
+) -> FileCreated:
+    """Start an upload for a user, as the public `POST /` does for the user themselves: the
+    workspace's membership, limits and quota apply to them."""
+    uploader = Principal(user_id=body.uploader_id, session_id="", tenant=body.tenant)
+    return await logic.create(runtime, uploader, body.file)
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_docs(404))

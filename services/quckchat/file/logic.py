@@ -18,9 +18,8 @@ from typing import Any
 from quckchat.core import logging as qlog
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem, not_found
-from quckchat.core.events import DomainEvent
 from quckchat.core.objects import LEFTOVER_DAYS, ObjectMissing, ObjectStore, Part, PartsRejected
-from quckchat.core.outbox import DocumentOutbox
+from quckchat.core.outbox import move_state, state_outbox
 from quckchat.core.pagination import Page, PageQuery, document_page
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id
@@ -62,30 +61,14 @@ def scanner(runtime: Runtime) -> Scanner:
 
 
 def objects(runtime: Runtime) -> ObjectStore:
-    if runtime.objects is None:
-        raise Problem(503, "the object store is not configured")
-    return runtime.objects
+    return runtime.object_store
 
 
 def view(doc: dict[str, Any]) -> FilePublic:
     return FilePublic.model_validate({**doc, "id": doc["_id"]})
 
 
-async def _events(runtime: Runtime, doc: dict[str, Any]) -> Sequence[tuple[str, DomainEvent]]:
-    event = event_of(doc)
-    # The change's own id: a state reached twice (a deletion finished again) is a new event.
-    change = int(doc["changed_at"].timestamp() * 1000)
-    return [] if event is None else [(f"file.{doc['_id']}.{doc['state']}.{change}", event)]
-
-
-async def _settle(runtime: Runtime, doc: dict[str, Any]) -> None:
-    # Only the state announced: a newer one written meanwhile is still to go out.
-    await runtime.document_db[store.FILES].update_one(
-        {"_id": doc["_id"], "state": doc["state"]}, {"$set": {"published": True}}
-    )
-
-
-OUTBOX = DocumentOutbox("file outbox", store.FILES, _events, since="changed_at", done=_settle)
+OUTBOX = state_outbox("file outbox", store.FILES, event_of, prefix="file")
 
 
 async def _write(runtime: Runtime, doc: dict[str, Any], fields: dict[str, Any]) -> bool:
@@ -101,12 +84,7 @@ async def _move(
 ) -> dict[str, Any] | None:
     """Move the file from the state it was read in to `to` and announce it; None when another
     writer moved it first."""
-    changed = {**fields, "state": to, "published": False, "changed_at": stored_now()}
-    if not await _write(runtime, doc, changed):
-        return None
-    moved = {**doc, **changed}
-    await OUTBOX.publish(runtime, moved)
-    return moved
+    return await move_state(runtime, OUTBOX, doc, to, **fields)
 
 
 async def _reread(runtime: Runtime, file_id: str) -> dict[str, Any]:

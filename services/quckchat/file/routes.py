@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from quckchat.core.deps import CurrentUser, RuntimeDep
 from quckchat.core.errors import Problem, problem_docs
 from quckchat.core.objects import LocalObjects, ObjectMissing, SignatureRejected
 from quckchat.core.pagination import Page, Paging
+from quckchat.core.runtime import Runtime
 from quckchat.core.values import ID_PATTERN
 from quckchat.file import logic, policy, tus
 from quckchat.file.schemas import (
@@ -30,6 +32,7 @@ router = APIRouter(tags=["files"])
 FileId = Annotated[str, Path(pattern=ID_PATTERN)]
 WorkspaceId = Annotated[str, Path(pattern=ID_PATTERN)]
 ONE = "/{file_id}"
+DEFAULT_TYPE = "application/octet-stream"
 
 PROBLEMS = {
     400: "the cursor is not one this API issued",
@@ -45,6 +48,13 @@ PROBLEMS = {
 
 def _problems(*codes: int) -> dict[int | str, Any]:
     return problem_docs(*codes, described=PROBLEMS)
+
+
+def _local_objects(runtime: Runtime, what: str) -> LocalObjects:
+    """The local object store, whose signed URLs this service serves; 404 with an S3 server."""
+    if not isinstance(runtime.objects, LocalObjects):
+        raise Problem(404, f"{what} go to the object store's own URLs here")
+    return runtime.objects
 
 
 @router.post(
@@ -98,9 +108,7 @@ async def take_signed_upload(
     key: str, request: Request, runtime: RuntimeDep, content_type: Annotated[str, Header()] = ""
 ) -> Response:
     """What a client sends to a URL the local object store signed (no S3 server configured)."""
-    local = runtime.objects
-    if not isinstance(local, LocalObjects):
-        raise Problem(404, "uploads go to the object store's own URLs here")
+    local = _local_objects(runtime, "uploads")
     query = dict(request.query_params)
     try:
         size = local.verify(key, query)
@@ -118,6 +126,27 @@ async def take_signed_upload(
     except ObjectMissing as exc:
         raise Problem(404, "no such upload", slug="no-such-upload") from exc
     return Response(status_code=200, headers={"ETag": f'"{taken.etag}"'})
+
+
+@router.get(
+    "/objects/{key:path}",
+    responses=problem_docs(403, 404),
+    include_in_schema=False,
+)
+async def serve_signed_download(key: str, request: Request, runtime: RuntimeDep) -> Response:
+    """What a client fetches from a URL the local object store signed for reading (previews)."""
+    local = _local_objects(runtime, "downloads")
+    query = dict(request.query_params)
+    try:
+        info = await local.open_signed_get(key, query)
+    except SignatureRejected as exc:
+        raise Problem(403, str(exc), slug="signature-rejected") from exc
+    except ObjectMissing as exc:
+        raise Problem(404, "no such object", slug="no-such-object") from exc
+    headers = {"Content-Length": str(info.size), "ETag": f'"{info.etag}"'}
+    return StreamingResponse(
+        local.stream(key), media_type=info.content_type or DEFAULT_TYPE, headers=headers
+    )
 
 
 @router.get(ONE, response_model=FilePublic, responses=_problems(404))

@@ -77,6 +77,16 @@ class FileCreate(BaseModel):
     method: Method | None = Field(None, description="default: put, multipart for large files")
 
 
+class UploadFor(BaseModel):
+    """An upload another service starts on a user's behalf (the tenant from that user's token)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(min_length=1, max_length=64)
+    uploader_id: Id
+    file: FileCreate
+
+
 class PartUrl(BaseModel):
     number: int
     url: str

@@ -30,6 +30,7 @@ class Processed:
     had_location: bool = False  # the original carried GPS metadata
     generic: bool = False  # no preview could be made: the client shows a generic icon
     reason: str | None = None  # why generic (too many pixels, broken, unsupported, timed out)
+    duration: float | None = None  # seconds, of a video whose container says
 
 
 def generic(reason: str, *, text: str | None = None, had_location: bool = False) -> Processed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import tempfile
 import time
@@ -98,13 +99,19 @@ def _too_many_pixels(probed: dict[str, Any], limits: Limits) -> str | None:
     return None
 
 
-def _starts(probed: dict[str, Any]) -> list[float]:
-    """Where to try for a frame: at POSTER_AT unless the clip is known to be shorter, then 0."""
+def _duration(probed: dict[str, Any]) -> float | None:
+    """The container's duration in seconds, when it says one."""
     try:
         duration = float(probed.get("format", {}).get("duration", "nan"))
     except (TypeError, ValueError):
-        duration = float("nan")
-    return [0.0] if duration < POSTER_AT else [POSTER_AT, 0.0]
+        return None
+    return duration if math.isfinite(duration) and duration >= 0 else None
+
+
+def _starts(probed: dict[str, Any]) -> list[float]:
+    """Where to try for a frame: at POSTER_AT unless the clip is known to be shorter, then 0."""
+    duration = _duration(probed)
+    return [0.0] if duration is not None and duration < POSTER_AT else [POSTER_AT, 0.0]
 
 
 def _frame(path: Path, folder: Path, at: float, limits: Limits, deadline: float) -> Path | None:
@@ -134,7 +141,9 @@ def process_video(path: Path, limits: Limits, deadline: float) -> Processed:
                     made = decode(
                         IMAGE_JOB, frame, FRAME_TYPE, limits, kind=POSTER, seconds=seconds
                     )
-                    return dataclasses.replace(made, had_location=located)
+                    return dataclasses.replace(
+                        made, had_location=located, duration=_duration(probed)
+                    )
     except ToolFailed as error:
         return generic(str(error).replace(str(path), "the file"), had_location=located)
     return generic("no frame could be decoded", had_location=located)

@@ -1,0 +1,37 @@
+"""Who may see a file's media and who may drop it: the one place the rule is written.
+
+Today a file's media is its uploader's and its workspace's owners' and admins', as the file is.
+Once the attachment service can say where a file is shared, `may_see` widens to the members of
+those channels; `may_manage` stays with the uploader and the admins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quckchat.core.runtime import Runtime
+from quckchat.core.tokens import Principal
+from quckchat.workspace import client as workspace_client
+
+ADMINS = frozenset({"owner", "admin"})
+
+
+async def _uploader_or_admin(
+    runtime: Runtime, record: dict[str, Any], principal: Principal
+) -> bool:
+    if record["tenant"] != principal.tenant:
+        return False
+    if record["uploader_id"] == principal.user_id:
+        return True
+    role = await workspace_client.role_of(runtime.http, record["workspace_id"], principal.user_id)
+    return role in ADMINS
+
+
+async def may_see(runtime: Runtime, record: dict[str, Any], principal: Principal) -> bool:
+    """Whether the caller may see the record and fetch its renditions."""
+    return await _uploader_or_admin(runtime, record, principal)
+
+
+async def may_manage(runtime: Runtime, record: dict[str, Any], principal: Principal) -> bool:
+    """Whether the caller may drop the file's renditions."""
+    return await _uploader_or_admin(runtime, record, principal)

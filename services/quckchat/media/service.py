@@ -1,0 +1,18 @@
+"""The media service: previews of the files the file service makes ready (thumbnails, posters,
+blurhash placeholders, text for search), on MongoDB and the object store."""
+
+from quckchat.core.periodic import Periodic
+from quckchat.core.service import Consumer, Service
+from quckchat.media import records, store, work
+from quckchat.media.routes import router
+
+service = Service(
+    routers=[router],
+    consumers=[Consumer(sources=("file",), handler=work.on_file_event)],
+    document_indexes=store.INDEXES,
+    document_outboxes=(records.OUTBOX,),
+    periodic=[
+        Periodic("media processing", 2.0, (work.process_due,)),
+        Periodic("media upkeep", 3600.0, (work.forget_tombstones,)),
+    ],
+)
