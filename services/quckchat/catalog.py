@@ -348,7 +348,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5001,
         (_MG, _OB),
         "Previews of uploaded files: thumbnails, posters, placeholders and text for search",
-        depends_on=("auth", "workspace", "file"),
+        depends_on=("auth", "workspace", "file", "attachment"),
         consumes=("file",),
         public_prefix="media",
         implemented=True,

@@ -97,6 +97,6 @@ async def media(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, module_keys: TestKeys
 ) -> AsyncIterator[Media]:
     path = tmp_path_factory.mktemp("media")
-    services = [*SERVICES, "file", "media"]
+    services = [*SERVICES, "file", "message", "attachment", "media"]
     async with storage_org(request.param, path, module_keys, services) as org:
         yield Media(org, request.param)

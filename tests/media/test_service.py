@@ -184,6 +184,20 @@ async def test_only_the_uploader_and_admins_see_and_drop_renditions(media: Media
     await media.org.add(ws, owner, other_member)
     assert_problem(await media.record(other_member, file["id"]), 404)
     assert (await media.record(admin, file["id"])).status_code == 200
+    # Shared in a channel, the file's media is seen by its members, who still may not drop it.
+    general = (await media.org.channels(ws, member))["general"]["id"]
+    body = {"channel_id": general, "text": "a picture", "attachments": [{"id": file["id"]}]}
+    sent = await media.org.mesh.client("message").post("/", json=body, headers=media.auth(member))
+    assert sent.status_code == 201, sent.text
+
+    async def other_sees() -> int:
+        return (await media.record(other_member, file["id"])).status_code
+
+    assert await eventually(other_sees, until=200) == 200
+    assert (await media.url(other_member, file["id"], "thumbnail")).status_code == 200
+    refused = await media.api.delete(f"/{file['id']}", headers=media.auth(other_member))
+    assert_problem(refused, 403)
+    assert_problem(await media.record(outsider, file["id"]), 404)
 
     dropped = await media.api.delete(f"/{file['id']}", headers=media.auth(admin))
     assert dropped.status_code == 204
