@@ -10,7 +10,7 @@ from itertools import accumulate
 from typing import Any, ClassVar, Self
 
 from quckchat.core.events import DomainEvent
-from quckchat.media.schemas import State
+from quckchat.media.schemas import MediaState
 
 # Text in an event, as JSON-encoded bytes (non-ASCII is escaped: up to 12 bytes a character):
 # Kafka refuses messages over 1 MB by default, and 100 kB, a few dozen pages, is plenty to find
@@ -53,7 +53,7 @@ class MediaProcessed(MediaEvent):
     says why) or failed. `text` is what was extracted for search, capped (`TEXT_EVENT_BYTES`)."""
 
     type: ClassVar[str] = "media.processed"
-    state: State
+    state: MediaState
     reason: str | None = None
     kind: str
     renditions: list[str]
@@ -68,7 +68,7 @@ class MediaDropped(MediaEvent):
     type: ClassVar[str] = "media.dropped"
 
 
-DONE = frozenset({State.PROCESSED, State.GENERIC, State.FAILED})
+DONE = frozenset({MediaState.PROCESSED, MediaState.GENERIC, MediaState.FAILED})
 
 
 def event_of(doc: dict[str, Any]) -> MediaEvent | None:
@@ -84,6 +84,6 @@ def event_of(doc: dict[str, Any]) -> MediaEvent | None:
             text=doc.get("text"),
             text_truncated=doc.get("text_truncated", False),
         )
-    if doc["state"] == State.DROPPED:
+    if doc["state"] == MediaState.DROPPED:
         return MediaDropped.of_record(doc)
     return None

@@ -13,10 +13,10 @@ from quckchat.file import client as file_client
 from quckchat.media import access, records, store
 from quckchat.media.schemas import (
     MediaPublic,
+    MediaState,
     MediaUpload,
     RenditionName,
     RenditionUrl,
-    State,
 )
 
 # A rendition's URL is for showing it now; a client asks again for a later view.
@@ -28,7 +28,7 @@ async def visible(runtime: Runtime, principal: Principal, file_id: str) -> dict[
     doc = await records.find(runtime, file_id)
     if (
         doc is None
-        or doc["state"] == State.DELETED
+        or doc["state"] == MediaState.DELETED
         or not await access.may_see(runtime, doc, principal)
     ):
         raise not_found("media")
@@ -66,8 +66,8 @@ async def drop(runtime: Runtime, principal: Principal, file_id: str) -> None:
     doc = await visible(runtime, principal, file_id)
     if not await access.may_manage(runtime, doc, principal):
         raise Problem(403, "only the uploader or a workspace admin drops a file's renditions")
-    while doc["state"] != State.DROPPED:
-        moved = await records.move(runtime, doc, State.DROPPED, renditions=[], blurhash=None)
+    while doc["state"] != MediaState.DROPPED:
+        moved = await records.move(runtime, doc, MediaState.DROPPED, renditions=[], blurhash=None)
         doc = moved if moved is not None else await visible(runtime, principal, file_id)
     await runtime.object_store.delete_prefix(store.rendition_folder(file_id))
 

@@ -13,7 +13,7 @@ from quckchat.core.outbox import move_state, state_outbox
 from quckchat.core.runtime import Runtime
 from quckchat.media import store
 from quckchat.media.events import event_of
-from quckchat.media.schemas import MediaPublic, State
+from quckchat.media.schemas import MediaPublic, MediaState
 
 
 def view(doc: dict[str, Any]) -> MediaPublic:
@@ -29,7 +29,7 @@ async def find(runtime: Runtime, file_id: str) -> dict[str, Any] | None:
 
 
 async def move(
-    runtime: Runtime, doc: dict[str, Any], to: State, **fields: Any
+    runtime: Runtime, doc: dict[str, Any], to: MediaState, **fields: Any
 ) -> dict[str, Any] | None:
     """Move the record from the state it was read in to `to` and announce it; None when
     another writer moved it first."""

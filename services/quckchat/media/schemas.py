@@ -12,7 +12,7 @@ from quckchat.file.client import FileCreate
 from quckchat.media.processing.results import POSTER, PREVIEW, SANITIZED, THUMBNAIL
 
 
-class State(StrEnum):
+class MediaState(StrEnum):
     """A record's life: processing awaited, then its outcome; `deleted` is the file's end."""
 
     PENDING = "pending"
@@ -53,7 +53,7 @@ class MediaPublic(BaseModel):
     name: str
     content_type: str = Field(description="the file's type, sniffed from its bytes")
     size: int
-    state: State
+    state: MediaState
     reason: str | None = Field(None, description="why generic or failed")
     kind: Kind
     width: int | None = None

@@ -34,7 +34,7 @@ from quckchat.media.processing.formats import PDF, TEXT
 from quckchat.media.processing.office import FORMATS as OFFICE
 from quckchat.media.processing.results import SANITIZED, generic
 from quckchat.media.records import move
-from quckchat.media.schemas import Kind, State
+from quckchat.media.schemas import Kind, MediaState
 
 log = qlog.get("media")
 LIMITS = Limits()
@@ -84,7 +84,7 @@ async def take(runtime: Runtime, ready: FileReady, *, tenant: str | None) -> boo
         sha256=ready.sha256,
         source_key=ready.key_name,
         kind=kind_of(ready.content_type),
-        state=State.PENDING,
+        state=MediaState.PENDING,
         attempts=0,
         due_at=now,
         renditions=[],
@@ -97,7 +97,7 @@ async def take(runtime: Runtime, ready: FileReady, *, tenant: str | None) -> boo
 async def process_due(runtime: Runtime) -> int:
     """Process the pending records whose turn it is, one at a time; how many were attempted."""
     media = runtime.document_db[store.MEDIA]
-    due = {"state": State.PENDING, "due_at": {"$lte": stored_now()}}
+    due = {"state": MediaState.PENDING, "due_at": {"$lte": stored_now()}}
     found = await media.find(due).sort("due_at", 1).limit(BATCH).to_list(None)
     attempted = 0
     for doc in found:
@@ -118,7 +118,7 @@ async def attempt(runtime: Runtime, doc: dict[str, Any]) -> bool:
         return True
     fields = {"attempts": number, "due_at": stored_now() + LEASE}
     written = await runtime.document_db[store.MEDIA].update_one(
-        {"_id": doc["_id"], "state": State.PENDING}, {"$set": fields}
+        {"_id": doc["_id"], "state": MediaState.PENDING}, {"$set": fields}
     )
     if not written.matched_count:
         return True  # dropped or deleted meanwhile
@@ -134,14 +134,14 @@ async def attempt(runtime: Runtime, doc: dict[str, Any]) -> bool:
         else:
             later = stored_now() + RETRY_AFTER * 2 ** (number - 1)
             await runtime.document_db[store.MEDIA].update_one(
-                {"_id": doc["_id"], "state": State.PENDING}, {"$set": {"due_at": later}}
+                {"_id": doc["_id"], "state": MediaState.PENDING}, {"$set": {"due_at": later}}
             )
     return True
 
 
 async def _give_up(runtime: Runtime, doc: dict[str, Any], reason: str) -> None:
     log.warning("media %s failed: %s", doc["_id"], reason)
-    await move(runtime, doc, State.FAILED, reason=reason, processed_at=stored_now())
+    await move(runtime, doc, MediaState.FAILED, reason=reason, processed_at=stored_now())
     await runtime.document_db[store.CLAIMS].delete_many({"file_id": doc["_id"]})
 
 
@@ -171,7 +171,7 @@ async def _process(runtime: Runtime, doc: dict[str, Any]) -> None:
     moved = await move(
         runtime,
         doc,
-        State.GENERIC if result.generic else State.PROCESSED,
+        MediaState.GENERIC if result.generic else MediaState.PROCESSED,
         **_learnt(result),
         renditions=renditions,
         processed_at=stored_now(),
@@ -214,7 +214,12 @@ async def forget(runtime: Runtime, file_id: str) -> None:
     """The file is deleted: its renditions go, and its record becomes a tombstone (so a late
     or redelivered file.ready brings nothing back). Again: nothing more happens."""
     now = stored_now()
-    tombstone = {"state": State.DELETED, "deleted_at": now, "changed_at": now, "published": True}
+    tombstone = {
+        "state": MediaState.DELETED,
+        "deleted_at": now,
+        "changed_at": now,
+        "published": True,
+    }
     await runtime.document_db[store.MEDIA].replace_one({"_id": file_id}, tombstone, upsert=True)
     await runtime.object_store.delete_prefix(store.rendition_folder(file_id))
     await runtime.document_db[store.CLAIMS].delete_many({"file_id": file_id})
@@ -224,6 +229,6 @@ async def forget_tombstones(runtime: Runtime) -> int:
     """Tombstones past any redelivery of their file's events go."""
     cutoff = stored_now() - TOMBSTONE_KEPT
     gone = await runtime.document_db[store.MEDIA].delete_many(
-        {"state": State.DELETED, "deleted_at": {"$lte": cutoff}}
+        {"state": MediaState.DELETED, "deleted_at": {"$lte": cutoff}}
     )
     return int(gone.deleted_count)
