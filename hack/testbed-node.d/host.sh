@@ -70,7 +70,8 @@ ensure_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge || return 1
   fi
-  ip addr show dev "$BRIDGE" | grep -qF " $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE" || return 1
+  # Not `ip ... | grep -q`: under pipefail grep's early exit fails the pipe (SIGPIPE).
+  [[ $(ip addr show dev "$BRIDGE") == *" $NODE_IP/"* ]] || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE" || return 1
   ip link set "$BRIDGE" up
 }
 

@@ -23,7 +23,7 @@ install_elasticsearch() {
   # A running node already has its jars (a copy in its home); nothing to do.
   elasticsearch_running && return 0
   # The source launcher compiles QuckchatEsNode.java in memory: it needs the JDK, not just a JRE.
-  if ! java --list-modules 2>/dev/null | grep -q '^jdk.compiler@'; then
+  if ! java --list-modules 2>/dev/null | grep '^jdk.compiler@' >/dev/null; then
     ensure_packages openjdk-17-jdk-headless || return 1
   fi
   local stamp

@@ -11,7 +11,7 @@ install_mediatools() {
 }
 
 check_mediatools() {
-  [[ -x /usr/bin/ffmpeg ]] && ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'
+  [[ -x /usr/bin/ffmpeg ]] && ldconfig -p 2>/dev/null | grep 'libmagic\.so\.1' >/dev/null
 }
 
 mediatools_running() { check_mediatools; }
