@@ -2,22 +2,15 @@
 
 import gc
 
+from quckchat import catalog
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer, Service
 from quckchat.realtime.fanout import deliver_forever, route_event
 from quckchat.realtime.routes import router
 
-# Every topic with events for clients; one replica routes each event into the replay log.
-SOURCES = (
-    "message",
-    "channel",
-    "workspace",
-    "thread",
-    "presence",
-    "reminder",
-    "event-broadcast",
-    "file",
-)
+# Every topic with events for clients (the catalog's list); one replica routes each event into
+# the replay log.
+SOURCES = catalog.get("realtime").consumes
 
 # A full collection walks every object: the modules loaded at startup and each connection's.
 # At the default thresholds those pauses (~0.4 s) set the fan-out p99 (bench/messaging.py), so
