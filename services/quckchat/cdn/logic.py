@@ -25,6 +25,11 @@ LINK_CACHE = "private, max-age=60"
 SANITIZED = "sanitized"
 
 
+def _not_signed(detail: str) -> Problem:
+    # 404 like a file that does not exist: a URL that is not valid shows nothing of what is.
+    return Problem(404, detail, slug="signature-rejected")
+
+
 def objects(runtime: Runtime) -> ObjectStore:
     if runtime.objects is None:
         raise Problem(503, "the object store is not configured")
@@ -97,9 +102,7 @@ async def deliver(
 ) -> Response:
     """The bytes behind a signed URL, while it is valid and the file is still clean."""
     if not signing.signer(runtime).valid_until(signature, expires, file_id, rendition):
-        raise Problem(
-            403, "the URL was not signed here, or it has expired", slug="signature-rejected"
-        )
+        raise _not_signed("the URL was not signed here, or it has expired")
     file = await file_client.file_of(runtime.http, file_id)
     if file.state is not file_client.State.CLEAN:
         raise not_found("file")
@@ -115,7 +118,7 @@ async def deliver_link(runtime: Runtime, request: Request, token: str) -> Respon
 async def deliver_proxied(runtime: Runtime, request: Request, url: str, signature: str) -> Response:
     """A remote image through the proxy, for a URL the platform signed."""
     if not signing.signer(runtime).valid(signature, "proxy", url):
-        raise Problem(403, "the image URL was not signed here", slug="signature-rejected")
+        raise _not_signed("the image URL was not signed here")
     info, content_type = await proxy.image(runtime, objects(runtime), url)
     return await delivery.send(
         request,

@@ -18,8 +18,8 @@ router = APIRouter(tags=["cdn"])
 
 FileId = Annotated[str, Path(pattern=ID_PATTERN)]
 PROBLEMS = {
-    403: "the URL was not signed here or has expired, or public links are off",
-    404: "no such file, rendition or link, or not one the caller may see",
+    403: "public links are off in this workspace",
+    404: "no such file, rendition or link, not one the caller may see, or a URL not signed here",
     409: "the file is quarantined, or still being uploaded or checked",
     416: "the range asked for lies past the end of the file",
     422: "a field is not valid, or the proxied URL is not an image it may fetch",
@@ -47,15 +47,15 @@ async def file_url(
 @router.get(
     "/f/{file_id}/{rendition}",
     response_class=Response,
-    responses={**BYTES, **_problems(403, 404, 416)},
+    responses={**BYTES, **_problems(404, 416)},
 )
 async def signed_bytes(
     file_id: FileId,
     rendition: Rendition,
     request: Request,
     runtime: RuntimeDep,
-    e: Annotated[str, Query(max_length=20, description="when the URL expires")],
-    s: Annotated[str, Query(max_length=100, description="the signature")],
+    e: Annotated[str, Query(max_length=20, description="when the URL expires")] = "",
+    s: Annotated[str, Query(max_length=100, description="the signature")] = "",
 ) -> Response:
     """The bytes behind a signed URL: ranges, ETag and cache headers as HTTP has them."""
     return await logic.deliver(runtime, request, file_id, rendition, expires=e, signature=s)
@@ -100,12 +100,12 @@ async def public_bytes(
     return await logic.deliver_link(runtime, request, token)
 
 
-@router.get("/proxy", response_class=Response, responses={**BYTES, **_problems(403, 422)})
+@router.get("/proxy", response_class=Response, responses={**BYTES, **_problems(404, 422)})
 async def proxied_image(
     request: Request,
     runtime: RuntimeDep,
-    url: Annotated[str, Query(max_length=2048)],
-    s: Annotated[str, Query(max_length=100)],
+    url: Annotated[str, Query(max_length=2048)] = "",
+    s: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     """A remote image, fetched by the platform, for a URL it signed (link previews)."""
     return await logic.deliver_proxied(runtime, request, url, s)
