@@ -21,7 +21,7 @@ from quckchat.media.processing.exif import has_location
 from tests.e2e.conftest import PATIENCE, Platform
 from tests.e2e.test_identity_through_gateway import otp_sign_in
 from tests.e2e.websocket import Listener, of_type
-from tests.media import samples
+from tests.worlds import samples
 from tests.worlds.files import EICAR
 from tests.worlds.identity import bearer, phone_number
 from tests.worlds.platform import EVERY_SERVER

@@ -12,8 +12,8 @@ from PIL import Image
 
 from quckchat.media.processing import Limits, Processed, Rendition, process
 from quckchat.media.processing.exif import GPS_POINTER, has_location, without_location
-from tests.media import samples
 from tests.media.test_images import NEEDS_ENCODER
+from tests.worlds import samples
 
 
 def sanitized(processed: Processed) -> Rendition | None:
