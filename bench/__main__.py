@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bench import (
+    cdn,
     gateway_hop,
     gateway_sends,
     identity,
@@ -24,6 +25,7 @@ def main() -> None:
     asyncio.run(gateway_hop.main())
     asyncio.run(search.main())
     asyncio.run(uploads.main())
+    asyncio.run(cdn.main())
     media.main()
     operator.main()
     real_node.main()

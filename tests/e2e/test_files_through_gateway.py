@@ -1,24 +1,32 @@
 """Files end to end, through the gateway (the bytes straight to the S3 server by presigned
-URL, as a client sends them): one PUT, a resumable upload, the quota, the scan, deleting."""
+URL, as a client sends them): one PUT, a resumable upload, the quota, the scan, deleting; then
+files shared in a channel: their previews, delivery by the cdn, the channel's files list and a
+public link."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pillow_heif
 import pytest
+import pyvips
 from PIL import Image
 
-from tests.e2e.conftest import Platform
+from quckchat.media.processing.exif import has_location
+from tests.e2e.conftest import PATIENCE, Platform
 from tests.e2e.test_identity_through_gateway import otp_sign_in
 from tests.e2e.websocket import Listener, of_type
+from tests.worlds import samples
 from tests.worlds.files import EICAR
 from tests.worlds.identity import bearer, phone_number
 from tests.worlds.platform import EVERY_SERVER
 from tests.worlds.problems import assert_problem
+from tests.worlds.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
 
@@ -109,3 +117,164 @@ async def test_files_story(platform: Platform) -> None:
         after = (await workspace.get(f"/internal/workspaces/{ws['id']}/quota")).json()
         assert after["storage_used_bytes"] == used - len(image)
     assert (await gw.post("/files", json=big, headers=bearer(alice))).status_code == 201
+
+
+WORD = "Quokkanomics"
+SIXTY_MP = (9600, 6400)
+
+
+def one_colour_png(width: int, height: int) -> bytes:
+    """A PNG of one colour, made a row at a time by libvips (never the pixels whole)."""
+    pixels = pyvips.Image.black(width, height).new_from_image([30, 140, 90]).cast("uchar")
+    data: bytes = pixels.pngsave_buffer(compression=9)
+    return data
+
+
+def heic_with_gps(folder: Path) -> bytes:
+    """A 800x600 HEIC photo whose EXIF says turn it a quarter (orientation 6) and where it was."""
+    path = samples.image_file(
+        folder / "holiday.heic",
+        samples.halves(800, 600),
+        exif=samples.exif(orientation=6, gps=True),
+    )
+    return path.read_bytes()
+
+
+async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> None:
+    gw = platform.gateway
+    origin = platform.settings.service_url("backend-gateway")
+
+    async def call(method: str, path: str, who: dict[str, Any], **kw: Any) -> Any:
+        response = await gw.request(method, path, headers=bearer(who), **kw)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+    async def delivered(
+        who: dict[str, Any], file_id: str, rendition: str, **kw: Any
+    ) -> httpx.Response:
+        """The bytes of a file's rendition by the cdn's signed URL, through the gateway."""
+        signed = await call(
+            "GET", f"/cdn/files/{file_id}/url", who, params={"rendition": rendition}
+        )
+        async with httpx.AsyncClient(base_url=origin, timeout=30) as anyone:
+            return await anyone.get(signed["url"], **kw)
+
+    bobs_phone = phone_number()
+    alice = await otp_sign_in(platform, phone_number(), display_name="Alice")
+    bob = await otp_sign_in(platform, bobs_phone, display_name="Bob")
+    eve = await otp_sign_in(platform, phone_number())
+    ws = await call("POST", "/workspaces", alice, json={"name": "Shared files"})
+    await call("POST", "/workspaces", eve, json={"name": "Elsewhere"})
+    invite = await call(
+        "POST", f"/workspaces/{ws['id']}/invites", alice, json={"phone": bobs_phone}
+    )
+    await call("POST", "/workspaces/join", bob, json={"token": invite["token"]})
+    channels = await call("GET", "/channels", bob, params={"workspace_id": ws["id"]})
+    general = next(c["id"] for c in channels["items"] if c["name"] == "general")
+
+    # Alice sends a 60-megapixel image, a HEIC photo with orientation and GPS, and a PDF.
+    sent = {
+        "skyline.png": one_colour_png(*SIXTY_MP),
+        "holiday.heic": heic_with_gps(tmp_path),
+        "quarterly-report.pdf": samples.pdf([WORD, "appendix"]),
+    }
+    files = {
+        name: await put_file(gw, alice, ws["id"], data, name=name) for name, data in sent.items()
+    }
+    ids = {name: file["id"] for name, file in files.items()}
+    png, heic, pdf = ids["skyline.png"], ids["holiday.heic"], ids["quarterly-report.pdf"]
+    message = {
+        "channel_id": general,
+        "text": "the files",
+        "attachments": [{"id": i} for i in ids.values()],
+    }
+    await call("POST", "/messages", alice, json=message)
+
+    # Bob, a member, sees each file's record once the media service has processed it.
+    async def records() -> dict[str, Any]:
+        found = {n: await gw.get(f"/media/{i}", headers=bearer(bob)) for n, i in ids.items()}
+        return {n: r.json() for n, r in found.items() if r.status_code == 200}
+
+    async def all_processed() -> dict[str, Any] | None:
+        answer = await records()
+        done = len(answer) == 3 and all(r["state"] != "pending" for r in answer.values())
+        return answer if done else None
+
+    media = await eventually(all_processed, **PATIENCE)
+    assert media, await records()
+
+    # 60 MP is under the media service's 100 MP limit: a thumbnail and a preview, and the
+    # original itself, whole and by a range.
+    big = media["skyline.png"]
+    assert (big["state"], big["width"], big["height"]) == ("processed", *SIXTY_MP)
+    shapes = {r["name"]: (r["width"], r["height"]) for r in big["renditions"]}
+    assert shapes == {"thumbnail": (320, 213), "preview": (1600, 1067)}
+    thumbnail = await delivered(bob, png, "thumbnail")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
+    assert Image.open(io.BytesIO(thumbnail.content)).size == (320, 213)
+    original = await delivered(bob, png, "original")
+    assert original.status_code == 200 and original.content == sent["skyline.png"]
+    assert original.headers["content-length"] == str(len(sent["skyline.png"]))
+    part = await delivered(bob, png, "original", headers={"Range": "bytes=1000-66535"})
+    assert part.status_code == 206, part.text
+    assert part.content == sent["skyline.png"][1000:66536]
+    assert part.headers["content-range"] == f"bytes 1000-66535/{len(sent['skyline.png'])}"
+    signed = await call("GET", f"/cdn/files/{png}/url", bob)
+    async with httpx.AsyncClient(base_url=origin, timeout=30) as anyone:
+        head = await anyone.head(signed["url"])
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(sent["skyline.png"]))
+    assert head.headers["etag"] == original.headers["etag"]
+
+    # The HEIC: previews turned upright; the copy delivered as the original has no location.
+    photo = media["holiday.heic"]
+    assert (photo["state"], photo["width"], photo["height"]) == ("processed", 600, 800)
+    assert photo["had_location"] and photo["location_stripped"]
+    preview = await delivered(bob, heic, "preview")
+    assert Image.open(io.BytesIO(preview.content)).size == (600, 800)
+    copy = await delivered(bob, heic, "original")
+    assert copy.status_code == 200 and copy.headers["content-type"] == "image/heic"
+    assert len(copy.content) == len(sent["holiday.heic"])
+    opened = pillow_heif.open_heif(io.BytesIO(copy.content))
+    assert opened.size == (600, 800) and not has_location(opened.info["exif"])
+    assert has_location(pillow_heif.open_heif(io.BytesIO(sent["holiday.heic"])).info["exif"])
+
+    # The PDF: a preview of its first page, its text read, the original as sent.
+    report = media["quarterly-report.pdf"]
+    assert (report["state"], report["kind"]) == ("processed", "pdf")
+    assert report["text_length"] >= len(WORD)
+    assert {r["name"] for r in report["renditions"]} >= {"thumbnail", "preview"}
+    pages = await delivered(bob, pdf, "original")
+    assert pages.content == sent["quarterly-report.pdf"] and f"({WORD})".encode() in pages.content
+    assert pages.headers["content-disposition"].startswith("inline")
+
+    # Eve, of another workspace, learns nothing of any of it.
+    assert_problem(await gw.get(f"/cdn/files/{png}/url", headers=bearer(eve)), 404)
+    assert_problem(await gw.get(f"/media/{heic}", headers=bearer(eve)), 404)
+    listing = {"channel_id": general}
+    assert_problem(await gw.get("/attachments/", params=listing, headers=bearer(eve)), 404)
+
+    # The channel's files list holds the three; `q` finds one by a part of its name.
+    async def listed(**query: str) -> set[str]:
+        page = await call("GET", "/attachments/", bob, params={**listing, **query})
+        return {f["name"] for f in page["items"]}
+
+    assert await eventually(listed, until=set(sent), **PATIENCE) == set(sent)
+    assert await listed(q="REPORT") == {"quarterly-report.pdf"}
+
+    # A public link needs no token, until an admin turns public links off.
+    link = await call("POST", "/cdn/links", alice, json={"file_id": pdf})
+    async with httpx.AsyncClient(base_url=origin, timeout=30) as anyone:
+        public = await anyone.get(link["url"])
+        assert public.status_code == 200 and public.content == sent["quarterly-report.pdf"]
+        off = await call(
+            "PATCH", f"/files/policies/{ws['id']}", alice, json={"public_links": False}
+        )
+        assert off["public_links"] is False
+
+        async def link_status() -> int:
+            return (await anyone.get(link["url"])).status_code
+
+        assert await eventually(link_status, until=404, **PATIENCE) == 404

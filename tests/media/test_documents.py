@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from quckchat.media.processing import Limits, process
-from tests.media import samples
+from tests.worlds import samples
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

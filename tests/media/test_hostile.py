@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from quckchat.media.processing import Limits, Processed, process
-from tests.media import samples
+from tests.worlds import samples
 
 # Generous: a decoder that took the bait would need minutes (or run out of memory) instead.
 QUICKLY = 10.0

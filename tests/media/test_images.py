@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from quckchat.media.processing import Processed, Rendition, process
-from tests.media import samples
-from tests.media.samples import BLUE, RED
+from tests.worlds import samples
+from tests.worlds.samples import BLUE, RED
 
 FORMATS = {
     "jpeg": "image/jpeg",

@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pillow_heif
 import pytest
 from PIL import Image
 
 from quckchat.media.processing import Limits, Processed, Rendition, process
 from quckchat.media.processing.exif import GPS_POINTER, has_location, without_location
-from tests.media import samples
 from tests.media.test_images import NEEDS_ENCODER
+from tests.worlds import samples
 
 
 def sanitized(processed: Processed) -> Rendition | None:
@@ -82,22 +83,44 @@ def test_png_and_webp_lose_their_gps_in_place_too(
     assert image.tobytes() == Image.open(path).tobytes()
 
 
-@pytest.mark.parametrize(
-    ("suffix", "content_type"),
-    [("tiff", "image/tiff"), pytest.param("heic", "image/heic", marks=NEEDS_ENCODER)],
-)
-def test_tiff_and_heic_report_their_location_and_leave_the_choice_to_the_caller(
-    tmp_path: Path, suffix: str, content_type: str
-) -> None:
+def test_a_tiff_reports_its_location_and_leaves_the_choice_to_the_caller(tmp_path: Path) -> None:
     path = samples.image_file(
-        tmp_path / f"here.{suffix}", samples.halves(80, 40), exif=samples.exif(gps=True)
+        tmp_path / "here.tiff", samples.halves(80, 40), exif=samples.exif(gps=True)
     )
 
-    processed = process(path, content_type)
+    processed = process(path, "image/tiff")
 
     assert processed.had_location and not processed.generic
     assert sanitized(processed) is None
     assert {r.kind for r in processed.renditions} == {"thumbnail", "preview"}
+
+
+@NEEDS_ENCODER
+def test_a_heic_with_gps_gets_a_sanitized_original_with_only_the_gps_gone(tmp_path: Path) -> None:
+    path = samples.image_file(
+        tmp_path / "here.heic",
+        samples.halves(80, 40),
+        exif=samples.exif(orientation=6, gps=True),
+    )
+    original = path.read_bytes()
+
+    processed = process(path, "image/heic")
+
+    assert processed.had_location
+    clean = sanitized(processed)
+    assert clean is not None and clean.content_type == "image/heic"
+    assert (clean.width, clean.height) == (40, 80)
+    assert len(clean.data) == len(original)
+    heif = pillow_heif.open_heif(io.BytesIO(clean.data))
+    assert not has_location(heif.info["exif"])
+    kept = Image.Exif()
+    kept.load(heif.info["exif"])
+    assert kept[samples.MAKE] == "QuckCam" and not kept.get_ifd(GPS_POINTER)
+    assert heif[heif.primary_index].data == pillow_heif.open_heif(path)[0].data
+    changed = [i for i, (a, b) in enumerate(zip(original, clean.data, strict=True)) if a != b]
+    block = pillow_heif.open_heif(path).info["exif"]
+    at = original.index(block)
+    assert changed and at < changed[0] and changed[-1] < at + len(block)
 
 
 def test_an_image_too_large_to_preview_still_reports_its_location(tmp_path: Path) -> None:

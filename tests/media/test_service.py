@@ -16,9 +16,9 @@ from quckchat.core.events import Event
 from quckchat.file.events import FileReady
 from quckchat.media import store, work
 from quckchat.media.processing.exif import GPS_POINTER, has_location
-from tests.media import samples
 from tests.media.conftest import Media
 from tests.support import server
+from tests.worlds import samples
 from tests.worlds.identity import new_user
 from tests.worlds.org import team
 from tests.worlds.problems import assert_problem

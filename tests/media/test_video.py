@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from quckchat.media.processing import Limits, process
-from tests.media import samples
 from tests.support import server
+from tests.worlds import samples
 
 pytestmark = pytest.mark.ffmpeg
 

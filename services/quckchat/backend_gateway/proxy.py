@@ -194,9 +194,11 @@ async def _send(
         headers=headers,
     )
     passed = {k: v for k in FORWARDED_RESPONSE_HEADERS if (v := upstream.headers.get(k))}
-    if request.method == "GET" and not _is_problem(upstream):
-        if length := upstream.headers.get("content-length"):
-            passed["content-length"] = length
+    bytes_as_sent = request.method in ("GET", "HEAD") and not _is_problem(upstream)
+    # HEAD answers the length GET would send (else the empty body's 0 would be said instead).
+    if bytes_as_sent and (length := upstream.headers.get("content-length")):
+        passed["content-length"] = length
+    if bytes_as_sent and request.method == "GET":
         return StreamingResponse(
             upstream.aiter_raw(),
             upstream.status_code,

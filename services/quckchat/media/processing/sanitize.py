@@ -2,9 +2,10 @@
 
 Only the EXIF block changes, in place and at the same length (see `exif`), so the pixel data,
 every other segment or chunk and the container's own lengths stay byte for byte as they were.
-JPEG (APP1 `Exif`), PNG (`eXIf`, whose CRC is recomputed) and WebP (`EXIF`) are edited this
-way. TIFF keeps GPS in the file's own IFDs and HEIC in an item of its `meta` box: for those the
-result only says `had_location`, and the caller decides (serve renditions only, or warn).
+JPEG (APP1 `Exif`), PNG (`eXIf`, whose CRC is recomputed), WebP (`EXIF`) and HEIF (its `Exif`
+item, stored verbatim after `Exif\\0\\0`) are edited this way. TIFF keeps GPS in the file's own
+IFDs: for it the result only says `had_location`, and the caller decides (serve renditions
+only, or warn).
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from quckchat.media.processing.exif import EXIF_HEADER, without_location
-from quckchat.media.processing.formats import JPEG, PNG, WEBP
+from quckchat.media.processing.formats import HEIF, JPEG, PNG, WEBP
 
-SANITIZABLE = frozenset({JPEG, PNG, WEBP})
+SANITIZABLE = frozenset({JPEG, PNG, WEBP, *HEIF})
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG markers that stand alone, without a length: TEM, RST0-7 and SOI.
 STANDALONE = {0x01, *range(0xD0, 0xD9)}
+TIFF_HEADERS = (b"MM\x00*", b"II*\x00")
+# A HEIF Exif item is looked for in the bytes, not in its boxes: a span of at most an APP1's
+# size each, and a few of them, so a file full of decoys costs little.
+HEIF_EXIF_BYTES = 0xFFFF
+HEIF_EXIF_BLOCKS = 8
 SOS, EOI, APP1 = 0xDA, 0xD9, 0xE1
 
 
@@ -72,7 +78,20 @@ def _webp_exif(data: bytearray) -> Iterator[tuple[int, int]]:
         at += 8 + length + (length & 1)
 
 
-SPANS = {JPEG: _jpeg_exif, PNG: _png_exif, WEBP: _webp_exif}
+def _heif_exif(data: bytearray) -> Iterator[tuple[int, int]]:
+    """The spans of what looks like an EXIF block (`Exif\\0\\0` and a TIFF header), wherever
+    in the file: libheif keeps the Exif item's payload as written, in `mdat` or `idat`."""
+    at = data.find(EXIF_HEADER)
+    for _ in range(HEIF_EXIF_BLOCKS):
+        if at < 0:
+            return
+        tiff = at + len(EXIF_HEADER)
+        if bytes(data[tiff : tiff + 4]) in TIFF_HEADERS:
+            yield at, min(at + HEIF_EXIF_BYTES, len(data))
+        at = data.find(EXIF_HEADER, tiff)
+
+
+SPANS = {JPEG: _jpeg_exif, PNG: _png_exif, WEBP: _webp_exif, **dict.fromkeys(HEIF, _heif_exif)}
 
 
 def sanitized(path: Path, content_type: str) -> bytes | None:

@@ -1,5 +1,5 @@
-"""Files the media tests process, made on the spot: images with EXIF, hostile headers, PDFs,
-office zips and clips from ffmpeg's lavfi sources."""
+"""Files the media tests and the end-to-end files story process, made on the spot: images with
+EXIF, hostile headers, PDFs, office zips and clips from ffmpeg's lavfi sources."""
 
 from __future__ import annotations
 
