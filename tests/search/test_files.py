@@ -96,7 +96,8 @@ async def test_a_file_is_found_by_a_part_of_its_name_or_the_words_of_its_text(ch
     ours, theirs = Files(chat), Files(chat, other)
     report, notes = new_id(), new_id()
     await ours.deliver(ours.bound(report, "Q3-Quarterly Report.pdf"), source="attachment")
-    await ours.deliver(ours.text(report, "Revenue figures for the wallaby division"), source="media")
+    revenue = ours.text(report, "Revenue figures for the wallaby division")
+    await ours.deliver(revenue, source="media")
     await theirs.deliver(theirs.bound(notes, "notes.txt"), source="attachment")
     await theirs.deliver(theirs.text(notes, "wallaby sightings"), source="media")
 
