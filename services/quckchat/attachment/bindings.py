@@ -12,8 +12,9 @@ Each change is announced (attachment/events.py) by the document that records it,
 outbox entry: a binding announces `attachment.bound`, a gone file's record `attachment.hidden`,
 and the tombstone a binding leaves when its message goes (written before the binding is
 deleted) `attachment.unbound`, each under the event id stored in it (the same on every try).
-The writer publishes after its write; the relay whatever that left unpublished. Consumers take them in any order (a binding may be announced after its
-file's `hidden`): the search service keeps removal records of its own.
+The writer publishes after its write; the relay whatever that left unpublished. Consumers
+take them in any order (a binding may be announced after its file's `hidden`): the search
+service keeps removal records of its own.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ async def unbind(runtime: Runtime, message_id: str) -> None:
             "file_id": binding["file_id"],
             "message_id": message_id,
             "channel_id": binding["channel_id"],
-            "tenant": binding["tenant"],
+            "tenant": binding.get("tenant"),
             "at": stored_now(),
             "published": False,
             "event_id": new_id(),
