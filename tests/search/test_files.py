@@ -14,7 +14,7 @@ from quckchat.core.events import DomainEvent, Event
 from quckchat.core.search import ElasticsearchFiles
 from quckchat.core.sql import new_id
 from quckchat.media.events import MediaProcessed
-from quckchat.media.schemas import State
+from quckchat.media.schemas import MediaState
 from quckchat.search import client as search_client
 from quckchat.search import consumers, files
 from quckchat.search.reindex import reindex
@@ -61,7 +61,7 @@ class Files:
             file_id=file_id,
             workspace_id=self.chat.workspace_id,
             uploader_id=self.chat.owner,
-            state=State.PROCESSED,
+            state=MediaState.PROCESSED,
             kind="pdf",
             renditions=[],
             text=text,
