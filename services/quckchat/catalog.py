@@ -301,10 +301,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         _O,
         5006,
         (_MY, _ES),
-        "Full-text message search scoped to what the asker can read",
+        "Full-text message search scoped to what the asker can read, and channel files",
         depends_on=("auth", "channel", "workspace"),
         calls=("message",),  # only to rebuild its index
-        consumes=("message",),
+        consumes=("message", "attachment", "media"),
         public_prefix="search",
         implemented=True,
     ),
@@ -370,7 +370,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5012,
         (_MG,),
         "Links files and media to messages",
-        depends_on=("auth", "channel", "file"),
+        depends_on=("auth", "channel", "file", "search"),
         calls=("message",),  # a forward's files are those of the message forwarded
         consumes=("message", "file", "channel"),
         public_prefix="attachments",

@@ -176,7 +176,9 @@ async def test_the_channel_list_pages_newest_first_and_finds_names(team: Team) -
     rest = (await team.files(team.bob, limit=2, cursor=first["next_cursor"])).json()
     assert [i["file_id"] for i in rest["items"]] == newest[2:] and rest["next_cursor"] is None
 
-    assert await team.listed(team.bob, q="REPORT") == [ids[2], ids[0]]
+    # Found by the search service, once it indexed what this service announced.
+    reports = [ids[2], ids[0]]
+    assert await eventually(lambda: team.listed(team.bob, q="REPORT"), until=reports) == reports
     assert await team.listed(team.bob, q="q3-") == [ids[0]]
     assert await team.listed(team.bob, q=".*") == []  # the text itself, not a pattern
 

@@ -4,6 +4,7 @@ complete it; on the storage worlds the file suite and the suites that attach fil
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -33,6 +34,38 @@ NOISE_HEADER = b"QuckChat test bytes\n"
 def noise(size: int) -> bytes:
     """`size` bytes libmagic calls application/octet-stream, random past a fixed header."""
     return (NOISE_HEADER + os.urandom(size))[:size]
+
+
+def pdf(words: list[str]) -> bytes:
+    """A minimal A4 PDF, one page per word, set in Helvetica."""
+    pages = len(words)
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids ["
+        + " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
+        + f"] /Count {pages} >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for i, word in enumerate(words):
+        stream = f"BT /F1 36 Tf 72 700 Td ({word}) Tj ET"
+        objects.append(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>"
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode())
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode())
+    out.write(f"startxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
 
 
 @dataclass

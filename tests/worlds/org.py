@@ -199,7 +199,9 @@ async def running_org(
         bus = mesh.runtime("workspace").events
         if isinstance(bus, InProcessBus):
             prefix = base.kafka_topic_prefix
-            observed = [n for n in services if n in ("workspace", "channel", "file", "media")]
+            observed = [
+                n for n in services if n in ("workspace", "channel", "file", "media", "attachment")
+            ]
             topics = tuple(prefix + catalog.get(n).topic for n in observed)
             queue = bus.hub.attach("test-observer", topics)
             stack.callback(bus.hub.detach, queue)

@@ -3,7 +3,6 @@ EXIF, hostile headers, PDFs, office zips and clips from ffmpeg's lavfi sources."
 
 from __future__ import annotations
 
-import io
 import struct
 import subprocess
 import zipfile
@@ -15,6 +14,7 @@ import pillow_heif
 from PIL import Image
 
 from quckchat.media.processing.exif import GPS_POINTER
+from tests.worlds.files import pdf as pdf  # PDFs are uploaded by other suites too
 
 ORIENTATION = 0x0112
 MAKE = 0x010F
@@ -77,38 +77,6 @@ def png_claiming(width: int, height: int) -> bytes:
         + _png_chunk(b"IDAT", data)
         + _png_chunk(b"IEND", b"")
     )
-
-
-def pdf(words: list[str]) -> bytes:
-    """A minimal A4 PDF, one page per word, set in Helvetica."""
-    pages = len(words)
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids ["
-        + " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
-        + f"] /Count {pages} >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, word in enumerate(words):
-        stream = f"BT /F1 36 Tf 72 700 Td ({word}) Tj ET"
-        objects.append(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>"
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode())
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n".encode())
-    out.write(f"startxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
 
 
 def zipped(path: Path, parts: dict[str, str | bytes]) -> Path:

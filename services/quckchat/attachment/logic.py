@@ -1,5 +1,9 @@
 """A message's files checked before it is stored, a channel's files, who may see a file.
 
+A channel's files narrowed by `q` are found by the search service (by a part of the name, or
+by words of the name and the text extracted from the file), which indexes what this service
+announces; the values listed are still this service's own bindings, read by the ids found.
+
 The checks read the file service (any state) and, for a forward, the message forwarded: the
 message service stores only what `resolve` answers, so a message never carries a file its
 sender could not attach, nor values the client made up.
@@ -7,7 +11,6 @@ sender could not attach, nor values the client made up.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from quckchat.attachment import store
@@ -20,6 +23,7 @@ from quckchat.core.tokens import Principal
 from quckchat.file import client as file_client
 from quckchat.file.client import State
 from quckchat.message import client as message_client
+from quckchat.search import client as search_client
 
 # Why a file in each state cannot be attached (clean is the only state that can).
 REFUSED: dict[State, tuple[str, str]] = {
@@ -78,15 +82,33 @@ def _listed(doc: dict[str, Any]) -> ChannelFile:
     return ChannelFile.model_validate(doc)
 
 
+async def _found(
+    runtime: Runtime, *, channel_id: str, q: str, paging: PageQuery
+) -> Page[ChannelFile]:
+    """The search service's page of matches, as this service's bindings still listed."""
+    found = await search_client.channel_files(
+        runtime.http, channel_id=channel_id, q=q, cursor=paging.cursor, limit=paging.limit
+    )
+    ids = [store.binding_id(m.message_id, m.file_id) for m in found.items]
+    query = {"_id": {"$in": ids}, "channel_id": channel_id, "gone": None}
+    listed = {
+        d["_id"]: d for d in await runtime.document_db[store.BINDINGS].find(query).to_list(None)
+    }
+    # A match whose binding went since it was indexed is left out (its removal is on its way).
+    items = [_listed(listed[i]) for i in ids if i in listed]
+    return Page[ChannelFile](items=items, next_cursor=found.next_cursor)
+
+
 async def channel_files(
     runtime: Runtime, principal: Principal, *, channel_id: str, q: str | None, paging: PageQuery
 ) -> Page[ChannelFile]:
-    """The files of the channel's messages, newest first; `q` a part of the name, in any case.
-    Members only: anyone else gets 404, as for a channel that does not exist."""
+    """The files of the channel's messages, newest first; `q` narrows them to those whose name
+    holds it (in any case) or whose name and extracted text hold all its words. Members only:
+    anyone else gets 404, as for a channel that does not exist."""
     await channel_client.membership(runtime, channel_id, principal.user_id)
-    query: dict[str, Any] = {"channel_id": channel_id, "gone": None}
     if q:
-        query["name"] = {"$regex": re.escape(q), "$options": "i"}
+        return await _found(runtime, channel_id=channel_id, q=q, paging=paging)
+    query: dict[str, Any] = {"channel_id": channel_id, "gone": None}
     rows, next_cursor = await document_page(runtime.document_db[store.BINDINGS], query, paging)
     return Page[ChannelFile](items=[_listed(d) for d in rows], next_cursor=next_cursor)
 

@@ -40,10 +40,14 @@ async def channel_files(
     runtime: RuntimeDep,
     user: CurrentUser,
     paging: Paging,
-    q: Annotated[str | None, Query(max_length=MAX_QUERY, description="part of the name")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY, description="a part of the name, or words of the file"),
+    ] = None,
 ) -> Page[ChannelFile]:
     """The files of a channel's messages, newest first, for its members; `q` narrows them to
-    names holding it (in any case)."""
+    names holding it (in any case) and files whose name and extracted text hold all its words
+    (found by the search service)."""
     return await logic.channel_files(runtime, user, channel_id=channel_id, q=q, paging=paging)
 
 

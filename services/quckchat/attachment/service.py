@@ -14,5 +14,6 @@ service = Service(
         channel_client.MEMBERSHIP_CACHE,
     ],
     document_indexes=store.INDEXES,
+    document_outboxes=bindings.OUTBOXES,
     periodic=[bindings.RELEASE_JOB],
 )

@@ -1,4 +1,5 @@
-"""Message events keep the index current: created and edited index, deleted and expired remove.
+"""Message events keep the index current: created and edited index, deleted and expired remove;
+the attachment and media services' events keep the files beside them (search/files.py).
 
 Delivery is at least once and may be late (the message outbox republishes): every effect is
 idempotent on its own (a stored copy is only replaced by one as new or newer, a removal is
@@ -13,7 +14,9 @@ from sqlalchemy import select
 from quckchat.core import logging as qlog
 from quckchat.core.events import Event, first_delivery
 from quckchat.core.runtime import Runtime
+from quckchat.core.sql import Database
 from quckchat.message.events import GONE, MessageCreated, MessageEdited
+from quckchat.search import files
 from quckchat.search.documents import document
 from quckchat.search.models import processed_events
 from quckchat.search.store import backend, mark_removed, removed_among
@@ -25,19 +28,10 @@ INDEXED: dict[str, type[MessageCreated] | type[MessageEdited]] = {
 }
 
 
-async def on_event(runtime: Runtime, event: Event) -> None:
-    """Consumer of the message topic."""
-    if event.type not in INDEXED.keys() | GONE.keys():
-        return
-    db = runtime.db
-    if db is None:
-        raise RuntimeError("the search service needs its database")
-    async with db.session() as session:
-        seen = await session.scalar(
-            select(processed_events.c.event_id).where(processed_events.c.event_id == event.id)
-        )
-    if seen is not None:
-        return
+HANDLED = INDEXED.keys() | GONE.keys() | files.TYPES
+
+
+async def _message(runtime: Runtime, db: Database, event: Event) -> None:
     if (gone := GONE.get(event.type)) is not None:
         if (removed := gone.parse(event)) is None:
             return
@@ -49,5 +43,24 @@ async def on_event(runtime: Runtime, event: Event) -> None:
         doc = document(changed.message)
         if doc is not None and not await removed_among(db, [doc.id]):
             await backend(runtime).index([doc])
+
+
+async def on_event(runtime: Runtime, event: Event) -> None:
+    """Consumer of the message, attachment and media topics."""
+    if event.type not in HANDLED:
+        return
+    db = runtime.db
+    if db is None:
+        raise RuntimeError("the search service needs its database")
+    async with db.session() as session:
+        seen = await session.scalar(
+            select(processed_events.c.event_id).where(processed_events.c.event_id == event.id)
+        )
+    if seen is not None:
+        return
+    if event.type in files.TYPES:
+        await files.handle(runtime, db, event)
+    else:
+        await _message(runtime, db, event)
     async with db.session() as session:
         await first_delivery(session, processed_events, event)

@@ -1,4 +1,5 @@
-"""A search: parse the query, scope it to the asker's channels, page through the backend."""
+"""A search: parse the query, scope it to the asker's channels, page through the backend; and
+a channel's files matching a text, for the attachment service (which checked the asker)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from quckchat.core.search import Scope
 from quckchat.core.tokens import Principal
 from quckchat.search.access import readable_channels
 from quckchat.search.query import QueryError, parse
-from quckchat.search.schemas import SearchHit, SearchPage
-from quckchat.search.store import backend
+from quckchat.search.schemas import FileMatch, FilePage, SearchHit, SearchPage
+from quckchat.search.store import backend, file_index
 
 
 def _position(cursor: str | None) -> tuple[int, str] | None:
@@ -56,5 +57,20 @@ async def search(
             )
             for h in hits
         ],
+        next_cursor=encode_cursor(*hits[-1].position) if more else None,
+    )
+
+
+async def channel_files(
+    runtime: Runtime, *, channel_id: str, q: str, cursor: str | None, limit: int
+) -> FilePage:
+    """The channel's files whose name holds `q` (in any case) or whose name and extracted
+    text hold all its words, newest first."""
+    after = _position(cursor)
+    hits = await file_index(runtime).search(channel_id, q, limit=limit + 1, after=after)
+    more = len(hits) > limit
+    hits = hits[:limit]
+    return FilePage(
+        items=[FileMatch(file_id=h.file_id, message_id=h.message_id) for h in hits],
         next_cursor=encode_cursor(*hits[-1].position) if more else None,
     )

@@ -5,19 +5,21 @@ alias moves to in one step), so searches keep answering from the old one meanwhi
 that reached the old index during the fill are then made good by a second pass against the
 message service: what is live is indexed again (a newer copy is never replaced by an older
 one), what is indexed but no longer live goes. Named workspaces are rebuilt in place that way.
-A whole rebuild covers every workspace the workspace service lists, indexed before or not.
+A whole rebuild covers every workspace the workspace service lists, indexed before or not,
+and rebuilds the files' index from the service's own copies of bindings and texts (files.py).
 """
 
 from __future__ import annotations
 
 from quckchat.core import migrations
 from quckchat.core.http import ServiceClient
-from quckchat.core.search import SearchBackend
+from quckchat.core.search import FileIndex, SearchBackend
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
 from quckchat.message import client as message_client
+from quckchat.search import files
 from quckchat.search.documents import document
-from quckchat.search.store import index_for, removed_among
+from quckchat.search.store import file_index_of, index_for, removed_among
 from quckchat.workspace import client as workspace_client
 
 
@@ -43,7 +45,11 @@ async def fill(
 
 
 async def reindex(
-    backend: SearchBackend, db: Database, http: ServiceClient, workspaces: list[str] | None
+    backend: SearchBackend,
+    db: Database,
+    http: ServiceClient,
+    workspaces: list[str] | None,
+    file_index: FileIndex | None = None,
 ) -> dict[str, int]:
     """Rebuild the named workspaces in place, or (none named) every workspace anew: each the
     workspace service lists, and any other the index still holds."""
@@ -58,6 +64,8 @@ async def reindex(
         for workspace_id in targets:
             await fill(backend, db, http, workspace_id, generation=generation)
         await backend.finish_rebuild(generation)
+    if file_index is not None and not workspaces:
+        await files.rebuild(file_index, db)
     return {w: await fill(backend, db, http, w) for w in targets}
 
 
@@ -67,11 +75,14 @@ async def run(workspaces: list[str] | None) -> dict[str, int]:
     db = Database(settings.effective_database_url())
     http = ServiceClient(settings, caller="search")
     backend = index_for(settings, db)
+    file_index = file_index_of(settings, db)
     try:
         await migrations.upgrade(db, "search")
         await backend.start()
-        return await reindex(backend, db, http, workspaces)
+        await file_index.start()
+        return await reindex(backend, db, http, workspaces, file_index)
     finally:
+        await file_index.close()
         await backend.close()
         await http.close()
         await db.close()

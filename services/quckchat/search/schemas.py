@@ -21,3 +21,16 @@ class SearchHit(BaseModel):
 class SearchPage(BaseModel):
     items: list[SearchHit]
     next_cursor: str | None = Field(None, description="pass it back for the next page")
+
+
+class FileMatch(BaseModel):
+    """A file on a message whose name or extracted text matches (`<message id>.<file id>`
+    is the attachment service's binding)."""
+
+    file_id: str
+    message_id: str
+
+
+class FilePage(BaseModel):
+    items: list[FileMatch]
+    next_cursor: str | None = Field(None, description="pass it back for the next page")
