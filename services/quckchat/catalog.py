@@ -382,7 +382,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         5013,
         (_MG, _OB),
         "Signed, cached delivery of files and media",
-        depends_on=("auth", "attachment", "file", "workspace"),
+        depends_on=("auth", "attachment", "file", "media", "workspace"),
         public_prefix="cdn",
         implemented=True,
     ),

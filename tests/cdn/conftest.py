@@ -1,4 +1,4 @@
-"""The cdn beside the file, attachment, message, channel and workspace services, on each
+"""The cdn beside the file, media, attachment, message, channel and workspace services, on each
 storage world (tests/worlds/files.py), with an image server of the test's own on 127.0.0.1,
 which the image proxy is allowed to reach here (and nothing else private)."""
 
@@ -19,7 +19,7 @@ from tests.worlds.org import SERVICES, Org
 from tests.worlds.sharing import Team, sharing_team
 
 HERE = Path(__file__).parent
-DELIVERY = [*SERVICES, "file", "attachment", "message", "cdn"]
+DELIVERY = [*SERVICES, "file", "attachment", "message", "media", "cdn"]
 PROXY_MAX_BYTES = 64 * 1024
 
 

@@ -258,3 +258,27 @@ async def test_the_image_proxy_refuses_what_is_not_a_public_image(
         .count_documents({"_id": signing.digest(image_host.url(path))})
         == 0
     )
+
+
+async def test_an_image_goes_to_others_only_once_known_to_carry_no_location(team: Team) -> None:
+    file_id = await team.upload(team.owner, png(48), name="here.png")
+    await team.sent(team.owner, file_id)
+    media = team.org.runtime("media").document_db["media"]
+
+    async def processed() -> str | None:
+        found = await media.find_one({"_id": file_id})
+        return None if found is None else str(found["state"])
+
+    assert await eventually(processed, until="processed", within=20) == "processed"
+    # As if processing had found a location it could not take out.
+    await media.update_one({"_id": file_id}, {"$set": {"had_location": True}})
+
+    async def bob_gets() -> int:  # 404 until the attachment service has taken the message
+        return (await url_of(team, team.bob, file_id)).status_code
+
+    assert await eventually(bob_gets, until=409) == 409
+    assert_problem(await url_of(team, team.bob, file_id), 409, "location-not-removed")
+    assert (await url_of(team, team.owner, file_id)).status_code == 200
+    assert (await url_of(team, team.bob, file_id, rendition="thumbnail")).status_code == 200
+    link = await cdn(team).post("/links", json={"file_id": file_id}, headers=team.auth(team.owner))
+    assert_problem(link, 409, "location-not-removed")

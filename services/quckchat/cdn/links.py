@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from quckchat.cdn import access, signing, store
+from quckchat.cdn import access, location, signing, store
 from quckchat.cdn.schemas import LinkPublic
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem, not_found
@@ -32,6 +32,7 @@ async def create(runtime: Runtime, principal: Principal, file_id: str) -> LinkPu
     file = access.servable(await access.visible_file(runtime, file_id, principal))
     if not await _allowed(runtime, file.workspace_id):
         raise Problem(403, "this workspace does not allow public links", slug="public-links-off")
+    await location.check_shareable(runtime, runtime.object_store, file)
     token = secrets.token_urlsafe(24)
     doc = {
         "_id": new_id(),
@@ -77,4 +78,8 @@ async def resolve(runtime: Runtime, token: str) -> file_client.FileRecord:
     file = await file_client.file_of(runtime.http, doc["file_id"])
     if file.state is not file_client.State.CLEAN or not await _allowed(runtime, file.workspace_id):
         raise not_found("link")
+    try:
+        await location.check_shareable(runtime, runtime.object_store, file)
+    except Problem as refused:  # its copy without the location was dropped since
+        raise not_found("link") from refused
     return file

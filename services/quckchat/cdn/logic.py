@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 from fastapi import Request, Response
 
-from quckchat.cdn import access, delivery, links, proxy, signing, store
+from quckchat.cdn import access, delivery, links, location, proxy, signing, store
 from quckchat.cdn.schemas import Rendition, SignedUrl
 from quckchat.core.errors import Problem, not_found
-from quckchat.core.objects import ObjectInfo, ObjectStore
+from quckchat.core.objects import ObjectInfo
 from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.file import client as file_client
@@ -21,8 +21,6 @@ from quckchat.file import client as file_client
 PUBLIC_PATH = "/api/v1/cdn/f/"
 # A public link's bytes may be cached briefly: turning links off takes effect within this.
 LINK_CACHE = "private, max-age=60"
-# What the media service keeps in place of the original: the same image without location data.
-SANITIZED = "sanitized"
 
 
 def _not_signed(detail: str) -> Problem:
@@ -30,19 +28,13 @@ def _not_signed(detail: str) -> Problem:
     return Problem(404, detail, slug="signature-rejected")
 
 
-def objects(runtime: Runtime) -> ObjectStore:
-    if runtime.objects is None:
-        raise Problem(503, "the object store is not configured")
-    return runtime.objects
-
-
 async def _stored(
     runtime: Runtime, file: file_client.FileRecord, rendition: Rendition
 ) -> tuple[ObjectInfo, str, str] | None:
     """Where the bytes of the file's rendition are, their type, and the name to give them."""
-    store_ = objects(runtime)
+    store_ = runtime.object_store
     if rendition is Rendition.ORIGINAL:
-        info = await store_.head(store.rendition_key(file.id, SANITIZED))
+        info = await store_.head(store.rendition_key(file.id, location.SANITIZED))
         info = info or await store_.head(file.key)
         return None if info is None else (info, file.content_type, file.name)
     info = await store_.head(store.rendition_key(file.id, rendition))
@@ -60,6 +52,8 @@ async def signed_url(
     file = access.servable(await access.visible_file(runtime, file_id, principal))
     if rendition is not Rendition.ORIGINAL and await _stored(runtime, file, rendition) is None:
         raise Problem(404, f"the file has no {rendition} (yet)", slug="no-rendition")
+    if rendition is Rendition.ORIGINAL and file.uploader_id != principal.user_id:
+        await location.check_shareable(runtime, runtime.object_store, file)
     expires = int(time.time()) + runtime.settings.cdn_url_ttl_seconds
     signature = signing.signer(runtime).sign_until(expires, file.id, rendition)
     query = urlencode({"e": expires, "s": signature})
@@ -83,7 +77,7 @@ async def _send(
     info, content_type, name = found
     return await delivery.send(
         request,
-        objects(runtime),
+        runtime.object_store,
         info,
         name=name,
         content_type=content_type,
@@ -119,10 +113,10 @@ async def deliver_proxied(runtime: Runtime, request: Request, url: str, signatur
     """A remote image through the proxy, for a URL the platform signed."""
     if not signing.signer(runtime).valid(signature, "proxy", url):
         raise _not_signed("the image URL was not signed here")
-    info, content_type = await proxy.image(runtime, objects(runtime), url)
+    info, content_type = await proxy.image(runtime, runtime.object_store, url)
     return await delivery.send(
         request,
-        objects(runtime),
+        runtime.object_store,
         info,
         name=PurePath(url.split("?", 1)[0]).name or "image",
         content_type=content_type,

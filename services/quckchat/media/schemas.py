@@ -94,3 +94,11 @@ class MediaUpload(FileCreate):
         if not content_type.startswith(MEDIA_FAMILIES):
             raise ValueError("the media service uploads images and video; other files: /files")
         return content_type
+
+
+class Location(BaseModel):
+    """What processing found of a file's location metadata (for the delivery service)."""
+
+    state: MediaState
+    had_location: bool = False
+    location_stripped: bool = False
