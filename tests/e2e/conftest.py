@@ -88,7 +88,13 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
     async with AsyncExitStack() as stack:
         settings_for = await stack.enter_async_context(
             real_platform_settings(
-                tmp, label="e2e", port_offset=PORT_OFFSET, redis_db=1, rate_limit_per_ip=100_000
+                tmp,
+                label="e2e",
+                port_offset=PORT_OFFSET,
+                redis_db=1,
+                rate_limit_per_ip=100_000,
+                # No forwards race a deletion here: a deleted message's files go at once.
+                attachment_release_grace_seconds=0,
             )
         )
         specs = catalog.implemented()

@@ -140,6 +140,7 @@ def heic_with_gps(folder: Path) -> bytes:
     return path.read_bytes()
 
 
+@pytest.mark.ffmpeg
 async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> None:
     gw = platform.gateway
     origin = platform.settings.service_url("backend-gateway")
@@ -179,6 +180,9 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
         "skyline.png": one_colour_png(*SIXTY_MP),
         "holiday.heic": heic_with_gps(tmp_path),
         "quarterly-report.pdf": samples.pdf([WORD, "appendix"]),
+        "launch.mp4": samples.clip(
+            tmp_path / "launch.mp4", "testsrc=size=320x240:duration=2"
+        ).read_bytes(),
     }
     files = {
         name: await put_file(gw, alice, ws["id"], data, name=name) for name, data in sent.items()
@@ -190,7 +194,7 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
         "text": "the files",
         "attachments": [{"id": i} for i in ids.values()],
     }
-    await call("POST", "/messages", alice, json=message)
+    posted = await call("POST", "/messages", alice, json=message)
 
     # Bob, a member, sees each file's record once the media service has processed it.
     async def records() -> dict[str, Any]:
@@ -199,7 +203,7 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
 
     async def all_processed() -> dict[str, Any] | None:
         answer = await records()
-        done = len(answer) == 3 and all(r["state"] != "pending" for r in answer.values())
+        done = len(answer) == len(ids) and all(r["state"] != "pending" for r in answer.values())
         return answer if done else None
 
     media = await eventually(all_processed, **PATIENCE)
@@ -264,6 +268,14 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
     assert await eventually(listed, until=set(sent), **PATIENCE) == set(sent)
     assert await listed(q="REPORT") == {"quarterly-report.pdf"}
 
+    # A short video gets a poster frame, opened by range too.
+    clip = media["launch.mp4"]
+    assert clip["state"] == "processed" and "poster" in {r["name"] for r in clip["renditions"]}
+    poster = await delivered(bob, ids["launch.mp4"], "poster")
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/webp"
+    head = await delivered(bob, ids["launch.mp4"], "poster", headers={"range": "bytes=0-9"})
+    assert head.status_code == 206 and head.content == poster.content[:10]
+
     # A public link needs no token, until an admin turns public links off.
     link = await call("POST", "/cdn/links", alice, json={"file_id": pdf})
     async with httpx.AsyncClient(base_url=origin, timeout=30) as anyone:
@@ -278,3 +290,34 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
             return (await anyone.get(link["url"])).status_code
 
         assert await eventually(link_status, until=404, **PATIENCE) == 404
+
+    # Search finds the PDF by a word inside it (its extracted text, through the search service).
+    assert await eventually(lambda: listed(q=WORD), until={"quarterly-report.pdf"}, **PATIENCE) == {
+        "quarterly-report.pdf"
+    }
+
+    # A quarantined file is never attached, nor served; a URL not signed here is 404 to anyone.
+    infected = await put_file(gw, alice, ws["id"], EICAR, name="payload.txt")
+    assert infected["state"] == "infected"
+    refused = await gw.post(
+        "/messages",
+        json={**message, "attachments": [{"id": infected["id"]}]},
+        headers=bearer(alice),
+    )
+    assert_problem(refused, 422, "file-infected")
+    assert_problem(await gw.get(f"/cdn/files/{infected['id']}/url", headers=bearer(alice)), 409)
+    forged = f"/cdn/f/{png}/original?e=9999999999&s=forged"
+    assert_problem(await gw.get(forged, headers=bearer(eve)), 404)
+
+    # Deleting the message gives its files' space back to the workspace.
+    async with platform.internal("workspace") as workspace:
+
+        async def used() -> int:
+            quota = await workspace.get(f"/internal/workspaces/{ws['id']}/quota")
+            return int(quota.json()["storage_used_bytes"])
+
+        shared = sum(len(data) for data in sent.values())
+        assert await used() == shared + len(EICAR)
+        gone = await gw.delete(f"/messages/{posted['id']}", headers=bearer(alice))
+        assert gone.status_code == 204, gone.text
+        assert await eventually(used, until=len(EICAR), **PATIENCE) == len(EICAR)

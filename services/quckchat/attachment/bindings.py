@@ -40,8 +40,7 @@ from quckchat.message.events import GONE, MessageCreated
 
 log = qlog.get("attachment.bindings")
 # A forward's `message.created` may arrive after its original's deletion (another channel,
-# another partition): a release waits this long for such a binding to turn up.
-RELEASE_GRACE = timedelta(seconds=30)
+# another partition): a release waits `attachment_release_grace_seconds` for such a binding.
 RELEASE_SECONDS = 5.0
 BATCH = 100
 FILE_GONE: dict[str, type[FileEvent]] = {kind.type: kind for kind in (FileDeleted, FileQuarantined)}
@@ -123,7 +122,7 @@ async def unbind(runtime: Runtime, message_id: str) -> None:
     db = runtime.document_db
     await _insert(db[store.REMOVED], {"_id": message_id, "at": stored_now()})
     bound = await db[store.BINDINGS].find({"message_id": message_id}).to_list(None)
-    due = stored_now() + RELEASE_GRACE
+    due = stored_now() + timedelta(seconds=runtime.settings.attachment_release_grace_seconds)
     # The candidate is written before the binding goes and decided later by counting what is
     # left: of two racing last deletions, whichever ends last leaves the count at zero.
     tombstones = []

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     cdn_proxy_cache_seconds: int = Field(default=24 * 3600, ge=0)
     cdn_proxy_allowed_networks: list[str] = Field(default_factory=list)
 
+    # Attachments: how long a file whose last message went waits before it is released (a
+    # forward's late announcement may still bind it).
+    attachment_release_grace_seconds: float = Field(default=30.0, ge=0)
+
     # Auth specifics.
     sms_provider: str = "console"
     twilio_account_sid: str = ""
