@@ -140,6 +140,14 @@ def heic_with_gps(folder: Path) -> bytes:
     return path.read_bytes()
 
 
+def jpeg_with_gps(folder: Path) -> bytes:
+    """A 640x480 JPEG that says where it was taken."""
+    path = samples.image_file(
+        folder / "harbour.jpg", samples.halves(640, 480), exif=samples.exif(gps=True)
+    )
+    return path.read_bytes()
+
+
 @pytest.mark.ffmpeg
 async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> None:
     gw = platform.gateway
@@ -179,6 +187,7 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
     sent = {
         "skyline.png": one_colour_png(*SIXTY_MP),
         "holiday.heic": heic_with_gps(tmp_path),
+        "harbour.jpg": jpeg_with_gps(tmp_path),
         "quarterly-report.pdf": samples.pdf([WORD, "appendix"]),
         "launch.mp4": samples.clip(
             tmp_path / "launch.mp4", "testsrc=size=320x240:duration=2"
@@ -244,6 +253,17 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
     opened = pillow_heif.open_heif(io.BytesIO(copy.content))
     assert opened.size == (600, 800) and not has_location(opened.info["exif"])
     assert has_location(pillow_heif.open_heif(io.BytesIO(sent["holiday.heic"])).info["exif"])
+
+    # The JPEG: what Bob gets as its original is the picture without where it was taken.
+    harbour = media["harbour.jpg"]
+    assert harbour["had_location"] and harbour["location_stripped"]
+    assert has_location(Image.open(io.BytesIO(sent["harbour.jpg"])).info["exif"])
+    clean = await delivered(bob, ids["harbour.jpg"], "original")
+    assert clean.status_code == 200 and clean.headers["content-type"] == "image/jpeg"
+    delivered_exif = Image.open(io.BytesIO(clean.content)).info.get("exif", b"")
+    assert not delivered_exif or not has_location(delivered_exif)
+    part = await delivered(bob, ids["harbour.jpg"], "original", headers={"range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == clean.content[:100]
 
     # The PDF: a preview of its first page, its text read, the original as sent.
     report = media["quarterly-report.pdf"]
