@@ -6,6 +6,8 @@ every implemented service as its own `quckchat serve` process (tests/worlds/plat
 - the peak RSS growth of the gateway process (and of the cdn's) while it passes the file on,
   sampled from /proc every few milliseconds: a proxy that held the file whole would grow by 64 MiB;
 - ranged reads of 64 KiB at random offsets, per second, 8 at a time, direct and through the gateway;
+- a made thumbnail (the media service's, already in the object store) fetched by its signed URL
+  through the gateway, one request at a time: p50, p95 and p99 latency, whole and as a 304;
 - the image proxy's fetches per second through the gateway, from an image server of the
   bench's own on 127.0.0.1 (the one private network the proxy is allowed here): cold (each URL
   fetched from the server, checked and stored) and cached (from the object store).
@@ -31,7 +33,7 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from PIL import Image
 
-from bench.stats import figure
+from bench.stats import figure, report, timed
 from quckchat.cdn.logic import PUBLIC_PATH as SIGNED_PATH
 from quckchat.cdn.proxy import PUBLIC_PATH as PROXY_PATH
 from tests.support import load_testbed_env
@@ -48,6 +50,7 @@ RANGED_READS = 400
 IMAGES = 200
 AT_ONCE = 8
 RUNS = 3
+THUMBNAIL_READS = 500
 SAMPLE_EVERY = 0.002
 
 
@@ -114,10 +117,28 @@ def image_server(images: dict[str, bytes]) -> FastAPI:
     return app
 
 
-def small_png(n: int) -> bytes:
+def small_png(n: int, size: tuple[int, int] = (64, 48)) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (64, 48), (n % 256, 80, 160)).save(out, "PNG")
+    Image.new("RGB", size, (n % 256, 80, 160)).save(out, "PNG")
     return out.getvalue()
+
+
+async def thumbnail_url(api: httpx.AsyncClient, auth: dict[str, str], workspace_id: str) -> str:
+    """The signed URL of a photo's thumbnail, once the media service has made it."""
+    base = str(api.base_url).rstrip("/")
+    async with httpx.AsyncClient(base_url=f"{base}/files", timeout=60) as files:
+        photo = await Uploader(files, lambda _user: auth).upload(
+            "bench", workspace_id, small_png(7, (1280, 960)), name="photo.png"
+        )
+    for _ in range(600):
+        answer = await api.get(
+            f"/cdn/files/{photo['id']}/url", params={"rendition": "thumbnail"}, headers=auth
+        )
+        if answer.status_code == 200:
+            url: str = answer.json()["url"]
+            return url
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no thumbnail after a minute: {answer.text}")
 
 
 async def measure(platform: ProcessPlatform, mib: int) -> None:
@@ -134,6 +155,7 @@ async def measure(platform: ProcessPlatform, mib: int) -> None:
             file = await uploader.upload("bench", ws["id"], data, name="big.bin")
         assert file["state"] == "clean", file
         signed = (await api.get(f"/cdn/files/{file['id']}/url", headers=auth)).json()["url"]
+        thumbnail = await thumbnail_url(api, auth, ws["id"])
     through = gateway + signed
     # The cdn serves at its root what the gateway serves under /api/v1/cdn.
     direct = cdn + "/f/" + signed.removeprefix(SIGNED_PATH)
@@ -165,6 +187,19 @@ async def measure(platform: ProcessPlatform, mib: int) -> None:
 
             rate = await per_second(ranged, RANGED_READS)
             figure(f"cdn: 64 KiB ranged reads, {name}", rate, "/s", f"{AT_ONCE} at a time")
+
+        async def whole() -> None:
+            answer = await client.get(gateway + thumbnail)
+            assert answer.status_code == 200 and answer.content
+
+        report("cdn: cached thumbnail, through the gateway", await timed(whole, THUMBNAIL_READS))
+        etag = (await client.get(gateway + thumbnail)).headers["etag"]
+
+        async def unchanged() -> None:
+            answer = await client.get(gateway + thumbnail, headers={"If-None-Match": etag})
+            assert answer.status_code == 304
+
+        report("cdn: cached thumbnail, 304", await timed(unchanged, THUMBNAIL_READS))
 
         images = {f"/i/{n}.png": small_png(n) for n in range(IMAGES)}
         async with serving(image_server(images)) as port:
