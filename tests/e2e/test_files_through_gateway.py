@@ -296,6 +296,13 @@ async def test_files_shared_in_a_channel(platform: Platform, tmp_path: Path) -> 
     head = await delivered(bob, ids["launch.mp4"], "poster", headers={"range": "bytes=0-9"})
     assert head.status_code == 206 and head.content == poster.content[:10]
 
+    # Every file Bob opens comes by range too, the same bytes as whole.
+    for name, file_id in ids.items():
+        whole = await delivered(bob, file_id, "original")
+        part = await delivered(bob, file_id, "original", headers={"range": "bytes=10-109"})
+        assert whole.status_code == 200, name
+        assert part.status_code == 206 and part.content == whole.content[10:110], name
+
     # A public link needs no token, until an admin turns public links off.
     link = await call("POST", "/cdn/links", alice, json={"file_id": pdf})
     async with httpx.AsyncClient(base_url=origin, timeout=30) as anyone:
