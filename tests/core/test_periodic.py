@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from quckchat.core.periodic import Periodic, run_forever, run_once
+from quckchat.core.periodic import Periodic, nudge, run_forever, run_once
 
 
 def runs(job: str, step: str, outcome: str) -> float:
@@ -46,7 +46,7 @@ async def test_a_failing_step_is_logged_and_counted_and_the_next_step_still_runs
 
 
 async def test_it_runs_every_interval_through_failures_until_the_service_stops() -> None:
-    runtime = SimpleNamespace(stopping=False)
+    runtime = SimpleNamespace(stopping=False, state={})
     ticks: list[float] = []
 
     async def tick(runtime: Any) -> None:
@@ -71,3 +71,25 @@ def test_a_job_needs_steps_and_a_positive_interval() -> None:
         Periodic("never", 0, (step,))
     with pytest.raises(ValueError, match="needs steps"):
         Periodic("empty", 1.0, ())
+
+
+async def test_a_nudged_job_runs_at_once_instead_of_at_its_next_tick() -> None:
+    runtime = SimpleNamespace(stopping=False, state={})
+    runs_seen = [asyncio.Event(), asyncio.Event()]
+    count = 0
+
+    async def step(runtime: Any) -> None:
+        nonlocal count
+        runs_seen[min(count, 1)].set()
+        count += 1
+
+    job = Periodic("rarely", 3600.0, (step,))
+    task = asyncio.create_task(run_forever(runtime, job))  # type: ignore[arg-type]
+    try:
+        await asyncio.wait_for(runs_seen[0].wait(), 2)  # the first run, at start
+        nudge(runtime, job)  # type: ignore[arg-type]
+        await asyncio.wait_for(runs_seen[1].wait(), 2)  # long before its hour
+    finally:
+        runtime.stopping = True
+        task.cancel()
+    assert count == 2

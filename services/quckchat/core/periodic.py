@@ -1,7 +1,8 @@
 """Periodic jobs (sweepers, timers, firing, outbox publishing), declared on the `Service` and
 run by the framework for the service's lifetime.
 
-A job is one or more steps run in order every `every` seconds. A failing step is logged and
+A job is one or more steps run in order every `every` seconds, or at once when the service
+`nudge`s it because work for it has just arrived. A failing step is logged and
 counted, and the next step and the next tick go on: a store hiccup never ends the loop. Every
 replica runs every job; a job whose work must be done once claims it item by item (a row
 update or a document insert that only one replica wins), so replicas share the work instead
@@ -11,6 +12,7 @@ of electing a leader that could stall.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 Step = Callable[["Runtime"], Awaitable[Any]]
 
 log = qlog.get("periodic")
+WAKE = "periodic.wake"  # runtime.state: an event per job that a nudge sets
 RUNS = Counter(
     "quckchat_periodic_step_runs_total",
     "Runs of each periodic job's steps, by outcome.",
@@ -60,8 +63,21 @@ async def run_once(runtime: Runtime, job: Periodic) -> int:
     return failed
 
 
+def _wake(runtime: Runtime, job: Periodic) -> asyncio.Event:
+    events: dict[str, asyncio.Event] = runtime.state.setdefault(WAKE, {})
+    return events.setdefault(job.name, asyncio.Event())
+
+
+def nudge(runtime: Runtime, job: Periodic) -> None:
+    """Run `job` now rather than at its next tick: work for it has just arrived."""
+    _wake(runtime, job).set()
+
+
 async def run_forever(runtime: Runtime, job: Periodic) -> None:
-    """`job` every `job.every` seconds until the task is cancelled at shutdown."""
+    """`job` every `job.every` seconds, or sooner when nudged, until the service stops."""
+    wake = _wake(runtime, job)
     while not runtime.stopping:
+        wake.clear()  # a nudge during the run below makes the next one start at once
         await run_once(runtime, job)
-        await asyncio.sleep(job.every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), job.every)

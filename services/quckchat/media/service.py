@@ -12,7 +12,7 @@ service = Service(
     document_indexes=store.INDEXES,
     document_outboxes=(records.OUTBOX,),
     periodic=[
-        Periodic("media processing", 2.0, (work.process_due,)),
+        work.PROCESSING,
         Periodic("media upkeep", 3600.0, (work.forget_tombstones,)),
     ],
 )

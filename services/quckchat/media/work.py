@@ -25,6 +25,7 @@ from quckchat.core import logging as qlog
 from quckchat.core.documents import claim, stored_now
 from quckchat.core.events import Event
 from quckchat.core.objects import ObjectMissing, ObjectStore
+from quckchat.core.periodic import Periodic, nudge
 from quckchat.core.runtime import Runtime
 from quckchat.file.events import FileDeleted, FileReady
 from quckchat.media import store
@@ -63,7 +64,8 @@ def kind_of(content_type: str) -> Kind:
 async def on_file_event(runtime: Runtime, event: Event) -> None:
     """Consumer of the file topic."""
     if event.type == FileReady.type and (ready := FileReady.parse(event)) is not None:
-        await take(runtime, ready, tenant=event.tenant)
+        if await take(runtime, ready, tenant=event.tenant):
+            nudge(runtime, PROCESSING)  # previews as soon as this replica is free
     elif event.type == FileDeleted.type and (deleted := FileDeleted.parse(event)) is not None:
         await forget(runtime, deleted.file_id)
 
@@ -105,6 +107,9 @@ async def process_due(runtime: Runtime) -> int:
             break
         attempted += await attempt(runtime, doc)
     return attempted
+
+
+PROCESSING = Periodic("media processing", 2.0, (process_due,))
 
 
 async def attempt(runtime: Runtime, doc: dict[str, Any]) -> bool:
