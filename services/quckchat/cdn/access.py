@@ -10,16 +10,13 @@ from quckchat.core.tokens import Principal
 from quckchat.file import client as file_client
 from quckchat.workspace import client as workspace_client
 
-ADMINS = frozenset({"owner", "admin"})
-
 
 async def may_see(runtime: Runtime, file: file_client.FileRecord, principal: Principal) -> bool:
     if file.uploader_id == principal.user_id:
         return True
     if await attachment_client.may_see(runtime, file.id, principal.user_id):
         return True
-    role = await workspace_client.role_of(runtime.http, file.workspace_id, principal.user_id)
-    return role in ADMINS
+    return await workspace_client.is_admin(runtime.http, file.workspace_id, principal.user_id)
 
 
 def servable(file: file_client.FileRecord) -> file_client.FileRecord:

@@ -40,7 +40,6 @@ from quckchat.file.schemas import (
 from quckchat.workspace import client as workspace_client
 
 log = qlog.get("file")
-ADMINS = frozenset({"owner", "admin"})
 SCANNER = "scanner"  # runtime.state key
 
 # The upkeep: how long a step waits before it takes over, and how much it takes at once.
@@ -177,8 +176,7 @@ async def visible(
     doc = await _find(runtime, principal, file_id, deleted=deleted)
     if doc["uploader_id"] == principal.user_id:
         return doc
-    role = await workspace_client.role_of(runtime.http, doc["workspace_id"], principal.user_id)
-    if role not in ADMINS:
+    if not await workspace_client.is_admin(runtime.http, doc["workspace_id"], principal.user_id):
         raise not_found("file")
     return doc
 

@@ -93,7 +93,7 @@ async def change_policy(
 ) -> Policy:
     """Change the workspace's limits on files (owners and admins)."""
     role = await workspace_client.member_role(runtime.http, workspace_id, user.user_id)
-    if role not in logic.ADMINS:
+    if role not in workspace_client.ADMINS:
         raise Problem(403, "only a workspace owner or admin changes its file limits")
     return await policy.change_policy(runtime, workspace_id, body)
 

@@ -14,8 +14,6 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.tokens import Principal
 from quckchat.workspace import client as workspace_client
 
-ADMINS = frozenset({"owner", "admin"})
-
 
 async def _uploader_or_admin(
     runtime: Runtime, record: dict[str, Any], principal: Principal
@@ -24,8 +22,7 @@ async def _uploader_or_admin(
         return False
     if record["uploader_id"] == principal.user_id:
         return True
-    role = await workspace_client.role_of(runtime.http, record["workspace_id"], principal.user_id)
-    return role in ADMINS
+    return await workspace_client.is_admin(runtime.http, record["workspace_id"], principal.user_id)
 
 
 async def may_see(runtime: Runtime, record: dict[str, Any], principal: Principal) -> bool:

@@ -19,6 +19,7 @@ import httpx
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
+from quckchat.workspace.models import ADMIN, OWNER
 from quckchat.workspace.schemas import InvitePreview as InvitePreview  # what callers receive
 from quckchat.workspace.schemas import StorageUsage
 
@@ -37,6 +38,14 @@ async def role_of(http: ServiceClient, workspace_id: str, user_id: str) -> str |
         return None
     raise_for_problem(SERVICE, response)
     return str(response.json()["role"])
+
+
+ADMINS = frozenset({OWNER, ADMIN})  # the roles that manage a workspace's content
+
+
+async def is_admin(http: ServiceClient, workspace_id: str, user_id: str) -> bool:
+    """Whether the user is an owner or admin of the workspace (False when not in it)."""
+    return await role_of(http, workspace_id, user_id) in ADMINS
 
 
 async def invite_preview(http: ServiceClient, token: str) -> InvitePreview:
