@@ -90,7 +90,9 @@ class World:
     async def publish(self, event: Event) -> None:
         await self.producer.publish("quckchat.message", event)
 
-    async def notices(self, count: int, *, within: float = 60.0, settle: float = 3.0) -> list[Event]:
+    async def notices(
+        self, count: int, *, within: float = 60.0, settle: float = 3.0
+    ) -> list[Event]:
         """The orchestrator's events since the last call: at least `count`, then whatever else
         comes in `settle` seconds (a duplicate would)."""
         async with asyncio.timeout(within):
@@ -104,7 +106,9 @@ class World:
 
 
 @asynccontextmanager
-async def kafka_world(tmp_path: Path, keys: TestKeys, mongodb_url: str | None) -> AsyncIterator[World]:
+async def kafka_world(
+    tmp_path: Path, keys: TestKeys, mongodb_url: str | None
+) -> AsyncIterator[World]:
     bootstrap = server("kafka")
     async with running_org(
         "sqlite",
@@ -118,7 +122,9 @@ async def kafka_world(tmp_path: Path, keys: TestKeys, mongodb_url: str | None) -
         assert isinstance(bus, KafkaBus)
         received: asyncio.Queue[Event] = asyncio.Queue()
         watcher = KafkaBus(bootstrap, client_id="orchestrator-test", prefix=bus.prefix)
-        watcher.subscribe(f"watch-{new_user()}", ["quckchat.notification-orchestrator"], received.put)
+        watcher.subscribe(
+            f"watch-{new_user()}", ["quckchat.notification-orchestrator"], received.put
+        )
         await watcher.start()
         try:
             alice, bob, carol = new_user(), new_user(), new_user()

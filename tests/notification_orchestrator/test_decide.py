@@ -110,9 +110,7 @@ def test_preferences_gate_each_reason() -> None:
     assert told(said(mentions=frozenset({BOB})), no_mentions) == {}
     assert told(said(mentions=frozenset({BOB})), no_messages) == {BOB: Reason.MENTION}
     assert told(said(channel_kind="direct"), no_messages) == {}
-    reaction = Happening(
-        kind=Kind.REACTION, source="r", actor=ALICE, addressed=frozenset({BOB})
-    )
+    reaction = Happening(kind=Kind.REACTION, source="r", actor=ALICE, addressed=frozenset({BOB}))
     assert told(reaction, no_reactions) == {}
     assert told(reaction, person()) == {BOB: Reason.REACTION}
 

@@ -4,10 +4,11 @@ message, thread and reminder events; the notification service carries the decisi
 from quckchat.channel import client as channel_client
 from quckchat.core.service import Consumer, Service
 from quckchat.notification_orchestrator import logic, store
+from quckchat.notification_orchestrator.routes import router
 from quckchat.user import client as user_client
 
 service = Service(
-    routers=[],
+    routers=[router],
     consumers=[
         Consumer(sources=("message", "thread", "reminder"), handler=logic.on_event),
         # Every replica drops its kept member lists and settings when they change.

@@ -103,3 +103,8 @@ async def mark_thread_reply(runtime: Runtime, parent_id: str, seq: int) -> None:
     await _insert(
         runtime.document_db[THREADS_SEEN], {"_id": f"{parent_id}:{seq}", "at": stored_now()}
     )
+
+
+async def notice(runtime: Runtime, notice_id: str) -> NoticeDecided | None:
+    found = await runtime.document_db[NOTICES].find_one({"_id": notice_id})
+    return None if found is None else NoticeDecided.model_validate(found["notice"])
