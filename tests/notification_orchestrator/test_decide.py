@@ -60,7 +60,10 @@ def test_at_channel_tells_every_member() -> None:
 def test_at_here_tells_only_those_active_now() -> None:
     online = person(presence=Presence(status="online", active=True))
     away = person(CAROL, presence=Presence(status="away"))
-    assert told(said("@here lunch?"), online, away) == {BOB: Reason.MENTION}
+    # The message service flags @here as it flags @channel; the text tells them apart.
+    assert told(said("@here lunch?", mention_channel=True), online, away) == {BOB: Reason.MENTION}
+    both = said("@here and @channel", mention_channel=True)
+    assert told(both, online, away) == {BOB: Reason.MENTION, CAROL: Reason.MENTION}
 
 
 def test_a_keyword_of_the_users_settings_tells_them() -> None:

@@ -138,8 +138,7 @@ async def test_the_notify_settings_of_many_users_with_their_blocks_of_the_actor(
     assert response.status_code == 200, response.text
     users = response.json()["users"]
     assert set(users) == {blocker, quiet}
-    assert users[blocker]["blocked_actor"] is True
-    assert users[quiet]["blocked_actor"] is False
+    assert response.json()["blockers"] == [blocker]
     assert users[quiet]["notifications"]["mentions"] is False
     assert users[quiet]["notifications"]["keywords"] == ["release"]
     too_many = {"user_ids": [new_user() for _ in range(501)]}

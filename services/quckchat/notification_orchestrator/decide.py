@@ -19,7 +19,9 @@ from quckchat.notification_orchestrator.events import Medium, Reason
 # The digest settings that send email at once (every other one but "off" is a digest).
 DIGEST_OFF, DIGEST_NOW = "off", "immediately"
 DIRECT_KINDS = frozenset({"direct", "group"})
-HERE = re.compile(r"(?<![\w@])@here\b", re.IGNORECASE)
+# As the message service reads them: its `mention_channel` is set by any of the three.
+HERE = re.compile(r"(?<![\w@])@here\b")
+EVERYONE = re.compile(r"(?<![\w@])@(channel|everyone)\b")
 # A word boundary that also holds for keywords beginning or ending with a symbol.
 _EDGE = r"(?<![\w])"
 
@@ -108,6 +110,13 @@ class Happening:
     def mentions_here(self) -> bool:
         return HERE.search(self.text) is not None
 
+    @property
+    def mentions_everyone(self) -> bool:
+        """`@channel` or `@everyone`: the message's flag, unless its text called only `@here`."""
+        return self.mention_channel and (
+            EVERYONE.search(self.text) is not None or not self.mentions_here
+        )
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -161,7 +170,7 @@ def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
         return Reason.REACTION if user in happening.addressed else None
     mentioned = (
         user in happening.mentions
-        or happening.mention_channel
+        or happening.mentions_everyone
         or (happening.mentions_here and candidate.presence.status == "online")
     )
     if mentioned:

@@ -84,7 +84,7 @@ async def candidates(
     found = []
     for user in wanted:
         member = members.get(user)
-        profile = profiles.get(user)
+        answer = profiles.get(user)
         seen = presences.get(user)
         muted = member is not None and member.muted
         found.append(
@@ -92,9 +92,9 @@ async def candidates(
                 user_id=user,
                 member=view is None or member is not None,
                 muted_until=(member.muted_until or FOREVER) if member and muted else None,
-                settings=settings_of(profile),
+                settings=settings_of(answer.profile if answer else None),
                 presence=Presence(status=seen.status, active=seen.active) if seen else Presence(),
-                blocked_actor=bool(profile and profile.get("blocked_actor")),
+                blocked_actor=answer is not None and answer.blocked_actor,
             )
         )
     return found

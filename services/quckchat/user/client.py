@@ -9,6 +9,7 @@ changes: a service that shows names declares `NAME_CACHE` among its consumers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -164,21 +165,30 @@ NOTIFY_CHANGES = frozenset(
 )
 
 
-def _notify(runtime: Runtime) -> Expiring[tuple[str, str | None], dict[str, Any] | None]:
+def _notify(runtime: Runtime) -> Expiring[tuple[str, str | None], NotifyProfile]:
     return kept(runtime, NOTIFY_STATE_KEY, NOTIFY_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class NotifyProfile:
+    """A user's notification settings and time zone (None: no profile, the defaults apply),
+    and whether they blocked the actor asked about."""
+
+    profile: dict[str, Any] | None
+    blocked_actor: bool
 
 
 async def notify_profiles(
     runtime: Runtime, user_ids: Iterable[str], *, actor_id: str | None
-) -> dict[str, dict[str, Any]]:
-    """Each user's notification settings, time zone and whether they blocked `actor_id`, by
-    user id (one without a profile is left out). Kept half a minute per (user, actor); dropped
-    on the user's settings, profile and block events (`NOTIFY_CACHE`)."""
+) -> dict[str, NotifyProfile]:
+    """Each user's notification settings, time zone and block of `actor_id`, by user id. Kept
+    half a minute per (user, actor); dropped on the user's settings, profile and block events
+    (`NOTIFY_CACHE`)."""
     cache, found, missing = _notify(runtime), {}, []
     for user_id in sorted(set(user_ids)):
         if (hit := cache.get((user_id, actor_id))) is None:
             missing.append(user_id)
-        elif hit[0] is not None:
+        else:
             found[user_id] = hit[0]
     asked_at = cache.mark()
     for start in range(0, len(missing), MAX_NOTIFY_QUERY):
@@ -191,11 +201,11 @@ async def notify_profiles(
             # Reading settings changes nothing, so a retry after a lost answer is harmless.
             idempotent=True,
         )
-        answered: dict[str, dict[str, Any]] = body["users"]
+        blockers = set(body["blockers"])
         for user_id in batch:
-            cache.put((user_id, actor_id), answered.get(user_id), asked_at=asked_at)
-            if user_id in answered:
-                found[user_id] = answered[user_id]
+            answer = NotifyProfile(body["users"].get(user_id), user_id in blockers)
+            cache.put((user_id, actor_id), answer, asked_at=asked_at)
+            found[user_id] = answer
     return found
 
 

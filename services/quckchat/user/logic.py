@@ -236,7 +236,7 @@ async def notify_profiles(
     profile (one query each, however many users)."""
     wanted = sorted(set(user_ids))
     if not wanted:
-        return NotifyProfiles(users={})
+        return NotifyProfiles(users={}, blockers=[])
     profiles = (await session.scalars(select(Profile).where(Profile.user_id.in_(wanted)))).all()
     blockers: set[str] = set()
     if actor_id is not None:
@@ -253,10 +253,10 @@ async def notify_profiles(
                 user_id=p.user_id,
                 timezone=p.timezone,
                 notifications=settings_view(p).notifications,
-                blocked_actor=p.user_id in blockers,
             )
             for p in profiles
-        }
+        },
+        blockers=sorted(blockers),
     )
 
 

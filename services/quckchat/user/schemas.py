@@ -270,13 +270,13 @@ class NotifyProfile(BaseModel):
     user_id: str
     timezone: str | None
     notifications: NotificationSettings
-    blocked_actor: bool = Field(description="this user blocked the query's actor")
 
 
 class NotifyProfiles(BaseModel):
-    """By user id; a user without a profile is left out (the defaults apply)."""
+    """By user id; a user without a profile is left out of `users` (the defaults apply)."""
 
     users: dict[str, NotifyProfile]
+    blockers: list[str] = Field(description="those asked about who blocked the actor")
 
 
 class Stats(BaseModel):
