@@ -84,22 +84,28 @@ def test_a_channel_muted_until_later_tells_nothing_until_then() -> None:
 
 
 def test_quiet_hours_in_the_users_time_zone_hold_all_but_urgent() -> None:
-    # Noon UTC is 21:00 in Tokyo: inside 20:00-07:00 there, outside it in UTC.
+    # Noon UTC is 21:00 in Tokyo: inside 20:00-07:00 there (ending at 22:00 UTC), not in UTC.
     tokyo = Settings(quiet_start="20:00", quiet_end="07:00", timezone="Asia/Tokyo")
     utc = replace(tokyo, timezone="UTC")
     mention = said(mentions=frozenset({BOB}))
-    assert told(mention, person(settings=tokyo)) == {}
-    assert told(mention, person(settings=utc)) == {BOB: Reason.MENTION}
-    assert told(replace(mention, urgent=True), person(settings=tokyo)) == {BOB: Reason.MENTION}
+    (held,) = decide(mention, [person(settings=tokyo)], NOW)
+    assert held.push_after == datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+    assert held.digest and held.media == (Medium.IN_APP, Medium.PUSH)
+    (free,) = decide(mention, [person(settings=utc)], NOW)
+    assert free.push_after == NOW and not free.digest
+    (urgent,) = decide(replace(mention, urgent=True), [person(settings=tokyo)], NOW)
+    assert urgent.push_after == NOW and urgent.urgent
     assert in_quiet_hours(Settings(quiet_start="11:00", quiet_end="13:00"), NOW)
+    assert not in_quiet_hours(Settings(quiet_start="13:00", quiet_end="11:00"), NOW)
 
 
 def test_do_not_disturb_holds_all_but_urgent() -> None:
     busy = person(presence=Presence(status="dnd", active=True))
     mention = said(mentions=frozenset({BOB}))
-    assert told(mention, busy) == {}
-    (decision,) = decide(replace(mention, urgent=True), [busy], NOW)
-    assert decision.urgent
+    (held,) = decide(mention, [busy], NOW)
+    assert held.media == (Medium.IN_APP,) and held.digest
+    (urgent,) = decide(replace(mention, urgent=True), [busy], NOW)
+    assert Medium.PUSH in urgent.media and urgent.urgent
 
 
 def test_one_who_blocked_the_actor_is_not_told() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -150,15 +150,24 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def in_quiet_hours(settings: Settings, now: datetime) -> bool:
-    """Whether `now` falls in the user's quiet hours, in their time zone (spanning midnight
-    when the end comes before the start)."""
+    return quiet_until(settings, now) is not None
+
+
+def quiet_until(settings: Settings, now: datetime) -> datetime | None:
+    """When the user's quiet hours (in their time zone, spanning midnight when the end comes
+    before the start) end, if `now` falls in them; else None."""
     if settings.quiet_start is None or settings.quiet_end is None:
-        return False
-    local = now.astimezone(_zone(settings.timezone)).time().replace(second=0, microsecond=0)
+        return None
+    local = now.astimezone(_zone(settings.timezone))
+    clock = local.time().replace(second=0, microsecond=0)
     start, end = time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end)
-    if start < end:
-        return start <= local < end
-    return local >= start or local < end
+    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    if ends <= local:
+        ends += timedelta(days=1)  # wall-clock arithmetic: the same HH:MM the next day
+    return ends.astimezone(UTC)
 
 
 def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
@@ -186,11 +195,6 @@ def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
     return None
 
 
-def _held(candidate: Candidate, now: datetime) -> bool:
-    """Quiet hours and do-not-disturb hold everything that is not urgent."""
-    return candidate.presence.status == "dnd" or in_quiet_hours(candidate.settings, now)
-
-
 def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Decision | None:
     user = candidate.user_id
     if user == happening.actor or user in happening.told:
@@ -204,19 +208,21 @@ def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Dec
     reason = reason_for(happening, candidate)
     if reason is None or not candidate.settings.allows(reason):
         return None
-    if not happening.urgent and _held(candidate, now):
-        return None
-    settings = candidate.settings
-    media = [Medium.IN_APP, Medium.PUSH]
+    settings, presence = candidate.settings, candidate.presence
+    # Quiet hours hold the push until they end, do-not-disturb (its end unknown here) drops
+    # it; either way the inbox has it and email waits for the digest. Urgent goes past both.
+    quiet = None if happening.urgent else quiet_until(settings, now)
+    dnd = not happening.urgent and presence.status == "dnd"
+    media = [Medium.IN_APP] if dnd else [Medium.IN_APP, Medium.PUSH]
     if settings.email_digest != DIGEST_OFF:
         media.append(Medium.EMAIL)
-    delay = settings.push_delay_seconds if candidate.presence.active else 0
+    delay = settings.push_delay_seconds if presence.active else 0
     return Decision(
         user_id=user,
         reason=reason,
         media=tuple(media),
-        push_after=now + timedelta(seconds=max(0, delay)),
-        digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW),
+        push_after=quiet or now + timedelta(seconds=max(0, delay)),
+        digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW) or bool(quiet) or dnd,
         urgent=happening.urgent,
     )
 
