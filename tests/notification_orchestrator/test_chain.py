@@ -10,6 +10,9 @@ import pytest
 
 from quckchat.channel import client as channel_client
 from quckchat.core.events import Event
+from quckchat.core.sql import new_id, utcnow
+from quckchat.notification_orchestrator.logic import on_event
+from quckchat.reminder.events import ReminderFired
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys
 from tests.worlds.bus import Observer
@@ -107,3 +110,35 @@ async def test_a_direct_conversation_tells_the_other_and_blocks_hold(chat: Chat)
     await decided(chat, carol, reason="mention")
     told = [e.data for e in observer(chat).drain() if e.type == "notice.decided"]
     assert all(d["actor"] != bob for d in told)
+
+
+async def test_at_here_tells_only_those_active_now(chat: Chat) -> None:
+    bob, carol = await chat.member(), await chat.member()
+    await chat.call("presence", "POST", "/heartbeat", bob, json={"device_id": "desk"})
+    here = await chat.post(chat.owner, "@here standup")
+    await decided(chat, bob, reason="mention", message_id=here["id"])
+    await chat.post(chat.owner, f"<@{carol}> barrier")
+    await decided(chat, carol, reason="mention")
+    told = [e.data for e in observer(chat).drain() if e.type == "notice.decided"]
+    assert not [d for d in told if d["user_id"] == carol and d["message_id"] == here["id"]]
+
+
+async def test_a_personal_reminder_tells_its_owner(chat: Chat) -> None:
+    fired = ReminderFired(
+        reminder_id=new_id(),
+        user_id=chat.owner,
+        workspace_id=chat.workspace_id,
+        text="water the plants",
+        occurrence=1,
+        due_at=utcnow(),
+        actor=chat.owner,
+    )
+    event = Event.of(fired, source="reminder", tenant="default", id=fired.event_id)
+    runtime = chat.mesh.runtime(ORCHESTRATOR)
+    await on_event(runtime, event)
+    await on_event(runtime, event)  # redelivered
+    notice = await decided(chat, chat.owner, reason="reminder")
+    assert notice.data["body"] == "water the plants"
+    assert notice.data["actor"] == chat.owner
+    again = [e for e in observer(chat).drain() if e.data.get("reason") == "reminder"]
+    assert again == []
