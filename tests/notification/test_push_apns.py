@@ -24,16 +24,15 @@ async def apns(tmp_path: Path) -> AsyncIterator[FakeApns]:
         yield fake
 
 
-def settings_for(fake: FakeApns, key_file: Path, **overrides: str) -> Settings:
-    chosen = {
-        "apns_key_file": str(key_file),
-        "apns_key_id": fake.key_id,
-        "apns_team_id": fake.team_id,
-        "apns_topic": fake.topic,
-        "apns_url": fake.url,
-        "apns_ca_file": str(fake.ca_file()),
-    }
-    return Settings(**(chosen | overrides))
+def settings_for(fake: FakeApns, key_file: Path, *, trusted: bool = True) -> Settings:
+    return Settings(
+        apns_key_file=str(key_file),
+        apns_key_id=fake.key_id,
+        apns_team_id=fake.team_id,
+        apns_topic=fake.topic,
+        apns_url=fake.url,
+        apns_ca_file=str(fake.ca_file()) if trusted else "",
+    )
 
 
 @pytest.fixture
@@ -112,10 +111,8 @@ async def test_a_key_apns_does_not_know_fails(apns: FakeApns) -> None:
     assert apns.notifications == []
 
 
-async def test_a_server_whose_certificate_is_not_trusted_is_not_pushed_to(
-    apns: FakeApns, tmp_path: Path
-) -> None:
-    pushes = senders_from(settings_for(apns, apns.key_file(), apns_ca_file=""))["ios"]
+async def test_a_server_whose_certificate_is_not_trusted_is_not_pushed_to(apns: FakeApns) -> None:
+    pushes = senders_from(settings_for(apns, apns.key_file(), trusted=False))["ios"]
 
     result = await pushes.send("a1b2c3", NOTICE)
     await pushes.aclose()

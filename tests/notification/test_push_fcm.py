@@ -146,7 +146,7 @@ async def test_a_revoked_access_token_fails(fcm: FakeFcm, sender: PushSender) ->
     assert result.status == 401
 
 
-async def test_fcm_out_of_reach_is_retried(fcm: FakeFcm, tmp_path: Path) -> None:
+async def test_fcm_out_of_reach_is_retried(fcm: FakeFcm) -> None:
     pushes = senders_from(
         Settings(
             fcm_credentials_file=str(fcm.key_file()),

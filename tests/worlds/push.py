@@ -174,7 +174,10 @@ def _fcm_scripted(answer: Answer) -> JSONResponse:
     if answer.reason == "UNREGISTERED":
         fcm_error = {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError"}
         found = _fcm_error(
-            404, "NOT_FOUND", "Requested entity was not found.", [fcm_error | {"errorCode": "UNREGISTERED"}]
+            404,
+            "NOT_FOUND",
+            "Requested entity was not found.",
+            [fcm_error | {"errorCode": "UNREGISTERED"}],
         )
     elif answer.reason == "INVALID_TOKEN":
         violation = {"field": "message.token", "description": "Invalid registration token"}
@@ -274,7 +277,7 @@ class FakeApns:
         return app
 
     def _check_provider_token(self, authorization: str) -> str:
-        """"" when the bearer is an ES256 token of this team, signed by the key it made."""
+        """ "" when the bearer is an ES256 token of this team, signed by the key it made."""
         token = authorization.removeprefix("bearer ")
         try:
             header = jwt.get_unverified_header(token)
@@ -288,7 +291,9 @@ class FakeApns:
         return ""
 
 
-def _apns_answer(apns_id: str, status: int, reason: str, retry_after: str | None = None) -> Response:
+def _apns_answer(
+    apns_id: str, status: int, reason: str, retry_after: str | None = None
+) -> Response:
     headers = {"apns-id": apns_id}
     if retry_after:
         headers["retry-after"] = retry_after
@@ -344,8 +349,9 @@ class FakePushService:
         """The sender's key as the setting holds it: the raw scalar, base64url."""
         return b64url(self.vapid_key.private_numbers().private_value.to_bytes(32, "big"))
 
-    def subscribe(self, name: str, *, host: str | None = None) -> Browser:
-        endpoint = f"http://{host or '127.0.0.1'}:{self.port}/push/{name}"
+    def subscribe(self, name: str, *, origin: str = "") -> Browser:
+        """A browser subscribed at this service, or at the same path on another `origin`."""
+        endpoint = f"{origin or f'http://127.0.0.1:{self.port}'}/push/{name}"
         browser = Browser(name, ec.generate_private_key(ec.SECP256R1()), os.urandom(16), endpoint)
         self.browsers[name] = browser
         return browser
@@ -387,7 +393,7 @@ class FakePushService:
         return app
 
     def _check_vapid(self, authorization: str) -> str:
-        """"" when the header is `vapid t=<ES256 JWT>,k=<the sender's public key>` with this
+        """ "" when the header is `vapid t=<ES256 JWT>,k=<the sender's public key>` with this
         origin as audience, a contact and an expiry under 24 hours."""
         scheme, _, rest = authorization.partition(" ")
         parts = dict(p.split("=", 1) for p in rest.split(",") if "=" in p)

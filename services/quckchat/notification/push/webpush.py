@@ -156,7 +156,8 @@ class WebPush:
         in a network the settings open); a name that resolves to nothing may resolve later."""
         parts = urlsplit(endpoint)
         host = parts.hostname or ""
-        if parts.scheme not in ("https", "http") or not host:
+        plain_allowed = parts.scheme == "http" and _opened(host, self._allowed)
+        if not host or (parts.scheme != "https" and not plain_allowed):
             return Result(Outcome.FAILED, None, "the endpoint is not an https URL")
         try:
             await egress.vet_host(host, self._allowed)
@@ -164,8 +165,6 @@ class WebPush:
             return answers.unreachable(exc)
         except egress.PrivateHost:
             return Result(Outcome.FAILED, None, f"the endpoint's host {host} is a private address")
-        if parts.scheme == "http" and not _opened(host, self._allowed):
-            return Result(Outcome.FAILED, None, "the endpoint is not an https URL")
         return None
 
     async def aclose(self) -> None:
