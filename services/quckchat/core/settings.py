@@ -92,6 +92,34 @@ class Settings(BaseSettings):
     # forward's late announcement may still bind it).
     attachment_release_grace_seconds: float = Field(default=30.0, ge=0)
 
+    # Push providers (notification): a platform whose settings are set gets its real client.
+    # FCM: the service account's key file (its token_uri is where access tokens come from).
+    fcm_credentials_file: str = ""
+    # FCM: the Firebase project the app belongs to.
+    fcm_project_id: str = ""
+    # FCM: the HTTP v1 API's origin.
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    # APNs: the .p8 token-signing key file.
+    apns_key_file: str = ""
+    # APNs: that key's id.
+    apns_key_id: str = ""
+    # APNs: the developer team's id.
+    apns_team_id: str = ""
+    # APNs: the app's bundle id.
+    apns_topic: str = ""
+    # APNs: the server (the sandbox is https://api.sandbox.push.apple.com).
+    apns_url: str = "https://api.push.apple.com"
+    # APNs: a CA file to trust instead of the system's (empty: the system's).
+    apns_ca_file: str = ""
+    # Web Push: the VAPID private key (base64url raw or DER, as py-vapid writes them).
+    webpush_vapid_private_key: str = ""
+    # Web Push: the contact in every VAPID token (mailto: or https:).
+    webpush_vapid_subject: str = ""
+    # Web Push: private networks a browser's endpoint may be in after all (none outside tests).
+    webpush_allowed_networks: list[str] = Field(default_factory=list)
+    # How long a provider keeps a push for a device that is offline.
+    push_ttl_seconds: int = Field(default=24 * 3600, ge=0)
+
     # Auth specifics.
     sms_provider: str = "console"
     twilio_account_sid: str = ""
