@@ -139,6 +139,35 @@ async def test_a_5xx_for_the_message_is_mail_refused() -> None:
             await mailer(url).send(Email(to="bob@example.com", subject="s", text="t"))
 
 
+def offers_starttls(seen: list[str], starttls_answer: str) -> Callable[[str], str | None]:
+    """A script whose relay offers STARTTLS in its EHLO answer and records each command."""
+
+    def answer(verb: str) -> str | None:
+        seen.append(verb)
+        if verb == "EHLO":
+            return "250-scripted\r\n250 STARTTLS"
+        return starttls_answer if verb == "STARTTLS" else None
+
+    return answer
+
+
+async def test_starttls_is_asked_for_when_offered() -> None:
+    seen: list[str] = []
+    async with scripted_relay(offers_starttls(seen, "454 4.7.0 TLS not available")) as url:
+        with pytest.raises(MailUnavailable):
+            await mailer(url).send(Email(to="bob@example.com", subject="s", text="t"))
+    assert "STARTTLS" in seen and "DATA" not in seen
+
+
+async def test_starttls_off_sends_in_the_clear() -> None:
+    seen: list[str] = []
+    async with scripted_relay(offers_starttls(seen, "454 4.7.0 TLS not available")) as url:
+        await SmtpMailer(url, sender=SENDER, starttls=False).send(
+            Email(to="bob@example.com", subject="s", text="t")
+        )
+    assert "STARTTLS" not in seen and "DATA" in seen
+
+
 async def test_a_relay_that_does_not_answer_is_mail_unavailable() -> None:
     async with scripted_relay(lambda v: "silent" if v == "GREETING" else None) as url:
         with pytest.raises(MailUnavailable):
