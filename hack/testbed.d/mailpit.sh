@@ -20,23 +20,9 @@ MAILPIT_LDFLAGS="-s -w -X=github.com/axllent/mailpit/config.Version=v$MAILPIT_VE
 MAILPIT_ALLOWED_RECIPIENTS='(?i)(?:^.{0,7}|[^.].{7}|.[^i].{6}|..[^n].{5}|...[^v].{4}|....[^a].{3}|.....[^l].{2}|......[^i].|.......[^d])$'
 
 install_mailpit() {
-  command -v go >/dev/null || { FAIL_REASON="go is not installed (Go >= 1.26 is needed)"; return 1; }
-  local stamp="$MAILPIT_PACKAGE -trimpath $MAILPIT_LDFLAGS" tmp blog="$LOG_DIR/mailpit-build.log" t0
-  [[ -x $MAILPIT_BIN && $(cat "$MAILPIT_BIN.stamp" 2>/dev/null) == "$stamp" ]] && return 0
   # A running server keeps the binary it started with.
   mailpit_running && return 0
-  FAIL_LOG=$blog
-  t0=$(now)
-  mkdir -p "${MAILPIT_BIN%/*}" "$KUBE_GO_CACHE" || return 1
-  tmp=$(mktemp -d "${MAILPIT_BIN%/*}/.build.XXXXXX") || return 1
-  if ! (cd "$tmp" && GOBIN="$tmp" kube_go install -trimpath -ldflags="$MAILPIT_LDFLAGS" "$MAILPIT_PACKAGE") \
-    </dev/null >"$blog" 2>&1 9>&-; then
-    rm -rf "$tmp"
-    return 1
-  fi
-  mv -f "$tmp/mailpit" "$MAILPIT_BIN" && rm -rf "$tmp" || return 1
-  echo "$stamp" >"$MAILPIT_BIN.stamp"
-  say "mailpit: v$MAILPIT_VERSION build took $(since "$t0")"
+  go_install_module mailpit "$MAILPIT_BIN" "$MAILPIT_PACKAGE" "$MAILPIT_LDFLAGS"
 }
 
 mailpit_running() { pid_alive "$STATE_DIR/mailpit/mailpit.pid" mailpit; }
