@@ -162,6 +162,7 @@ class ConsoleMailer:
 
 
 def mailer_from(settings: Settings) -> Mailer:
+    """The SMTP relay the settings name, else the log."""
     if settings.smtp_url:
         return SmtpMailer(
             settings.smtp_url,
