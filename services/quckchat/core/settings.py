@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     s3_secret_key: str = ""
     # ClamAV's clamd (tcp://host:port) scans uploads; unset, files are kept unscanned.
     clamd_url: str | None = None
+    # An SMTP relay (smtp:// or smtps://, user:password@ allowed); unset, mail goes to the log.
+    smtp_url: str | None = None
+    # The sender of every email the platform sends.
+    smtp_from: str = "QuckChat <no-reply@quckchat.localhost>"
+    # Upgrade a plain smtp:// connection with STARTTLS when the relay offers it.
+    smtp_starttls: bool = True
+    # How long one exchange with the relay may take before it counts as unavailable.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
     # How long a publish may wait for the broker before the event is left to the outbox.
