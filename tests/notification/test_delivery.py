@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from quckchat.core.events import Event
+from quckchat.core.settings import Settings
 from quckchat.core.sql import utcnow
 from quckchat.notification import channels, worker
 from quckchat.notification.consumers import on_decision
@@ -159,3 +160,11 @@ async def make_due(notify: Notify, delivery_id: str) -> None:
         await session.execute(
             update(Delivery).where(Delivery.id == delivery_id).values(due_at=utcnow())
         )
+
+
+def test_backoff_doubles_with_jitter_is_capped_and_never_beats_retry_after() -> None:
+    settings = Settings(notification_retry_base_seconds=2.0, notification_retry_max_seconds=60.0)
+    for attempts, ceiling in ((1, 2.0), (3, 8.0), (10, 60.0)):
+        waits = {worker.backoff(settings, attempts, None) for _ in range(20)}
+        assert all(ceiling / 2 <= wait <= ceiling for wait in waits) and len(waits) > 1
+    assert worker.backoff(settings, 1, 300.0) == 300.0
