@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from quckchat.core.context import CALLER_HEADER
 from quckchat.core.sql import utcnow
-from quckchat.notification import client, digest
+from quckchat.notification import channels, client, digest
+from quckchat.notification.email import mailer_from
 from quckchat.notification.models import DELIVERED, DROPPED, Delivery
 from quckchat.notification_orchestrator.events import Medium
 from tests.notification.conftest import Notify
+from tests.worlds.mailbox import Mailbox, smtp_url
 from tests.worlds.waiting import eventually
 
 
@@ -107,3 +110,17 @@ def test_the_digest_frequency_is_read_from_old_and_new_settings() -> None:
     new_shape = {"notifications": {"email_digest": {"frequency": "15min"}}}
     assert digest.period_of(new_shape) == timedelta(minutes=15)
     assert digest.period_of(None) == digest.DEFAULT_PERIOD
+
+
+@pytest.mark.smtp
+async def test_an_invite_by_email_arrives_in_the_smtp_server(
+    notify: Notify, mailbox: Mailbox
+) -> None:
+    relay = notify.runtime.settings.model_copy(update={"smtp_url": smtp_url()})
+    notify.runtime.state[channels.STATE_KEY].mail = mailer_from(relay)
+    to = mailbox.address()
+    http = notify.mesh.runtime("user").http
+    await client.send(http, email=to, title="Join Acme on QuckChat", body="Your invite: ...")
+    assert await notify.deliver() == 1
+    (mail,) = await mailbox.wait_for(to)
+    assert mail.subject == "Join Acme on QuckChat" and "Your invite" in mail.text

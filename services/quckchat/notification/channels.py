@@ -8,7 +8,7 @@ from typing import Protocol
 
 from quckchat.core import logging as qlog
 from quckchat.core.runtime import Runtime
-from quckchat.notification.email import Email, Mailer
+from quckchat.notification.email import Mailer, mailer_from
 from quckchat.notification.push.base import PushSender
 from quckchat.notification.push.registry import senders_from
 
@@ -22,18 +22,9 @@ class TextSender(Protocol):
         ...
 
 
-class LoggedMail:
-    """The mailer where no relay is configured: the log is the outbox."""
-
-    async def send(self, email: Email) -> None:
-        log.info("email to %s: %s", email.to, email.subject)
-
-    async def aclose(self) -> None:
-        return None
-
-
 class LoggedText:
-    """The SMS sender where no provider is configured."""
+    """The SMS sender for free text: core's SMS providers send sign-in codes only (Twilio
+    Verify cannot carry an invite's text), so invites by SMS go to the log for now."""
 
     async def send_text(self, *, phone: str, text: str) -> None:
         log.info("sms to %s: %s", phone, text)
@@ -55,7 +46,8 @@ def of(runtime: Runtime) -> Channels:
     """The process's channels, made from the settings the first time they are needed."""
     found = runtime.state.get(STATE_KEY)
     if found is None:
-        found = Channels(push=senders_from(runtime.settings), mail=LoggedMail(), sms=LoggedText())
+        settings = runtime.settings
+        found = Channels(push=senders_from(settings), mail=mailer_from(settings), sms=LoggedText())
         runtime.state[STATE_KEY] = found
     assert isinstance(found, Channels)
     return found
