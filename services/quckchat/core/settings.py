@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     # How long a provider keeps a push for a device that is offline.
     push_ttl_seconds: int = Field(default=24 * 3600, ge=0)
 
+    # Notification delivery: how often a delivery the provider asked to retry is tried at most,
+    # and the backoff between tries (doubling from the base, capped, with jitter).
+    notification_max_attempts: int = Field(default=5, ge=1, le=50)
+    notification_retry_base_seconds: float = Field(default=2.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=600.0, gt=0)
+
     # Auth specifics.
     sms_provider: str = "console"
     twilio_account_sid: str = ""
