@@ -212,7 +212,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         (_PG,),
         "Push, email and SMS delivery to devices",
         depends_on=("auth", "user"),
-        consumes=("notification-orchestrator", "message", "channel", "thread"),
+        consumes=("notification-orchestrator", "message", "channel", "thread", "workspace"),
         public_prefix="notifications",
         implemented=True,
     ),

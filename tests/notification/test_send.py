@@ -15,6 +15,7 @@ from quckchat.notification import channels, client, digest
 from quckchat.notification.email import mailer_from
 from quckchat.notification.models import DELIVERED, DROPPED, Delivery
 from quckchat.notification_orchestrator.events import Medium
+from quckchat.workspace.events import InviteCreated, InviteDelivery
 from tests.notification.conftest import Notify
 from tests.worlds.mailbox import Mailbox, smtp_url
 from tests.worlds.waiting import eventually
@@ -113,14 +114,43 @@ def test_the_digest_frequency_is_read_from_old_and_new_settings() -> None:
 
 
 @pytest.mark.smtp
-async def test_an_invite_by_email_arrives_in_the_smtp_server(
+async def test_an_invite_by_email_arrives_in_the_smtp_server_once(
     notify: Notify, mailbox: Mailbox
 ) -> None:
     relay = notify.runtime.settings.model_copy(update={"smtp_url": smtp_url()})
     notify.runtime.state[channels.STATE_KEY].mail = mailer_from(relay)
     to = mailbox.address()
-    http = notify.mesh.runtime("user").http
-    await client.send(http, email=to, title="Join Acme on QuckChat", body="Your invite: ...")
+    invite = InviteCreated(
+        workspace_id="w1",
+        invite_id="inv-" + to.partition("@")[0],
+        role="member",
+        delivery=InviteDelivery(email=to, url="https://chat.example.com/join/s3cret"),
+        workspace_name="Acme",
+    )
+    for _ in range(2):  # announced again: sent once, by the invite's id
+        await notify.publish("workspace", invite)
+    await eventually(lambda: notify.notice(f"invite.{invite.invite_id}"))
     assert await notify.deliver() == 1
     (mail,) = await mailbox.wait_for(to)
-    assert mail.subject == "Join Acme on QuckChat" and "Your invite" in mail.text
+    assert mail.subject == "You are invited to Acme on QuckChat"
+    assert "https://chat.example.com/join/s3cret" in mail.text
+
+
+async def test_a_link_invite_goes_to_nobody(notify: Notify) -> None:
+    link = InviteCreated(workspace_id="w1", invite_id="inv-link", role="member")
+    await notify.publish("workspace", link)
+    await notify.publish(
+        "workspace",
+        InviteCreated(
+            **{
+                **link.model_dump(),
+                "invite_id": "i2",
+                "delivery": InviteDelivery(phone="+15550002222", url="https://x.example/join/t"),
+            }
+        ),
+    )
+    await eventually(lambda: notify.notice("invite.i2"))
+    assert await notify.notice("invite.inv-link") is None
+    assert await notify.deliver() == 1
+    ((phone, text),) = notify.sms.sent
+    assert phone == "+15550002222" and "https://x.example/join/t" in text
