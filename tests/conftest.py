@@ -21,7 +21,7 @@ from tests.support import (
 load_testbed_env()
 
 # The worlds whose fixtures the suites of several services share (see tests/worlds/).
-pytest_plugins = ["tests.worlds.org"]
+pytest_plugins = ["tests.worlds.org", "tests.worlds.mailbox"]
 # Everything hack/testbed starts or builds that a test may need.
 SERVER_MARKERS = (*SERVER_VARS, "kube", "helm", "checkov")
 

@@ -50,6 +50,7 @@ SERVER_VARS = {
     "elasticsearch": "QUCKCHAT_TEST_ELASTICSEARCH_URL",
     "s3": "QUCKCHAT_TEST_S3_URL",
     "clamav": "QUCKCHAT_TEST_CLAMD_URL",
+    "smtp": "QUCKCHAT_TEST_SMTP_URL",
     # Not a server: ffmpeg (and libmagic), which hack/testbed installs from Debian.
     "ffmpeg": "QUCKCHAT_TEST_FFMPEG",
 }

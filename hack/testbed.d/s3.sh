@@ -20,24 +20,9 @@ S3_PACKAGE="github.com/versity/versitygw/cmd/versitygw@v$S3_VERSION"
 S3_LDFLAGS="-s -w -X=main.Version=v$S3_VERSION"
 
 install_s3() {
-  command -v go >/dev/null || { FAIL_REASON="go is not installed (Go >= 1.26 is needed)"; return 1; }
-  local stamp="$S3_PACKAGE -trimpath $S3_LDFLAGS" tmp blog="$LOG_DIR/versitygw-build.log" t0
-  [[ -x $S3_BIN && $(cat "$S3_BIN.stamp" 2>/dev/null) == "$stamp" ]] && return 0
   # A running server keeps the binary it started with.
   s3_running && return 0
-  FAIL_LOG=$blog
-  t0=$(now)
-  mkdir -p "${S3_BIN%/*}" "$KUBE_GO_CACHE" || return 1
-  tmp=$(mktemp -d "${S3_BIN%/*}/.build.XXXXXX") || return 1
-  # Built from the module's own go.mod (no replace directives there), so no wrapper module.
-  if ! (cd "$tmp" && GOBIN="$tmp" kube_go install -trimpath -ldflags="$S3_LDFLAGS" "$S3_PACKAGE") \
-    </dev/null >"$blog" 2>&1 9>&-; then
-    rm -rf "$tmp"
-    return 1
-  fi
-  mv -f "$tmp/versitygw" "$S3_BIN" && rm -rf "$tmp" || return 1
-  echo "$stamp" >"$S3_BIN.stamp"
-  say "s3: versitygw v$S3_VERSION build took $(since "$t0")"
+  go_install_module versitygw "$S3_BIN" "$S3_PACKAGE" "$S3_LDFLAGS"
 }
 
 s3_running() { pid_alive "$STATE_DIR/s3/versitygw.pid" versitygw; }

@@ -200,6 +200,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
             "reminder",
             "event-broadcast",
             "file",
+            "notification",
         ),
         public_prefix="realtime",
         implemented=True,
@@ -210,8 +211,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         3001,
         (_PG,),
         "Push, email and SMS delivery to devices",
-        depends_on=("user",),
-        consumes=("notification-orchestrator",),
+        depends_on=("auth", "user"),
+        consumes=("notification-orchestrator", "message", "channel", "thread", "workspace"),
+        public_prefix="notifications",
+        implemented=True,
     ),
     # realtime
     _s(

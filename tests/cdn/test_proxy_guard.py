@@ -7,7 +7,8 @@ import ipaddress
 
 import pytest
 
-from quckchat.cdn.proxy import Refused, fetch, permitted
+from quckchat.cdn.proxy import Refused, fetch
+from quckchat.core.egress import permitted
 from quckchat.core.settings import Settings
 
 PRIVATE = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -35,12 +36,15 @@ def fuzz_each_operation(schema: Any, base_url: str, headers: dict[str, str], exa
     """Generated requests to every operation of `schema`, each answer checked; how many
     operations there were."""
     operations = [result.ok() for result in schema.get_all_operations()]
+    session = requests.Session()  # one connection kept alive, not one opened a request
     for operation in operations:
 
         @given(case=operation.as_strategy())
         @quick(examples)
         def fuzz(case: Any) -> None:
-            case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+            case.call_and_validate(
+                base_url=base_url, session=session, headers=headers, checks=CHECKS
+            )
 
         fuzz()
     return len(operations)

@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from quckchat.core.http import tls_context
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.runner import WEBSOCKET_OPTIONS
@@ -85,7 +86,7 @@ async def _reach(mesh: Mesh, runtime: Runtime) -> None:
     mounts = {f"http://{n}": httpx.ASGITransport(app=app) for n, app in mesh.apps.items()}
     await runtime.http.client.aclose()
     runtime.http.client = httpx.AsyncClient(
-        mounts=mounts, timeout=runtime.settings.http_timeout_seconds
+        mounts=mounts, timeout=runtime.settings.http_timeout_seconds, verify=tls_context()
     )
 
 

@@ -1,13 +1,14 @@
-"""What other services ask the auth service about accounts: find them, read one, suspend,
-reactivate, end every session, and the platform's account counts. The only module outside the
-auth service that calls it (token keys are read by the framework's verifier in core)."""
+"""What other services ask the auth service about accounts: find them, read one (or only its
+email), suspend, reactivate, end every session, and the platform's account counts. The only
+module outside the auth service that calls it (token keys are read by the framework's
+verifier in core)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from quckchat.core.http import ServiceClient
+from quckchat.core.http import ServiceClient, raise_for_problem
 
 SERVICE = "auth"
 
@@ -56,3 +57,13 @@ async def log_out_everywhere(http: ServiceClient, user_id: str) -> dict[str, Any
 async def stats(http: ServiceClient) -> dict[str, Any]:
     found: dict[str, Any] = await http.json(SERVICE, "GET", "/internal/stats")
     return found
+
+
+async def email_of(http: ServiceClient, user_id: str) -> str | None:
+    """The account's email address, None when it has none (or there is no such account)."""
+    response = await http.request(SERVICE, "GET", _path(user_id), idempotent=True)
+    if response.status_code == 404:
+        return None
+    raise_for_problem(SERVICE, response)
+    email = response.json().get("email")
+    return email if isinstance(email, str) and email else None

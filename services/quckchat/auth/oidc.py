@@ -19,6 +19,7 @@ import httpx
 import jwt
 
 from quckchat.core.errors import Problem
+from quckchat.core.http import tls_context
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.core.values import DISPLAY_NAME_LENGTH
@@ -111,7 +112,7 @@ class OidcClient:
     ) -> None:
         self.runtime = runtime
         self.providers = providers
-        self.http = httpx.AsyncClient(timeout=10.0, transport=transport)
+        self.http = httpx.AsyncClient(timeout=10.0, transport=transport, verify=tls_context())
         self._jwks: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def provider(self, name: str) -> Provider:

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from quckchat.auth import hashing
 from quckchat.auth.events import OtpFailed, OtpSent
 from quckchat.auth.models import OtpCode
-from quckchat.auth.sms import SmsProvider
 from quckchat.core import ratelimit
 from quckchat.core.errors import Problem
 from quckchat.core.runtime import Runtime
+from quckchat.core.sms import SmsProvider
 from quckchat.core.sql import utcnow
 
 CODE_TTL = timedelta(minutes=5)

@@ -31,10 +31,10 @@ from quckchat.auth.schemas import (
     TotpCode,
     TotpSetup,
 )
-from quckchat.auth.sms import SmsProvider
 from quckchat.core.deps import CurrentUser, OptionalUser, RuntimeDep, SessionDep, client_ip
 from quckchat.core.errors import Problem, not_found
 from quckchat.core.runtime import Runtime
+from quckchat.core.sms import SmsProvider
 
 router = APIRouter(tags=["auth"])
 

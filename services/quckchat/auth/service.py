@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from quckchat.auth import internal_routes, keys, routes, sms
+from quckchat.auth import internal_routes, keys, routes
 from quckchat.auth.oidc import OidcClient, configured
+from quckchat.core import sms
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Service
 

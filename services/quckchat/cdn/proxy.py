@@ -11,19 +11,15 @@ which can carry script). A fetched image is kept in the object store for a while
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import ThreadedResolver
 
 from quckchat.cdn import signing, store
+from quckchat.core import egress
 from quckchat.core.documents import stored_now
 from quckchat.core.errors import Problem
 from quckchat.core.objects import ObjectInfo, ObjectStore
@@ -39,60 +35,20 @@ IMAGE_TYPES = frozenset(
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "QuckChat-ImageProxy/1.0"
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
 
 class Refused(Problem):
     def __init__(self, detail: str, slug: str = "image-refused") -> None:
         super().__init__(422, detail, slug=slug)
 
 
-def allowed_networks(settings: Settings) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(n, strict=False) for n in settings.cdn_proxy_allowed_networks)
-
-
-def permitted(address: Address, allowed: tuple[Network, ...]) -> bool:
-    """A public address, or one in a network the settings open (tests' own servers)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if any(address in network for network in allowed):
-        return True
-    return address.is_global and not address.is_multicast
-
-
-class VettedResolver(AbstractResolver):
-    """Resolves as the system does, keeping only permitted addresses (checked at connect)."""
-
-    def __init__(self, allowed: tuple[Network, ...]) -> None:
-        self._inner = ThreadedResolver()
-        self._allowed = allowed
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        kept = [r for r in found if permitted(ipaddress.ip_address(r["host"]), self._allowed)]
-        if not kept:
-            raise OSError(f"{host} resolves to no public address")
-        return kept
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-async def _check_host(host: str, allowed: tuple[Network, ...]) -> None:
+async def _check_host(host: str, allowed: tuple[egress.Network, ...]) -> None:
     """Refuse, with a reason, a host that is or resolves only to a private address."""
     try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except OSError as exc:
-            raise Refused(f"the image's host {host} is not known", "image-unreachable") from exc
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    if not any(permitted(a, allowed) for a in addresses):
-        raise Refused(f"the image's host {host} is a private address", "private-address")
+        await egress.vet_host(host, allowed)
+    except egress.UnknownHost as exc:
+        raise Refused(f"the image's host {host} is not known", "image-unreachable") from exc
+    except egress.PrivateHost as exc:
+        raise Refused(f"the image's host {host} is a private address", "private-address") from exc
 
 
 def _check_url(url: str) -> str:
@@ -110,9 +66,9 @@ class Fetched:
 
 async def fetch(settings: Settings, url: str) -> Fetched:
     """The image at `url`, within the limits; Refused (422) with the reason otherwise."""
-    allowed = allowed_networks(settings)
+    allowed = egress.networks(settings.cdn_proxy_allowed_networks)
     limit = settings.cdn_proxy_max_bytes
-    connector = aiohttp.TCPConnector(resolver=VettedResolver(allowed), use_dns_cache=False)
+    connector = egress.connector(allowed)
     timeout = aiohttp.ClientTimeout(total=settings.cdn_proxy_timeout_seconds)
     headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
     async with aiohttp.ClientSession(

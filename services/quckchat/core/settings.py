@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     s3_secret_key: str = ""
     # ClamAV's clamd (tcp://host:port) scans uploads; unset, files are kept unscanned.
     clamd_url: str | None = None
+    # An SMTP relay (smtp:// or smtps://, user:password@ allowed); unset, mail goes to the log.
+    smtp_url: str | None = None
+    # The sender of every email the platform sends.
+    smtp_from: str = "QuckChat <no-reply@quckchat.localhost>"
+    # Upgrade a plain smtp:// connection with STARTTLS when the relay offers it.
+    smtp_starttls: bool = True
+    # How long one exchange with the relay may take before it counts as unavailable.
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     kafka_bootstrap: str | None = None
     kafka_topic_prefix: str = ""
     # How long a publish may wait for the broker before the event is left to the outbox.
@@ -91,6 +99,40 @@ class Settings(BaseSettings):
     # Attachments: how long a file whose last message went waits before it is released (a
     # forward's late announcement may still bind it).
     attachment_release_grace_seconds: float = Field(default=30.0, ge=0)
+
+    # Push providers (notification): a platform whose settings are set gets its real client.
+    # FCM: the service account's key file (its token_uri is where access tokens come from).
+    fcm_credentials_file: str = ""
+    # FCM: the Firebase project the app belongs to.
+    fcm_project_id: str = ""
+    # FCM: the HTTP v1 API's origin.
+    fcm_endpoint: str = "https://fcm.googleapis.com"
+    # APNs: the .p8 token-signing key file.
+    apns_key_file: str = ""
+    # APNs: that key's id.
+    apns_key_id: str = ""
+    # APNs: the developer team's id.
+    apns_team_id: str = ""
+    # APNs: the app's bundle id.
+    apns_topic: str = ""
+    # APNs: the server (the sandbox is https://api.sandbox.push.apple.com).
+    apns_url: str = "https://api.push.apple.com"
+    # APNs: a CA file to trust instead of the system's (empty: the system's).
+    apns_ca_file: str = ""
+    # Web Push: the VAPID private key (base64url raw or DER, as py-vapid writes them).
+    webpush_vapid_private_key: str = ""
+    # Web Push: the contact in every VAPID token (mailto: or https:).
+    webpush_vapid_subject: str = ""
+    # Web Push: private networks a browser's endpoint may be in after all (none outside tests).
+    webpush_allowed_networks: list[str] = Field(default_factory=list)
+    # How long a provider keeps a push for a device that is offline.
+    push_ttl_seconds: int = Field(default=24 * 3600, ge=0)
+
+    # Notification delivery: how often a delivery the provider asked to retry is tried at most,
+    # and the backoff between tries (doubling from the base, capped, with jitter).
+    notification_max_attempts: int = Field(default=5, ge=1, le=50)
+    notification_retry_base_seconds: float = Field(default=2.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=600.0, gt=0)
 
     # Auth specifics.
     sms_provider: str = "console"

@@ -1,5 +1,6 @@
-"""What other services ask the user service: a profile, display names, who shows their last
-seen to whom, moving a last seen forward, and the platform's profile counts. The only module
+"""What other services ask the user service: a profile, a user's devices (and dropping a dead
+push token), display names, who shows their last seen to whom, moving a last seen forward,
+and the platform's profile counts. The only module
 outside the user service that calls it.
 
 Display names are kept a minute per replica, and dropped at once when the user's profile
@@ -29,7 +30,7 @@ from quckchat.user.events import (
     UserBlocked,
     UserUnblocked,
 )
-from quckchat.user.schemas import MAX_NAMES_QUERY, MAX_NOTIFY_QUERY
+from quckchat.user.schemas import MAX_NAMES_QUERY, MAX_NOTIFY_QUERY, DeviceInternal
 
 SERVICE = "user"
 NAMES_TTL_SECONDS = 60.0
@@ -51,6 +52,28 @@ async def profile(http: ServiceClient, user_id: str) -> dict[str, Any] | None:
     raise_for_problem(SERVICE, response)
     found: dict[str, Any] = response.json()
     return found
+
+
+async def devices_of(http: ServiceClient, user_id: str) -> list[DeviceInternal]:
+    """The user's devices with their push tokens (none for a user without a profile)."""
+    found = await http.json(SERVICE, "GET", _path(user_id, "/devices"))
+    return [DeviceInternal.model_validate(device) for device in found]
+
+
+async def drop_push_token(
+    http: ServiceClient, user_id: str, device_id: str, push_token: str
+) -> None:
+    """A provider called the device's token dead: the user service removes the device, unless
+    it has registered another token since."""
+    response = await http.request(
+        SERVICE,
+        "POST",
+        _path(user_id, f"/devices/{quote(device_id, safe='')}/token-gone"),
+        json={"push_token": push_token},
+        # Removal compares the token, so a retry after a lost answer changes nothing more.
+        idempotent=True,
+    )
+    raise_for_problem(SERVICE, response)
 
 
 def _names(runtime: Runtime) -> Expiring[str, str | None]:

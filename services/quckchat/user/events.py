@@ -59,8 +59,8 @@ class DeviceRegistered(UserEvent):
 
 
 class DeviceRemoved(UserEvent):
-    """`reason`: removed by its user, or push-token-reused (the token moved to another
-    device, whose user is the actor)."""
+    """`reason`: removed by its user, push-token-reused (the token moved to another
+    device, whose user is the actor), or push-token-gone (its provider called it dead)."""
 
     type: ClassVar[str] = "user.device.removed"
     device_id: str

@@ -567,6 +567,23 @@ async def remove_device(
     await runtime.emit(event, tenant=principal.tenant, session=session)
 
 
+async def drop_dead_token(
+    session: AsyncSession, runtime: Runtime, *, user_id: str, device_id: str, push_token: str
+) -> bool:
+    """A provider said the token is dead: the device goes, unless it registered a new token
+    meanwhile. Emits user.device.removed (push-token-gone); False when nothing was removed."""
+    device = await session.get(Device, (user_id, device_id))
+    if device is None or device.push_token_hash != _token_hash(push_token):
+        return False
+    await session.delete(device)
+    await session.flush()
+    event = DeviceRemoved(
+        user_id=user_id, device_id=device_id, reason="push-token-gone", actor=user_id
+    )
+    await runtime.emit(event, tenant=None, session=session)
+    return True
+
+
 # Internal
 
 

@@ -31,6 +31,7 @@ from quckchat.user.schemas import (
     ProfileMe,
     ProfilePublic,
     ProfileUpdate,
+    PushTokenGone,
     SettingsPublic,
     SettingsUpdate,
     Stats,
@@ -255,6 +256,26 @@ async def internal_devices(
     """The user's devices with their push tokens, for the notification service."""
     devices = await logic.list_devices(session, user_id=user_id)
     return [DeviceInternal.model_validate(d, from_attributes=True) for d in devices]
+
+
+@router.post(
+    "/internal/users/{user_id}/devices/{device_id}/token-gone",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["internal"],
+    responses=problem_docs(),
+)
+async def push_token_gone(
+    user_id: UserId,
+    device_id: DeviceId,
+    body: PushTokenGone,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    caller: InternalCaller,
+) -> None:
+    """The notification service heard from a provider that the device's token is dead."""
+    await logic.drop_dead_token(
+        session, runtime, user_id=user_id, device_id=device_id, push_token=body.push_token
+    )
 
 
 @router.put(

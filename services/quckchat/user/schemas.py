@@ -214,6 +214,14 @@ class DeviceInternal(DevicePublic):
     push_token: str
 
 
+class PushTokenGone(BaseModel):
+    """The token a push provider called dead (the device is kept if it has another now)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    push_token: str = Field(min_length=1, max_length=4096)
+
+
 # Internal
 
 

@@ -100,6 +100,8 @@ class InviteCreated(WorkspaceEvent):
     invite_id: str
     role: str
     delivery: InviteDelivery | None = None
+    # What the invitee is told they are invited to.
+    workspace_name: str | None = None
 
     def audience(self) -> Audience | None:
         return None

@@ -100,6 +100,7 @@ async def issue(
         invite_id=invite.id,
         role=role,
         delivery=delivery,
+        workspace_name=workspace.name,
     )
     return InviteCreated(**invite_view(invite).model_dump(), token=token, url=url)
 

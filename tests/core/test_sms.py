@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from quckchat.auth.sms import TwilioVerifySms
 from quckchat.core.errors import Problem
+from quckchat.core.sms import TwilioVerifySms
 
 
 async def test_twilio_verify_request_carries_our_code() -> None:

@@ -1,4 +1,5 @@
-"""Delivering one-time codes by SMS, behind one interface.
+"""Delivering one-time codes by SMS, behind one interface, shared by auth (sign-in codes) and
+notification (invites and notices).
 
 The console provider (the default) logs the code, for `make run` and tests. The Twilio
 Verify client sends our own code through Verify's custom-code feature, so the checks,
