@@ -13,12 +13,14 @@ from quckchat.core.events import Event
 from quckchat.core.sql import new_id, utcnow
 from quckchat.notification_orchestrator.logic import on_event
 from quckchat.reminder.events import ReminderFired
+from quckchat.user import client as user_client
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys
 from tests.worlds.bus import Observer
 from tests.worlds.chat import SUPPORT, Chat, chat_in
 from tests.worlds.identity import registered
 from tests.worlds.mesh import Mesh, mesh_settings, running_services
+from tests.worlds.waiting import eventually
 
 ORCHESTRATOR = "notification-orchestrator"
 NAMES = [*SUPPORT, "thread", "presence", ORCHESTRATOR]
@@ -80,9 +82,11 @@ async def test_a_reaction_tells_the_author_when_their_setting_says_so(chat: Chat
 
 
 async def test_a_muted_channel_tells_nothing_until_the_mute_ends(chat: Chat) -> None:
-    bob = await chat.member()
+    bob, carol = await chat.member(), await chat.member()
     await chat.call("channel", "PUT", f"/{chat.general}/mute", bob)
-    await chat.post(chat.owner, f"<@{bob}> muted")
+    await chat.post(chat.owner, f"<@{bob}> <@{carol}> muted")
+    # Decided when handled: Carol's notice says the muted message was, before the unmute.
+    await decided(chat, carol)
     await chat.call("channel", "DELETE", f"/{chat.general}/mute", bob)
     # The orchestrator keeps the member list a few seconds; the unmute announces nothing.
     channel_client.forget_channel(chat.mesh.runtime(ORCHESTRATOR), chat.general)
@@ -105,6 +109,15 @@ async def test_a_direct_conversation_tells_the_other_and_blocks_hold(chat: Chat)
     assert event.data["title"] == "Direct message"
     await on_auth_event(chat.mesh.runtime("user"), registered(bob))
     await chat.call("user", "POST", f"/me/blocks/{bob}", carol)
+    runtime = chat.mesh.runtime(ORCHESTRATOR)
+
+    async def blocked() -> bool:
+        # The orchestrator's kept answer is dropped when the block's event reaches it.
+        return (await user_client.notify_profiles(runtime, [carol], actor_id=bob))[
+            carol
+        ].blocked_actor
+
+    assert await eventually(blocked)
     await chat.post(bob, "again", channel_id=dm["id"])
     await chat.post(chat.owner, f"<@{carol}> still here")
     await decided(chat, carol, reason="mention")
