@@ -253,8 +253,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
         4004,
         (_MG,),
         "Decides who is notified of what, and how",
-        depends_on=("user", "presence"),
-        consumes=("message", "thread", "reminder"),
+        depends_on=("auth", "channel", "message", "presence", "user"),
+        consumes=("message", "thread", "reminder", "channel", "user"),
+        implemented=True,
     ),
     _s(
         "huddle",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -169,6 +171,26 @@ async def test_member_list_pages_and_mute(org: Org) -> None:
     ] is False
     other = await org.create_channel(ws, ann)
     assert_problem(await org.channel.put(f"/{other['id']}/mute", headers=org.auth(bob)), 403)
+
+
+async def test_a_mute_may_end_and_an_unmute_clears_its_end(org: Org) -> None:
+    ws, _, (ann, bob) = await team(org, "member", "member")
+    channel = await org.create_channel(ws, ann, members=[bob])
+    path = f"/{channel['id']}/mute"
+    until = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    muted = await org.channel.put(path, json={"until": until.isoformat()}, headers=org.auth(bob))
+    assert muted.status_code == 200, muted.text
+    assert muted.json()["muted"] is True
+    assert datetime.fromisoformat(muted.json()["muted_until"]) == until
+    forever = (await org.channel.put(path, headers=org.auth(bob))).json()
+    assert forever["muted"] is True and forever["muted_until"] is None
+    again = await org.channel.put(path, json={"until": until.isoformat()}, headers=org.auth(bob))
+    assert again.json()["muted_until"] is not None
+    unmuted = (await org.channel.delete(path, headers=org.auth(bob))).json()
+    assert unmuted["muted"] is False and unmuted["muted_until"] is None
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    for bad in ({"until": past}, {"until": "2030-01-01T00:00:00"}, {"for": 3}):
+        assert_problem(await org.channel.put(path, json=bad, headers=org.auth(bob)), 422)
 
 
 async def test_member_lists_show_names_follow_a_rename_and_outlive_the_user_service(

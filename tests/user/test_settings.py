@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.user.conftest import UserApp
+from tests.user.conftest import INTERNAL, UserApp
 from tests.worlds.identity import new_user
 from tests.worlds.problems import assert_problem
 
@@ -20,6 +20,8 @@ DEFAULTS = {
         "sound": True,
         "email_digest": "off",
         "quiet_hours": None,
+        "keywords": [],
+        "push_delay_seconds": 0,
     },
 }
 
@@ -73,7 +75,12 @@ BAD_SETTINGS: list[dict[str, Any]] = [
     {"read_receipts": "yes"},
     {"read_receipts": None},
     {"notifications": None},
-    {"notifications": {"email_digest": "hourly"}},
+    {"notifications": {"email_digest": "monthly"}},
+    {"notifications": {"keywords": ["x"] * 21}},
+    {"notifications": {"keywords": [""]}},
+    {"notifications": {"keywords": ["k" * 41]}},
+    {"notifications": {"push_delay_seconds": -1}},
+    {"notifications": {"push_delay_seconds": 3601}},
     {"notifications": {"sound": 1}},
     {"notifications": {"quiet_hours": {"start": "24:00", "end": "07:00"}}},
     {"notifications": {"quiet_hours": {"start": "7:00", "end": "08:00"}}},
@@ -90,3 +97,52 @@ async def test_bad_settings_are_refused(app: UserApp) -> None:
         response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
         assert_problem(response, 422, "validation-error")
     assert (await app.get("/me/settings", me)).json() == DEFAULTS
+
+
+async def test_keywords_push_delay_and_the_shorter_digests_are_kept(app: UserApp) -> None:
+    me = new_user()
+    patch = {
+        "notifications": {
+            "keywords": [" deploy ", "outage"],
+            "push_delay_seconds": 120,
+            "email_digest": "15m",
+        }
+    }
+    response = await app.client.patch("/me/settings", json=patch, headers=app.auth(me))
+    assert response.status_code == 200, response.text
+    notifications = response.json()["notifications"]
+    assert notifications["keywords"] == ["deploy", "outage"]
+    assert notifications["push_delay_seconds"] == 120
+    assert notifications["email_digest"] == "15m"
+    for digest in ("off", "immediately", "15m", "hourly", "daily", "weekly"):
+        body = {"notifications": {"email_digest": digest}}
+        response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
+        assert response.json()["notifications"]["email_digest"] == digest
+
+
+async def test_the_notify_settings_of_many_users_with_their_blocks_of_the_actor(
+    app: UserApp,
+) -> None:
+    actor, blocker, quiet, stranger = new_user(), new_user(), new_user(), new_user()
+    for user in (actor, blocker, quiet):
+        await app.register(user)
+    response = await app.client.post(f"/me/blocks/{actor}", headers=app.auth(blocker))
+    assert response.status_code in (200, 201, 204), response.text
+    body = {"notifications": {"mentions": False, "keywords": ["release"]}}
+    await app.client.patch("/me/settings", json=body, headers=app.auth(quiet))
+    response = await app.client.post(
+        "/internal/users/notify-settings",
+        json={"user_ids": [blocker, quiet, stranger], "actor_id": actor},
+        headers=INTERNAL,
+    )
+    assert response.status_code == 200, response.text
+    users = response.json()["users"]
+    assert set(users) == {blocker, quiet}
+    assert response.json()["blockers"] == [blocker]
+    assert users[quiet]["notifications"]["mentions"] is False
+    assert users[quiet]["notifications"]["keywords"] == ["release"]
+    too_many = {"user_ids": [new_user() for _ in range(501)]}
+    response = await app.client.post(
+        "/internal/users/notify-settings", json=too_many, headers=INTERNAL
+    )
+    assert_problem(response, 422, "validation-error")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from quckchat.core.errors import Problem, forbidden, not_found
@@ -22,6 +23,7 @@ from quckchat.core.service import Consumer
 SERVICE = "channel"
 TTL_SECONDS = 10.0
 STATE_KEY = "channel.client.memberships"
+NOTIFY_STATE_KEY = "channel.client.notify-views"
 CHANNEL_ADMIN = "channel-admin"
 # The channels every workspace starts with, and whether everyone joins it.
 DEFAULT_CHANNELS = (("general", True), ("random", False))
@@ -121,8 +123,73 @@ async def readable_channels(http: ServiceClient, *, workspace_id: str, user_id: 
 
 
 def forget_channel(runtime: Runtime, channel_id: str, user_id: str | None = None) -> None:
-    """Drop cached answers for a channel (one member's, or everyone's)."""
+    """Drop cached answers for a channel (one member's, or everyone's; and its member list)."""
     _cache(runtime).forget(lambda k: k[0] == channel_id and user_id in (None, k[1]))
+    _notify_cache(runtime).forget(lambda k: k == channel_id)
+
+
+@dataclass(frozen=True)
+class NotifyMember:
+    user_id: str
+    muted: bool
+    muted_until: datetime | None  # with `muted`, None is a mute until lifted
+
+    def muted_at(self, now: datetime) -> bool:
+        return self.muted and (self.muted_until is None or self.muted_until > now)
+
+
+@dataclass(frozen=True)
+class NotifyView:
+    """A channel's kind and members with their mutes: whom a message there may notify."""
+
+    channel_id: str
+    workspace_id: str
+    kind: str
+    name: str | None
+    members: tuple[NotifyMember, ...]
+
+    @property
+    def direct(self) -> bool:
+        return self.kind in ("direct", "group")
+
+
+def _notify_cache(runtime: Runtime) -> Expiring[str, NotifyView | None]:
+    return kept(runtime, NOTIFY_STATE_KEY, TTL_SECONDS)
+
+
+async def notify_view(runtime: Runtime, channel_id: str) -> NotifyView | None:
+    """The channel's members and their mutes; None for a channel that is gone. Kept a few
+    seconds; dropped on the channel's events (`MEMBERSHIP_CACHE`)."""
+    cache = _notify_cache(runtime)
+    if (hit := cache.get(channel_id)) is not None:
+        return hit[0]
+    asked_at = cache.mark()
+    response = await runtime.http.request(
+        SERVICE, "GET", f"/internal/channels/{channel_id}/notify-view"
+    )
+    if response.status_code in (404, 422):
+        found = None
+    else:
+        raise_for_problem(SERVICE, response)
+        body = response.json()
+        found = NotifyView(
+            channel_id=body["channel_id"],
+            workspace_id=body["workspace_id"],
+            kind=body["kind"],
+            name=body.get("name"),
+            members=tuple(
+                NotifyMember(
+                    user_id=m["user_id"],
+                    muted=bool(m["muted"]),
+                    muted_until=(
+                        datetime.fromisoformat(m["muted_until"]) if m.get("muted_until") else None
+                    ),
+                )
+                for m in body["members"]
+            ),
+        )
+    cache.put(channel_id, found, asked_at=asked_at)
+    return found
 
 
 async def forget_changed(runtime: Runtime, event: Event) -> None:

@@ -13,6 +13,8 @@ from quckchat.channel.schemas import (
     ChannelPublic,
     InternalChannelCreate,
     MembershipInternal,
+    NotifyMember,
+    NotifyView,
 )
 from quckchat.core.errors import not_found
 from quckchat.core.outbox import announce
@@ -79,6 +81,33 @@ async def membership(session: AsyncSession, *, channel_id: str, user_id: str) ->
         archived=channel.archived_at is not None,
         announcement_only=channel.announcement_only,
         disappearing_seconds=channel.disappearing_seconds,
+    )
+
+
+async def notify_view(session: AsyncSession, *, channel_id: str) -> NotifyView:
+    """The channel's kind and every member's mute, for the notification orchestrator."""
+    found = await session.get(Channel, channel_id)
+    if found is None:
+        raise not_found("channel")
+    query = (
+        select(ChannelMember)
+        .where(ChannelMember.channel_id == channel_id)
+        .order_by(ChannelMember.user_id)
+    )
+    members = [
+        NotifyMember(
+            user_id=m.user_id,
+            muted=m.muted,
+            muted_until=m.muted_until if m.muted else None,
+        )
+        for m in (await session.scalars(query)).all()
+    ]
+    return NotifyView(
+        channel_id=found.id,
+        workspace_id=found.workspace_id,
+        kind=found.kind,
+        name=found.name,
+        members=members,
     )
 
 

@@ -13,6 +13,7 @@ from quckchat.channel.schemas import (
     DefaultMembersRequest,
     InternalChannelCreate,
     MembershipInternal,
+    NotifyView,
     ReadableQuery,
 )
 from quckchat.core.deps import InternalCaller, RuntimeDep, SessionDep, answer_repeat
@@ -103,6 +104,16 @@ async def member_ids(
     channel_id: ChannelPath, session: SessionDep, _caller: InternalCaller
 ) -> list[str]:
     return await internal.member_ids(session, channel_id=channel_id)
+
+
+@router.get(
+    "/channels/{channel_id}/notify-view", response_model=NotifyView, responses=problem_docs(404)
+)
+async def notify_view(
+    channel_id: ChannelPath, session: SessionDep, _caller: InternalCaller
+) -> NotifyView:
+    """The channel's kind and each member's mute, for deciding whom to notify."""
+    return await internal.notify_view(session, channel_id=channel_id)
 
 
 @router.get("/users/{user_id}/channels", response_model=list[str], responses=problem_docs())

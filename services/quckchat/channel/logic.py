@@ -49,6 +49,7 @@ def view(channel: Channel, member: ChannelMember | None = None) -> ChannelPublic
             "unread": max(0, channel.last_seq - member.last_read_seq),
             "mentions": member.mention_count,
             "muted": member.muted,
+            "muted_until": member.muted_until if member.muted else None,
         }
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, select, update
@@ -261,11 +262,14 @@ async def set_muted(
     principal: Principal,
     channel_id: str,
     muted: bool,
+    until: datetime | None = None,
 ) -> ChannelPublic:
+    """Mute the channel for the caller (until `until`, or until lifted), or lift the mute."""
     me = principal.user_id
     channel, member = await access.visible(session, runtime, channel_id=channel_id, user_id=me)
     member = access.require_member(member)
-    if member.muted != muted:
-        member.muted = muted
+    until = until if muted else None
+    if member.muted != muted or member.muted_until != until:
+        member.muted, member.muted_until = muted, until
         await session.flush()
     return view(channel, member)

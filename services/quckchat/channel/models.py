@@ -81,6 +81,8 @@ class ChannelMember(Base):
     last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     mention_count: Mapped[int] = mapped_column(Integer, default=0)
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A mute's end; None with `muted` is a mute until lifted.
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Pin(Base):

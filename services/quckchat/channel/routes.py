@@ -13,6 +13,7 @@ from quckchat.channel.schemas import (
     ChannelUpdate,
     MemberPublic,
     MessageId,
+    MuteUpdate,
     PinPublic,
     ReadState,
     ReadUpdate,
@@ -211,10 +212,20 @@ async def mark_read(
 
 @router.put(ONE + "/mute", response_model=ChannelPublic, responses=problem_docs(403, 404))
 async def mute(
-    channel_id: ChannelId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+    channel_id: ChannelId,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    body: MuteUpdate | None = None,
 ) -> ChannelPublic:
+    """Mute the channel for the caller: until `until`, or (no body) until unmuted."""
     return await members.set_muted(
-        session, runtime, principal=user, channel_id=channel_id, muted=True
+        session,
+        runtime,
+        principal=user,
+        channel_id=channel_id,
+        muted=True,
+        until=body.until if body is not None else None,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from quckchat.core.pagination import PageQuery
+from quckchat.core.sql import utcnow
 from quckchat.core.values import Patch
 from quckchat.permission.client import UserId
 
@@ -91,6 +92,25 @@ class ChannelPublic(BaseModel):
     unread: int = 0
     mentions: int = 0
     muted: bool = False
+    muted_until: datetime | None = None
+
+
+class MuteUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    until: datetime | None = Field(
+        None, description="when the mute ends (with a time zone offset); none: until lifted"
+    )
+
+    @model_validator(mode="after")
+    def _future(self) -> Self:
+        if self.until is None:
+            return self
+        if self.until.tzinfo is None:
+            raise ValueError("until needs a time zone offset, e.g. 2026-01-01T09:00:00Z")
+        if self.until <= utcnow():
+            raise ValueError("until is in the past")
+        return self
 
 
 class MemberPublic(BaseModel):
@@ -163,6 +183,22 @@ class MembershipInternal(BaseModel):
     archived: bool
     announcement_only: bool
     disappearing_seconds: int | None
+
+
+class NotifyMember(BaseModel):
+    user_id: str
+    muted: bool
+    muted_until: datetime | None
+
+
+class NotifyView(BaseModel):
+    """A channel as the notification orchestrator needs it: its kind and each member's mute."""
+
+    channel_id: str
+    workspace_id: str
+    kind: Kind
+    name: str | None
+    members: list[NotifyMember]
 
 
 class ReadableQuery(BaseModel):

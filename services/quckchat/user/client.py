@@ -10,6 +10,7 @@ changes: a service that shows names declares `NAME_CACHE` among its consumers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -23,8 +24,13 @@ from quckchat.core.expiring import Expiring, kept
 from quckchat.core.http import ServiceClient, raise_for_problem
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer
-from quckchat.user.events import ProfileUpdated
-from quckchat.user.schemas import MAX_NAMES_QUERY, DeviceInternal
+from quckchat.user.events import (
+    ProfileUpdated,
+    SettingsUpdated,
+    UserBlocked,
+    UserUnblocked,
+)
+from quckchat.user.schemas import MAX_NAMES_QUERY, MAX_NOTIFY_QUERY, DeviceInternal
 
 SERVICE = "user"
 NAMES_TTL_SECONDS = 60.0
@@ -172,3 +178,66 @@ async def record_last_seen(http: ServiceClient, user_id: str, at: datetime) -> N
 async def stats(http: ServiceClient) -> dict[str, Any]:
     found: dict[str, Any] = await http.json(SERVICE, "GET", "/internal/stats")
     return found
+
+
+NOTIFY_TTL_SECONDS = 30.0
+NOTIFY_STATE_KEY = "user.client.notify"
+# What may change a user's answer to `notify_profiles`: settings, time zone, blocks.
+NOTIFY_CHANGES = frozenset(
+    kind.type for kind in (SettingsUpdated, ProfileUpdated, UserBlocked, UserUnblocked)
+)
+
+
+def _notify(runtime: Runtime) -> Expiring[tuple[str, str | None], NotifyProfile]:
+    return kept(runtime, NOTIFY_STATE_KEY, NOTIFY_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class NotifyProfile:
+    """A user's notification settings and time zone (None: no profile, the defaults apply),
+    and whether they blocked the actor asked about."""
+
+    profile: dict[str, Any] | None
+    blocked_actor: bool
+
+
+async def notify_profiles(
+    runtime: Runtime, user_ids: Iterable[str], *, actor_id: str | None
+) -> dict[str, NotifyProfile]:
+    """Each user's notification settings, time zone and block of `actor_id`, by user id. Kept
+    half a minute per (user, actor); dropped on the user's settings, profile and block events
+    (`NOTIFY_CACHE`)."""
+    cache, found, missing = _notify(runtime), {}, []
+    for user_id in sorted(set(user_ids)):
+        if (hit := cache.get((user_id, actor_id))) is None:
+            missing.append(user_id)
+        else:
+            found[user_id] = hit[0]
+    asked_at = cache.mark()
+    for start in range(0, len(missing), MAX_NOTIFY_QUERY):
+        batch = missing[start : start + MAX_NOTIFY_QUERY]
+        body = await runtime.http.json(
+            SERVICE,
+            "POST",
+            "/internal/users/notify-settings",
+            json={"user_ids": batch, "actor_id": actor_id},
+            # Reading settings changes nothing, so a retry after a lost answer is harmless.
+            idempotent=True,
+        )
+        blockers = set(body["blockers"])
+        for user_id in batch:
+            answer = NotifyProfile(body["users"].get(user_id), user_id in blockers)
+            cache.put((user_id, actor_id), answer, asked_at=asked_at)
+            found[user_id] = answer
+    return found
+
+
+async def forget_notify(runtime: Runtime, event: Event) -> None:
+    """A user's settings, profile or blocks changed: their kept answers may be stale."""
+    if event.type in NOTIFY_CHANGES and event.audience is not None:
+        changed = set(event.audience.users)
+        _notify(runtime).forget(lambda key: key[0] in changed)
+
+
+# Every replica drops its own kept notification settings when they change.
+NOTIFY_CACHE = Consumer(sources=(SERVICE,), handler=forget_notify, broadcast=True)

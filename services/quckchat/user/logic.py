@@ -31,6 +31,8 @@ from quckchat.user.schemas import (
     ContactPublic,
     DeviceRegister,
     NotificationSettings,
+    NotifyProfile,
+    NotifyProfiles,
     ProfileInternal,
     ProfileMe,
     ProfilePublic,
@@ -51,6 +53,8 @@ _NOTIFICATION_COLUMNS = {
     "reactions": "notify_reactions",
     "sound": "notify_sound",
     "email_digest": "email_digest",
+    "keywords": "notify_keywords",
+    "push_delay_seconds": "push_delay_seconds",
 }
 
 
@@ -214,12 +218,45 @@ def settings_view(profile: Profile) -> SettingsPublic:
         sound=profile.notify_sound,
         email_digest=profile.email_digest,
         quiet_hours=quiet,
+        keywords=list(profile.notify_keywords or []),
+        push_delay_seconds=profile.push_delay_seconds or 0,
     )
     return SettingsPublic(
         last_seen=profile.last_seen_visibility,
         read_receipts=profile.read_receipts,
         photo_visibility=profile.photo_visibility,
         notifications=notifications,
+    )
+
+
+async def notify_profiles(
+    session: AsyncSession, *, user_ids: list[str], actor_id: str | None
+) -> NotifyProfiles:
+    """The notification settings, time zone and block of the actor for each user who has a
+    profile (one query each, however many users)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return NotifyProfiles(users={}, blockers=[])
+    profiles = (await session.scalars(select(Profile).where(Profile.user_id.in_(wanted)))).all()
+    blockers: set[str] = set()
+    if actor_id is not None:
+        blockers = set(
+            await session.scalars(
+                select(Block.blocker_id).where(
+                    Block.blocker_id.in_(wanted), Block.blocked_id == actor_id
+                )
+            )
+        )
+    return NotifyProfiles(
+        users={
+            p.user_id: NotifyProfile(
+                user_id=p.user_id,
+                timezone=p.timezone,
+                notifications=settings_view(p).notifications,
+            )
+            for p in profiles
+        },
+        blockers=sorted(blockers),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import JSON, Boolean, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from quckchat.core.events import processed_events_table
@@ -55,7 +55,11 @@ class Profile(Base):
     notify_calls: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_reactions: Mapped[bool] = mapped_column(Boolean, default=True)
     notify_sound: Mapped[bool] = mapped_column(Boolean, default=True)
-    email_digest: Mapped[str] = mapped_column(String(8), default="off")
+    email_digest: Mapped[str] = mapped_column(String(16), default="off")
+    # Words that notify like a mention (a bounded list, see schemas.MAX_KEYWORDS).
+    notify_keywords: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    # How long a push waits while the user is active on a desktop (they may read it there).
+    push_delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
 

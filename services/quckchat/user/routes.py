@@ -25,6 +25,8 @@ from quckchat.user.schemas import (
     LastSeenVisible,
     Names,
     NamesQuery,
+    NotifyProfiles,
+    NotifyQuery,
     ProfileInternal,
     ProfileMe,
     ProfilePublic,
@@ -312,6 +314,20 @@ async def last_seen_visibility(
 async def display_names(body: NamesQuery, session: SessionDep, caller: InternalCaller) -> Names:
     """The display names of many users at once, for member lists and message senders."""
     return Names(names=await logic.display_names(session, user_ids=body.user_ids))
+
+
+@router.post(
+    "/internal/users/notify-settings",
+    response_model=NotifyProfiles,
+    tags=["internal"],
+    responses=problem_docs(),
+)
+async def notify_settings(
+    body: NotifyQuery, session: SessionDep, caller: InternalCaller
+) -> NotifyProfiles:
+    """Notification settings, time zones and blocks of many users at once, for deciding whom
+    to notify of what the actor did."""
+    return await logic.notify_profiles(session, user_ids=body.user_ids, actor_id=body.actor_id)
 
 
 @router.get("/internal/stats", response_model=Stats, tags=["internal"], responses=problem_docs())

@@ -20,7 +20,8 @@ from quckchat.core.values import DisplayName, Patch, TimeZoneName
 from quckchat.user.models import USER_ID_LENGTH
 
 Visibility = Literal["everyone", "contacts", "nobody"]
-EmailDigest = Literal["off", "daily", "weekly"]
+# "weekly" is still taken and kept: it was offered before the shorter digests were.
+EmailDigest = Literal["off", "immediately", "15m", "hourly", "daily", "weekly"]
 Platform = Literal["ios", "android", "web"]
 ProfileStatus = Literal["active", "suspended"]
 
@@ -31,6 +32,9 @@ MAX_SYNC_HASHES = 1000
 MAX_AVATAR_URL = 2048
 MAX_LAST_SEEN_QUERY = 500
 MAX_NAMES_QUERY = 500
+MAX_KEYWORDS = 20
+MAX_NOTIFY_QUERY = 500
+MAX_PUSH_DELAY_SECONDS = 3600
 UserIdStr = Annotated[str, StringConstraints(min_length=1, max_length=USER_ID_LENGTH)]
 
 
@@ -43,6 +47,9 @@ def _short_url(url: HttpUrl) -> HttpUrl:
 StatusText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=140)]
 AvatarUrl = Annotated[HttpUrl, AfterValidator(_short_url)]
 Locale = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8}){0,4}$")]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Keywords = Annotated[list[Keyword], Field(max_length=MAX_KEYWORDS)]
+PushDelay = Annotated[int, Field(ge=0, le=MAX_PUSH_DELAY_SECONDS)]
 Nickname = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
 
 
@@ -112,6 +119,10 @@ class NotificationSettings(BaseModel):
     sound: bool
     email_digest: EmailDigest
     quiet_hours: QuietHours | None
+    keywords: list[str] = Field(default_factory=list, description="words that notify")
+    push_delay_seconds: int = Field(
+        0, description="how long a push waits while a desktop is in use"
+    )
 
 
 class SettingsPublic(BaseModel):
@@ -131,6 +142,8 @@ class NotificationSettingsUpdate(Patch):
     sound: StrictBool | None = None
     email_digest: EmailDigest | None = None
     quiet_hours: QuietHours | None = None
+    keywords: Keywords | None = None
+    push_delay_seconds: PushDelay | None = None
 
 
 class SettingsUpdate(Patch):
@@ -250,6 +263,28 @@ class Names(BaseModel):
     """Display names by user id; a user who has none is left out."""
 
     names: dict[str, str]
+
+
+class NotifyQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[UserIdStr] = Field(max_length=MAX_NOTIFY_QUERY)
+    actor_id: UserIdStr | None = Field(None, description="whom to check blocks against")
+
+
+class NotifyProfile(BaseModel):
+    """What the notification orchestrator needs to decide for one user."""
+
+    user_id: str
+    timezone: str | None
+    notifications: NotificationSettings
+
+
+class NotifyProfiles(BaseModel):
+    """By user id; a user without a profile is left out of `users` (the defaults apply)."""
+
+    users: dict[str, NotifyProfile]
+    blockers: list[str] = Field(description="those asked about who blocked the actor")
 
 
 class Stats(BaseModel):

@@ -1,0 +1,233 @@
+"""Who is told of one thing, why, on which media and when: a pure function of what happened
+and what the services said about each candidate, so every rule is tested without servers.
+
+The consumer gathers the inputs (members, settings, presence, blocks) through the callees'
+clients, calls `decide`, and stores what comes out once per `notice_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from quckchat.notification_orchestrator.events import Medium, Reason
+
+# The digest settings that send email at once (every other one but "off" is a digest).
+DIGEST_OFF, DIGEST_NOW = "off", "immediately"
+DIRECT_KINDS = frozenset({"direct", "group"})
+# As the message service reads them: its `mention_channel` is set by any of the three.
+HERE = re.compile(r"(?<![\w@])@here\b")
+EVERYONE = re.compile(r"(?<![\w@])@(channel|everyone)\b")
+# A word boundary that also holds for keywords beginning or ending with a symbol.
+_EDGE = r"(?<![\w])"
+
+
+class Kind(StrEnum):
+    CREATED = "created"  # a new message
+    EDITED = "edited"  # a message's new text: only what is new to it notifies
+    THREAD_REPLY = "thread_reply"
+    REACTION = "reaction"
+    REMINDER = "reminder"
+
+
+# The preference that gates each reason (`Settings` field names).
+GATE: dict[Reason, str] = {
+    Reason.MENTION: "mentions",
+    Reason.KEYWORD: "mentions",
+    Reason.DIRECT: "messages",
+    Reason.MESSAGE: "messages",
+    Reason.THREAD_REPLY: "messages",
+    Reason.REACTION: "reactions",
+    Reason.CALL: "calls",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A user's notification settings, as the user service keeps them."""
+
+    messages: bool = True
+    mentions: bool = True
+    reactions: bool = True
+    calls: bool = True
+    keywords: tuple[str, ...] = ()
+    push_delay_seconds: int = 0
+    email_digest: str = DIGEST_OFF
+    quiet_start: str | None = None  # HH:MM in `timezone`
+    quiet_end: str | None = None
+    timezone: str | None = None
+
+    def allows(self, reason: Reason) -> bool:
+        gate = GATE.get(reason)
+        return gate is None or bool(getattr(self, gate))
+
+
+@dataclass(frozen=True)
+class Presence:
+    status: str = "offline"  # online, away, dnd, offline
+    active: bool = False  # a desktop or web client is in use now
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One person who may be told, with what the services said about them."""
+
+    user_id: str
+    member: bool = True
+    muted_until: datetime | None = None  # a mute without end is far in the future
+    settings: Settings = field(default_factory=Settings)
+    presence: Presence = field(default_factory=Presence)
+    blocked_actor: bool = False
+
+
+@dataclass(frozen=True)
+class Happening:
+    """What happened, as the event said it."""
+
+    kind: Kind
+    source: str  # the notice's source: a message id, a reaction's, a reminder occurrence's
+    actor: str | None
+    channel_kind: str = "public"
+    text: str = ""
+    mentions: frozenset[str] = frozenset()
+    mention_channel: bool = False
+    # Those the event names for its kind: thread followers, the reacted message's author, the
+    # reminder's owner (everyone else is found through mentions and keywords).
+    addressed: frozenset[str] = frozenset()
+    # Told already of this source (an edit tells only the others).
+    told: frozenset[str] = frozenset()
+    urgent: bool = False
+
+    @property
+    def direct(self) -> bool:
+        return self.channel_kind in DIRECT_KINDS
+
+    @property
+    def mentions_here(self) -> bool:
+        return HERE.search(self.text) is not None
+
+    @property
+    def mentions_everyone(self) -> bool:
+        """`@channel` or `@everyone`: the message's flag, unless its text called only `@here`."""
+        return self.mention_channel and (
+            EVERYONE.search(self.text) is not None or not self.mentions_here
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    user_id: str
+    reason: Reason
+    media: tuple[Medium, ...]
+    push_after: datetime | None
+    digest: bool
+    urgent: bool
+
+
+def notice_id(source: str, user_id: str) -> str:
+    """The same for every redelivery and replica: the source and the recipient, hashed."""
+    return hashlib.sha256(f"{source}\x00{user_id}".encode()).hexdigest()[:32]
+
+
+def has_keyword(text: str, keywords: tuple[str, ...]) -> bool:
+    lowered = text.casefold()
+    for word in keywords:
+        word = word.strip().casefold()
+        if word and re.search(_EDGE + re.escape(word) + r"(?![\w])", lowered):
+            return True
+    return False
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def in_quiet_hours(settings: Settings, now: datetime) -> bool:
+    return quiet_until(settings, now) is not None
+
+
+def quiet_until(settings: Settings, now: datetime) -> datetime | None:
+    """When the user's quiet hours (in their time zone, spanning midnight when the end comes
+    before the start) end, if `now` falls in them; else None."""
+    if settings.quiet_start is None or settings.quiet_end is None:
+        return None
+    local = now.astimezone(_zone(settings.timezone))
+    clock = local.time().replace(second=0, microsecond=0)
+    start, end = time.fromisoformat(settings.quiet_start), time.fromisoformat(settings.quiet_end)
+    inside = start <= clock < end if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    if ends <= local:
+        ends += timedelta(days=1)  # wall-clock arithmetic: the same HH:MM the next day
+    return ends.astimezone(UTC)
+
+
+def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
+    """Why this candidate would be told, before their settings have a say; None: not at all."""
+    user, settings = candidate.user_id, candidate.settings
+    if happening.kind is Kind.REMINDER:
+        return Reason.REMINDER if user in happening.addressed else None
+    if happening.kind is Kind.REACTION:
+        return Reason.REACTION if user in happening.addressed else None
+    mentioned = (
+        user in happening.mentions
+        or happening.mentions_everyone
+        or (happening.mentions_here and candidate.presence.status == "online")
+    )
+    if mentioned:
+        return Reason.MENTION
+    if has_keyword(happening.text, settings.keywords):
+        return Reason.KEYWORD
+    if happening.kind is Kind.EDITED:
+        return None  # an edit tells only of mentions and keywords new to it
+    if happening.direct:
+        return Reason.DIRECT
+    if happening.kind is Kind.THREAD_REPLY and user in happening.addressed:
+        return Reason.THREAD_REPLY
+    return None
+
+
+def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Decision | None:
+    user = candidate.user_id
+    if user == happening.actor or user in happening.told:
+        return None
+    if happening.kind is not Kind.REMINDER and not candidate.member:
+        return None
+    if candidate.blocked_actor:
+        return None
+    if candidate.muted_until is not None and candidate.muted_until > now:
+        return None
+    reason = reason_for(happening, candidate)
+    if reason is None or not candidate.settings.allows(reason):
+        return None
+    settings, presence = candidate.settings, candidate.presence
+    # Quiet hours hold the push until they end, do-not-disturb (its end unknown here) drops
+    # it; either way the inbox has it and email waits for the digest. Urgent goes past both.
+    quiet = None if happening.urgent else quiet_until(settings, now)
+    dnd = not happening.urgent and presence.status == "dnd"
+    media = [Medium.IN_APP] if dnd else [Medium.IN_APP, Medium.PUSH]
+    if settings.email_digest != DIGEST_OFF:
+        media.append(Medium.EMAIL)
+    delay = settings.push_delay_seconds if presence.active else 0
+    return Decision(
+        user_id=user,
+        reason=reason,
+        media=tuple(media),
+        push_after=quiet or now + timedelta(seconds=max(0, delay)),
+        digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW) or bool(quiet) or dnd,
+        urgent=happening.urgent,
+    )
+
+
+def decide(happening: Happening, candidates: list[Candidate], now: datetime) -> list[Decision]:
+    """The decisions for one happening, one at most per candidate, in the candidates' order."""
+    found = (decide_one(happening, c, now) for c in candidates)
+    return [d for d in found if d is not None]

@@ -1,0 +1,182 @@
+"""The decision table: one test a rule, no servers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from quckchat.notification_orchestrator.decide import (
+    Candidate,
+    Happening,
+    Kind,
+    Presence,
+    Settings,
+    decide,
+    in_quiet_hours,
+    notice_id,
+)
+from quckchat.notification_orchestrator.events import Medium, Reason
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)  # a Saturday noon, UTC
+ALICE, BOB, CAROL = "alice", "bob", "carol"
+
+
+def said(text: str = "hello", **fields: object) -> Happening:
+    base = Happening(kind=Kind.CREATED, source="m1", actor=ALICE, text=text)
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def told(happening: Happening, *people: Candidate) -> dict[str, Reason]:
+    return {d.user_id: d.reason for d in decide(happening, list(people), NOW)}
+
+
+def person(user: str = BOB, **fields: object) -> Candidate:
+    return replace(Candidate(user_id=user), **fields)  # type: ignore[arg-type]
+
+
+def test_a_named_mention_tells_the_one_named() -> None:
+    assert told(said(mentions=frozenset({BOB})), person(), person(CAROL)) == {BOB: Reason.MENTION}
+
+
+def test_a_plain_message_in_a_channel_tells_nobody() -> None:
+    assert told(said(), person(), person(CAROL)) == {}
+
+
+def test_the_actor_is_never_told() -> None:
+    assert told(said(mentions=frozenset({ALICE}), mention_channel=True), person(ALICE)) == {}
+
+
+def test_only_members_are_told() -> None:
+    assert told(said(mentions=frozenset({BOB})), person(member=False)) == {}
+
+
+def test_at_channel_tells_every_member() -> None:
+    assert told(said(mention_channel=True), person(), person(CAROL)) == {
+        BOB: Reason.MENTION,
+        CAROL: Reason.MENTION,
+    }
+
+
+def test_at_here_tells_only_those_active_now() -> None:
+    online = person(presence=Presence(status="online", active=True))
+    away = person(CAROL, presence=Presence(status="away"))
+    # The message service flags @here as it flags @channel; the text tells them apart.
+    assert told(said("@here lunch?", mention_channel=True), online, away) == {BOB: Reason.MENTION}
+    both = said("@here and @channel", mention_channel=True)
+    assert told(both, online, away) == {BOB: Reason.MENTION, CAROL: Reason.MENTION}
+
+
+def test_a_keyword_of_the_users_settings_tells_them() -> None:
+    keen = person(settings=Settings(keywords=("deploy",)))
+    assert told(said("the Deploy is done"), keen, person(CAROL)) == {BOB: Reason.KEYWORD}
+    assert told(said("redeployment"), keen) == {}
+
+
+def test_a_direct_or_group_conversation_always_counts_as_direct() -> None:
+    for kind in ("direct", "group"):
+        assert told(said(channel_kind=kind), person()) == {BOB: Reason.DIRECT}
+
+
+def test_a_channel_muted_until_later_tells_nothing_until_then() -> None:
+    mention = said(mentions=frozenset({BOB}))
+    assert told(mention, person(muted_until=NOW + timedelta(hours=1))) == {}
+    assert told(mention, person(muted_until=NOW - timedelta(seconds=1))) == {BOB: Reason.MENTION}
+
+
+def test_quiet_hours_in_the_users_time_zone_hold_all_but_urgent() -> None:
+    # Noon UTC is 21:00 in Tokyo: inside 20:00-07:00 there (ending at 22:00 UTC), not in UTC.
+    tokyo = Settings(quiet_start="20:00", quiet_end="07:00", timezone="Asia/Tokyo")
+    utc = replace(tokyo, timezone="UTC")
+    mention = said(mentions=frozenset({BOB}))
+    (held,) = decide(mention, [person(settings=tokyo)], NOW)
+    assert held.push_after == datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+    assert held.digest and held.media == (Medium.IN_APP, Medium.PUSH)
+    (free,) = decide(mention, [person(settings=utc)], NOW)
+    assert free.push_after == NOW and not free.digest
+    (urgent,) = decide(replace(mention, urgent=True), [person(settings=tokyo)], NOW)
+    assert urgent.push_after == NOW and urgent.urgent
+    assert in_quiet_hours(Settings(quiet_start="11:00", quiet_end="13:00"), NOW)
+    assert not in_quiet_hours(Settings(quiet_start="13:00", quiet_end="11:00"), NOW)
+
+
+def test_do_not_disturb_holds_all_but_urgent() -> None:
+    busy = person(presence=Presence(status="dnd", active=True))
+    mention = said(mentions=frozenset({BOB}))
+    (held,) = decide(mention, [busy], NOW)
+    assert held.media == (Medium.IN_APP,) and held.digest
+    (urgent,) = decide(replace(mention, urgent=True), [busy], NOW)
+    assert Medium.PUSH in urgent.media and urgent.urgent
+
+
+def test_one_who_blocked_the_actor_is_not_told() -> None:
+    assert told(said(mentions=frozenset({BOB})), person(blocked_actor=True)) == {}
+
+
+def test_preferences_gate_each_reason() -> None:
+    no_mentions = person(settings=Settings(mentions=False))
+    no_messages = person(settings=Settings(messages=False))
+    no_reactions = person(settings=Settings(reactions=False))
+    assert told(said(mentions=frozenset({BOB})), no_mentions) == {}
+    assert told(said(mentions=frozenset({BOB})), no_messages) == {BOB: Reason.MENTION}
+    assert told(said(channel_kind="direct"), no_messages) == {}
+    reaction = Happening(kind=Kind.REACTION, source="r", actor=ALICE, addressed=frozenset({BOB}))
+    assert told(reaction, no_reactions) == {}
+    assert told(reaction, person()) == {BOB: Reason.REACTION}
+
+
+def test_a_reaction_tells_only_the_messages_author() -> None:
+    reaction = Happening(kind=Kind.REACTION, source="r", actor=ALICE, addressed=frozenset({BOB}))
+    assert told(reaction, person(), person(CAROL)) == {BOB: Reason.REACTION}
+
+
+def test_an_edit_tells_only_mentions_new_to_it() -> None:
+    edit = said(
+        kind=Kind.EDITED,
+        mentions=frozenset({BOB, CAROL}),
+        channel_kind="direct",
+        told=frozenset({BOB}),
+    )
+    assert told(edit, person(), person(CAROL)) == {CAROL: Reason.MENTION}
+    # In a direct conversation the edit itself tells nobody new.
+    assert told(replace(edit, mentions=frozenset()), person(CAROL)) == {}
+
+
+def test_a_thread_reply_tells_the_followers_but_the_replier() -> None:
+    reply = Happening(
+        kind=Kind.THREAD_REPLY,
+        source="r1",
+        actor=ALICE,
+        addressed=frozenset({ALICE, BOB}),
+    )
+    assert told(reply, person(ALICE), person(), person(CAROL)) == {BOB: Reason.THREAD_REPLY}
+
+
+def test_a_reminder_tells_its_owner_though_they_set_it() -> None:
+    reminder = Happening(
+        kind=Kind.REMINDER, source="rem.1", actor=None, addressed=frozenset({ALICE})
+    )
+    assert told(reminder, person(ALICE, member=False)) == {ALICE: Reason.REMINDER}
+
+
+def test_media_in_app_and_push_always_email_unless_the_digest_is_off() -> None:
+    mention = said(mentions=frozenset({BOB}))
+    (off,) = decide(mention, [person()], NOW)
+    assert off.media == (Medium.IN_APP, Medium.PUSH) and not off.digest
+    (now,) = decide(mention, [person(settings=Settings(email_digest="immediately"))], NOW)
+    assert now.media == (Medium.IN_APP, Medium.PUSH, Medium.EMAIL) and not now.digest
+    (hourly,) = decide(mention, [person(settings=Settings(email_digest="hourly"))], NOW)
+    assert Medium.EMAIL in hourly.media and hourly.digest
+
+
+def test_push_waits_the_users_delay_only_while_a_desktop_is_active() -> None:
+    mention = said(mentions=frozenset({BOB}))
+    patient = Settings(push_delay_seconds=120)
+    (active,) = decide(mention, [person(settings=patient, presence=Presence("online", True))], NOW)
+    (away,) = decide(mention, [person(settings=patient, presence=Presence("away", False))], NOW)
+    assert active.push_after == NOW + timedelta(seconds=120)
+    assert away.push_after == NOW
+
+
+def test_a_notice_id_is_the_same_for_a_source_and_recipient_and_differs_otherwise() -> None:
+    assert notice_id("m1", BOB) == notice_id("m1", BOB)
+    assert len({notice_id("m1", BOB), notice_id("m1", CAROL), notice_id("m2", BOB)}) == 3
