@@ -71,6 +71,7 @@ SAMPLES: list[tuple[DomainEvent, dict[str, object], Audience | None]] = [
             invite_id="i1",
             role="member",
             delivery={"email": "b@example.com", "phone": None, "url": "https://x/join/t"},
+            workspace_name="Acme",
         ),
         {
             "workspace_id": "w1",
@@ -78,12 +79,20 @@ SAMPLES: list[tuple[DomainEvent, dict[str, object], Audience | None]] = [
             "invite_id": "i1",
             "role": "member",
             "delivery": {"email": "b@example.com", "phone": None, "url": "https://x/join/t"},
+            "workspace_name": "Acme",
         },
         None,
     ),
     (
         events.InviteCreated(workspace_id="w1", actor="u1", invite_id="i2", role="guest"),
-        {"workspace_id": "w1", "actor": "u1", "invite_id": "i2", "role": "guest", "delivery": None},
+        {
+            "workspace_id": "w1",
+            "actor": "u1",
+            "invite_id": "i2",
+            "role": "guest",
+            "delivery": None,
+            "workspace_name": None,
+        },
         None,
     ),
 ]
