@@ -83,8 +83,11 @@ async def candidates(
     if not wanted:
         return []
     members = {m.user_id: m for m in view.members} if view is not None else {}
-    profiles = await user_client.notify_profiles(runtime, wanted, actor_id=actor)
-    presences = await presence_client.presences(runtime.http, wanted)
+    # Two callees that do not depend on each other: asked at once.
+    profiles, presences = await asyncio.gather(
+        user_client.notify_profiles(runtime, wanted, actor_id=actor),
+        presence_client.presences(runtime.http, wanted),
+    )
     found = []
     for user in wanted:
         member = members.get(user)
