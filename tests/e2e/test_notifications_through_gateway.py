@@ -13,15 +13,19 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from quckchat import catalog
 from tests.e2e.conftest import PATIENCE, Platform
 from tests.e2e.websocket import Listener, of_type
+from tests.support import running_app
 from tests.worlds.mailbox import Mailbox
 from tests.worlds.platform import EVERY_SERVER, PushFakes
 from tests.worlds.waiting import eventually
@@ -68,6 +72,9 @@ class Device:
     def shown(self, fakes: PushFakes) -> list[str | None]:
         """The messages this device was told of (clears left out)."""
         return [s.message_id for s in self.pushes(fakes) if not s.clear]
+
+    def shows(self, fakes: PushFakes, message_id: str) -> bool:
+        return message_id in self.shown(fakes)
 
 
 class Person:
@@ -163,11 +170,11 @@ async def arrives(probe: Callable[[], Any], what: str, within: float = PATIENCE[
     return found
 
 
-async def told_once(platform: Platform, message_id: str, devices: list[Device]) -> None:
-    """Each device shows the message; the count is checked by the caller once settled."""
+async def told_on(platform: Platform, message_id: str, devices: list[Device]) -> None:
+    """Each device shows the message (how often is the caller's to check, once settled)."""
     for device in devices:
         await arrives(
-            lambda d=device: message_id in d.shown(platform.push),  # type: ignore[misc]
+            partial(device.shows, platform.push, message_id),
             f"a push of {message_id} on {device.device_id}",
         )
 
@@ -185,7 +192,7 @@ async def test_a_mention_pushes_once_per_device_and_a_read_clears_the_other(
     socket = await Listener.open(platform.websocket_url(0, t.bob.token))
     try:
         first = await t.alice.send(t.channel_id, t.mention("look at this"))
-        await told_once(platform, first["id"], [phone, browser])
+        await told_on(platform, first["id"], [phone, browser])
         frame = await socket.until(of_type("notification.created", message_id=first["id"]))
         assert frame["data"]["reason"] == "mention"
         inbox = await arrives(lambda: t.bob.notified_of(first["id"]), "the notice in the inbox")
@@ -193,7 +200,7 @@ async def test_a_mention_pushes_once_per_device_and_a_read_clears_the_other(
 
         # A second mention settles the first: whatever the first was to push has been pushed.
         second = await t.alice.send(t.channel_id, t.mention("and this"))
-        await told_once(platform, second["id"], [phone, browser])
+        await told_on(platform, second["id"], [phone, browser])
         for device in (phone, browser):
             assert Counter(device.shown(fakes)) == {first["id"]: 1, second["id"]: 1}
         assert dropped.pushes(fakes) == []
@@ -221,12 +228,12 @@ async def test_a_mention_added_by_an_edit_notifies_once(platform: Platform) -> N
     phone = await t.bob.device("android")
     message = await t.alice.send(t.channel_id, "nothing for anyone yet")
     await t.alice.call("PATCH", f"/messages/{message['id']}", json={"text": t.mention("now you")})
-    await told_once(platform, message["id"], [phone])
+    await told_on(platform, message["id"], [phone])
     # Edited again, still naming Bob: he was told of this message already.
     again = {"text": t.mention("now you, again")}
     await t.alice.call("PATCH", f"/messages/{message['id']}", json=again)
     later = await t.alice.send(t.channel_id, t.mention("later"))
-    await told_once(platform, later["id"], [phone])
+    await told_on(platform, later["id"], [phone])
     assert Counter(phone.shown(platform.push)) == {message["id"]: 1, later["id"]: 1}
     assert len(await t.bob.notified_of(message["id"])) == 1
 
@@ -241,7 +248,7 @@ async def test_a_muted_channel_notifies_nothing_until_the_mute_ends(platform: Pl
     # Waiting out the mute (asserting nothing); the margin covers clocks a little apart.
     await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 0.5)
     after = await t.alice.send(t.channel_id, t.mention("after the mute"))
-    await told_once(platform, after["id"], [phone])
+    await told_on(platform, after["id"], [phone])
     assert phone.shown(platform.push) == [after["id"]]
     assert await t.bob.notified_of(muted["id"]) == []
 
@@ -268,7 +275,7 @@ async def test_quiet_hours_push_nothing_and_the_digest_holds_only_the_unread(
     read_later = await t.alice.send(t.channel_id, t.mention("read before the digest"))
     unread = await t.alice.send(other, t.mention("still unread"))
     for message in (read_later, unread):
-        await arrives(lambda m=message: t.bob.notified_of(m["id"]), "the notice in the inbox")
+        await arrives(partial(t.bob.notified_of, message["id"]), "the notice in the inbox")
     await t.bob.call("POST", f"/channels/{t.channel_id}/read", json={"seq": read_later["seq"]})
 
     async def first_read() -> bool:
@@ -302,3 +309,86 @@ async def test_an_invite_by_email_arrives_once(platform: Platform) -> None:
     await alice.call("POST", path, json={"email": later})
     await platform.mailbox.wait_for(later, within=PATIENCE["within"])
     assert len(await platform.mailbox.messages_to(invited)) == 1
+
+
+ORCHESTRATOR = "notification-orchestrator"
+STREAM_SECONDS = 15.0
+SEND_EVERY = 0.15
+
+
+def grouped_partitions(runtime: Any) -> set[Any]:
+    """The partitions the replica's group consumer holds now (its cache consumers, which see
+    every partition, left out)."""
+    bus = runtime.events
+    held: set[Any] = set()
+    for sub, consumer in zip(bus.subscriptions, bus._consumers, strict=True):
+        if not sub.broadcast:
+            held |= consumer.assignment()
+    return held
+
+
+async def test_two_orchestrator_replicas_one_restarted_lose_and_repeat_nothing(
+    platform: Platform,
+) -> None:
+    fakes = platform.push
+    t = await team(platform)
+    channels = [t.channel_id, *[await t.channel() for _ in range(3)]]
+    phone = await t.bob.device("android")
+    settings = platform.settings_for(catalog.get(ORCHESTRATOR))
+    sent: list[str] = []
+    async with AsyncExitStack() as replicas:
+        # A second replica beside the platform's own, in its Kafka group: once it holds
+        # partitions, the two share the stream.
+        _, _, second = await replicas.enter_async_context(running_app(ORCHESTRATOR, settings))
+        await arrives(lambda: grouped_partitions(second), "partitions for the second replica")
+        sending = True
+
+        async def stream() -> None:
+            while sending:
+                channel = channels[len(sent) % len(channels)]
+                message = await t.alice.send(channel, t.mention(f"number {len(sent)}"))
+                sent.append(message["id"])
+                await asyncio.sleep(SEND_EVERY)
+
+        sender = asyncio.create_task(stream())
+        try:
+            await asyncio.sleep(STREAM_SECONDS / 3)
+            # Stopped mid-stream: its consumer is cancelled between handling and committing,
+            # so what it had in hand is redelivered to the other replica.
+            await replicas.aclose()
+            stopped_at = len(sent)
+            await asyncio.sleep(STREAM_SECONDS / 3)
+            _, _, restarted = await replicas.enter_async_context(
+                running_app(ORCHESTRATOR, settings)
+            )
+            restarted_at = len(sent)
+            await asyncio.sleep(STREAM_SECONDS / 3)
+        finally:
+            sending = False
+            await sender
+        assert 0 < stopped_at < restarted_at < len(sent), (stopped_at, restarted_at, len(sent))
+
+        await arrives(
+            lambda: set(sent) <= set(phone.shown(fakes)),
+            f"a push of each of {len(sent)} messages",
+            within=120.0,
+        )
+        # One more, in every channel, told after the rest: nothing of theirs is still coming.
+        last = [await t.alice.send(c, t.mention("the last")) for c in channels]
+        await told_on(platform, last[-1]["id"], [phone])
+        await arrives(lambda: {m["id"] for m in last} <= set(phone.shown(fakes)), "the last pushes")
+        assert grouped_partitions(restarted), "the restarted replica took no partition back"
+
+    everything = sent + [m["id"] for m in last]
+    pushed = Counter(phone.shown(fakes))
+    assert {m: n for m, n in pushed.items() if n != 1} == {}
+    assert set(pushed) == set(everything)
+    inbox: Counter[str] = Counter()
+    cursor: str | None = None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = await t.bob.call("GET", "/notifications/", params=params)
+        inbox.update(n["message_id"] for n in page["items"])
+        if not (cursor := page.get("next_cursor")):
+            break
+    assert inbox == Counter(everything)
