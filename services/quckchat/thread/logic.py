@@ -131,7 +131,9 @@ async def mute(
     """Mute the thread's replies for the caller until `until` (None: until unmuted); muting
     again moves the end."""
     thread = await _open(session, runtime, principal=principal, parent_id=parent_id)
-    follower = await _standing(session, thread, principal.user_id, following=False)
+    # A row made here must not stop the parent's author from following at the first reply.
+    author = principal.user_id == thread.parent_sender_id
+    follower = await _standing(session, thread, principal.user_id, following=author)
     follower.muted, follower.muted_until = True, until
     await session.flush()
     return await _view(session, thread, follower)
