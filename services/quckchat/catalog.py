@@ -35,6 +35,10 @@ class Store(StrEnum):
 
 RELATIONAL_STORES = frozenset({Store.MYSQL, Store.POSTGRESQL})
 
+# Where clients open the WebSocket: the gateway's address and an Ingress's (here, so that the
+# operator routes it without importing the service runtime).
+WEBSOCKET_PATH = "/api/v1/realtime/ws"
+
 # The order groups roll in during an upgrade: stores first (not a group), edge last.
 UPGRADE_ORDER: tuple[Group, ...] = (
     Group.IDENTITY,

@@ -1,5 +1,6 @@
 """Every implemented service and the gateway on their own ports, on the real servers: SQL on
-MariaDB and PostgreSQL, documents on FerretDB, Redis, Kafka and Elasticsearch."""
+MariaDB and PostgreSQL, documents on FerretDB, Redis, Kafka and Elasticsearch, mail to the test
+bed's Mailpit, and pushes to local stand-ins for FCM, APNs and a browser's push service."""
 
 from __future__ import annotations
 
@@ -20,8 +21,15 @@ from quckchat.message.store import MESSAGES
 from quckchat.runner import ServiceHost
 from quckchat.search.store import index_prefix
 from tests.support import OtpOutbox, running_app
+from tests.worlds.mailbox import Mailbox, mailpit_url
 from tests.worlds.mesh import serving
-from tests.worlds.platform import SettingsFor, real_platform_settings
+from tests.worlds.platform import (
+    PushFakes,
+    SettingsFor,
+    delivery_settings,
+    push_fakes,
+    real_platform_settings,
+)
 
 # Shifted from the catalog ports (so the suite runs beside `make run`), below the
 # ephemeral range (32768+) so no outgoing connection can hold one of them.
@@ -41,6 +49,8 @@ class Platform:
     outbox: OtpOutbox
     realtime_ports: list[int]
     settings_for: SettingsFor
+    push: PushFakes
+    mailbox: Mailbox
 
     def websocket_url(self, replica: int, token: str, last_event_id: str | None = None) -> str:
         """The WebSocket address of one realtime replica, signed in with `token`: the first at
@@ -86,6 +96,9 @@ class Platform:
 async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Platform]:
     tmp = Path(tmp_path_factory.mktemp("platform"))
     async with AsyncExitStack() as stack:
+        push = await stack.enter_async_context(push_fakes(tmp))
+        mailbox = Mailbox(mailpit_url())
+        stack.push_async_callback(mailbox.aclose)
         settings_for = await stack.enter_async_context(
             real_platform_settings(
                 tmp,
@@ -95,6 +108,7 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
                 rate_limit_per_ip=100_000,
                 # No forwards race a deletion here: a deleted message's files go at once.
                 attachment_release_grace_seconds=0,
+                **delivery_settings(push),
             )
         )
         specs = catalog.implemented()
@@ -113,4 +127,4 @@ async def platform(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pl
         gateway = await stack.enter_async_context(
             httpx.AsyncClient(base_url=base.service_url("backend-gateway") + "/api/v1", timeout=15)
         )
-        yield Platform(gateway, base, outbox, realtime_ports, settings_for)
+        yield Platform(gateway, base, outbox, realtime_ports, settings_for, push, mailbox)

@@ -4,6 +4,7 @@ in-process mesh, embedded stores): what people do in the chat becomes the right 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from quckchat.channel import client as channel_client
 from quckchat.core.events import Event
 from quckchat.core.sql import new_id, utcnow
+from quckchat.notification_orchestrator import store
 from quckchat.notification_orchestrator.logic import on_event
 from quckchat.reminder.events import ReminderFired
 from quckchat.user import client as user_client
@@ -155,3 +157,93 @@ async def test_a_personal_reminder_tells_its_owner(chat: Chat) -> None:
     assert notice.data["actor"] == chat.owner
     again = [e for e in observer(chat).drain() if e.data.get("reason") == "reminder"]
     assert again == []
+
+
+async def test_a_mention_edited_away_withdraws_that_notice_only(chat: Chat) -> None:
+    bob, carol = await chat.member(), await chat.member()
+    await on_auth_event(chat.mesh.runtime("user"), registered(carol))
+    await chat.call(
+        "user", "PATCH", "/me/settings", carol, json={"notifications": {"keywords": ["deploy"]}}
+    )
+    said = await chat.post(chat.owner, f"<@{bob}> <@{carol}> the deploy")
+    to_bob = await decided(chat, bob, message_id=said["id"])
+    await decided(chat, carol, message_id=said["id"])
+    await chat.call("message", "PATCH", f"/{said['id']}", chat.owner, json={"text": "the deploy"})
+    gone = await observer(chat).wait_for("notice.withdrawn", user_id=bob)
+    assert gone.data["notice_id"] == to_bob.data["notice_id"]
+    await chat.post(chat.owner, f"<@{bob}> barrier")
+    await decided(chat, bob, reason="mention")
+    # Carol's keyword is still in the text: her notice stands.
+    withdrawn = [e.data for e in observer(chat).drain() if e.type == "notice.withdrawn"]
+    assert withdrawn == []
+
+
+async def test_a_muted_thread_tells_its_follower_nothing_until_unmuted(chat: Chat) -> None:
+    bob, carol = await chat.member(), await chat.member()
+    parent = await chat.post(bob, "a plan")
+    until = (utcnow() + timedelta(hours=1)).isoformat()
+    await chat.call("thread", "PUT", f"/{parent['id']}/mute", bob, json={"until": until})
+    muted = await chat.post(carol, "quiet reply", parent_id=parent["id"])
+    runtime = chat.mesh.runtime(ORCHESTRATOR)
+    assert await eventually(lambda: store.thread_reply_seen(runtime, parent["id"], muted["seq"]))
+    await chat.call("thread", "DELETE", f"/{parent['id']}/mute", bob)
+    loud = await chat.post(carol, "loud reply", parent_id=parent["id"])
+    event = await decided(chat, bob, reason="thread_reply")
+    assert event.data["message_id"] == loud["id"]
+    told = [e.data for e in observer(chat).drain() if e.type == "notice.decided"]
+    assert not [d for d in told if d["message_id"] == muted["id"] and d["user_id"] == bob]
+
+
+async def settings(chat: Chat, user: str, **notifications: Any) -> None:
+    """Change the user's notification settings and wait until the orchestrator sees them."""
+    await on_auth_event(chat.mesh.runtime("user"), registered(user))
+    await chat.call("user", "PATCH", "/me/settings", user, json={"notifications": notifications})
+    runtime = chat.mesh.runtime(ORCHESTRATOR)
+
+    async def seen() -> bool:
+        found = (await user_client.notify_profiles(runtime, [user], actor_id=None))[user]
+        profile = found.profile or {}
+        notes = profile.get("notifications", {})
+        return all(notes.get(k) == v for k, v in notifications.items())
+
+    assert await eventually(seen)
+
+
+async def test_the_push_switch_on_mentions_pushes_no_thread_reply(chat: Chat) -> None:
+    bob, carol = await chat.member(), await chat.member()
+    await settings(chat, bob, push="mentions", email=False)
+    parent = await chat.post(bob, "a plan")
+    await chat.post(carol, "a reply", parent_id=parent["id"])
+    reply = await decided(chat, bob, reason="thread_reply")
+    assert reply.data["media"] == ["in_app"] and reply.data["push_after"] is None
+    await chat.post(carol, f"<@{bob}> look")
+    mention = await decided(chat, bob, reason="mention")
+    assert mention.data["media"] == ["in_app", "push"]
+
+
+async def test_a_push_waits_only_while_a_desktop_is_active(chat: Chat) -> None:
+    bob = await chat.member()
+    await settings(chat, bob, push_delay_seconds=300)
+    beat = {"device_id": "phone", "kind": "mobile"}
+    await chat.call("presence", "POST", "/heartbeat", bob, json=beat)
+    on_phone = await chat.post(chat.owner, f"<@{bob}> on the phone")
+    event = await decided(chat, bob, message_id=on_phone["id"])
+    assert datetime.fromisoformat(event.data["push_after"]) < utcnow() + timedelta(seconds=60)
+    beat = {"device_id": "laptop", "kind": "desktop"}
+    await chat.call("presence", "POST", "/heartbeat", bob, json=beat)
+    at_desk = await chat.post(chat.owner, f"<@{bob}> at the desk")
+    event = await decided(chat, bob, message_id=at_desk["id"])
+    assert datetime.fromisoformat(event.data["push_after"]) > utcnow() + timedelta(seconds=200)
+
+
+async def test_do_not_disturb_holds_the_push_until_it_ends(chat: Chat) -> None:
+    bob = await chat.member()
+    await chat.call("presence", "POST", "/heartbeat", bob, json={"device_id": "phone"})
+    until = utcnow() + timedelta(hours=2)
+    await chat.call(
+        "presence", "PUT", "/me", bob, json={"status": "dnd", "dnd_until": until.isoformat()}
+    )
+    held = await chat.post(chat.owner, f"<@{bob}> later")
+    event = await decided(chat, bob, message_id=held["id"])
+    assert "push" in event.data["media"]
+    assert abs(datetime.fromisoformat(event.data["push_after"]) - until) < timedelta(seconds=1)

@@ -14,6 +14,7 @@ from quckchat.notification_orchestrator.decide import (
     decide,
     in_quiet_hours,
     notice_id,
+    withdrawn,
 )
 from quckchat.notification_orchestrator.events import Medium, Reason
 
@@ -99,13 +100,42 @@ def test_quiet_hours_in_the_users_time_zone_hold_all_but_urgent() -> None:
     assert not in_quiet_hours(Settings(quiet_start="13:00", quiet_end="11:00"), NOW)
 
 
-def test_do_not_disturb_holds_all_but_urgent() -> None:
+def test_do_not_disturb_without_an_end_drops_the_push_but_not_urgent() -> None:
     busy = person(presence=Presence(status="dnd", active=True))
     mention = said(mentions=frozenset({BOB}))
     (held,) = decide(mention, [busy], NOW)
-    assert held.media == (Medium.IN_APP,) and held.digest
+    assert held.media == (Medium.IN_APP,) and held.digest and held.push_after is None
     (urgent,) = decide(replace(mention, urgent=True), [busy], NOW)
     assert Medium.PUSH in urgent.media and urgent.urgent
+
+
+def test_do_not_disturb_with_an_end_holds_the_push_until_then() -> None:
+    ends = NOW + timedelta(minutes=30)
+    busy = person(presence=Presence(status="dnd", dnd_until=ends))
+    mention = said(mentions=frozenset({BOB}))
+    (held,) = decide(mention, [busy], NOW)
+    assert held.media == (Medium.IN_APP, Medium.PUSH) and held.push_after == ends
+    assert held.digest
+    (urgent,) = decide(replace(mention, urgent=True), [busy], NOW)
+    assert urgent.push_after == NOW and not urgent.digest
+
+
+def test_do_not_disturb_and_quiet_hours_hold_until_the_later_end() -> None:
+    quiet = Settings(quiet_start="11:00", quiet_end="13:00")  # ends 13:00 UTC
+    mention = said(mentions=frozenset({BOB}))
+    for dnd_end, held_to in (
+        (NOW + timedelta(hours=3), NOW + timedelta(hours=3)),
+        (NOW + timedelta(minutes=5), NOW + timedelta(hours=1)),
+    ):
+        busy = person(settings=quiet, presence=Presence(status="dnd", dnd_until=dnd_end))
+        (held,) = decide(mention, [busy], NOW)
+        assert held.push_after == held_to
+
+
+def test_a_do_not_disturb_already_ended_holds_nothing() -> None:
+    stale = person(presence=Presence(status="dnd", dnd_until=NOW - timedelta(seconds=1)))
+    (free,) = decide(said(mentions=frozenset({BOB})), [stale], NOW)
+    assert free.push_after == NOW and not free.digest
 
 
 def test_one_who_blocked_the_actor_is_not_told() -> None:
@@ -175,6 +205,76 @@ def test_push_waits_the_users_delay_only_while_a_desktop_is_active() -> None:
     (away,) = decide(mention, [person(settings=patient, presence=Presence("away", False))], NOW)
     assert active.push_after == NOW + timedelta(seconds=120)
     assert away.push_after == NOW
+
+
+def test_one_active_only_on_the_phone_gets_the_push_at_once() -> None:
+    patient = Settings(push_delay_seconds=300)
+    on_phone = person(settings=patient, presence=Presence("online", active=False))
+    (now,) = decide(said(mentions=frozenset({BOB})), [on_phone], NOW)
+    assert now.push_after == NOW
+
+
+def test_the_push_switch_all_mentions_or_none() -> None:
+    dm = said(channel_kind="direct")
+    thread_reply = said(kind=Kind.THREAD_REPLY, addressed=frozenset({BOB}))
+    mention = said(mentions=frozenset({BOB}))
+    for push, pushed in (
+        ("all", {"dm", "reply", "mention"}),
+        ("mentions", {"dm", "mention"}),
+        ("none", set()),
+    ):
+        who = person(settings=Settings(push=push))
+        found = {
+            name
+            for name, happening in (("dm", dm), ("reply", thread_reply), ("mention", mention))
+            for d in decide(happening, [who], NOW)
+            if Medium.PUSH in d.media
+        }
+        assert found == pushed, push
+        # In the inbox whatever the switch says.
+        assert len(decide(thread_reply, [who], NOW)) == 1
+
+
+def test_the_push_switch_off_leaves_no_push_time() -> None:
+    silent_bob = person(settings=Settings(push="none"))
+    (silent,) = decide(said(mentions=frozenset({BOB})), [silent_bob], NOW)
+    assert silent.media == (Medium.IN_APP,) and silent.push_after is None
+
+
+def test_the_email_switch_off_sends_no_email_whatever_the_digest() -> None:
+    mention = said(mentions=frozenset({BOB}))
+    (off,) = decide(mention, [person(settings=Settings(email=False, email_digest="hourly"))], NOW)
+    assert Medium.EMAIL not in off.media
+    (on,) = decide(mention, [person(settings=Settings(email=True, email_digest="hourly"))], NOW)
+    assert Medium.EMAIL in on.media
+
+
+def test_a_mention_edited_away_is_withdrawn_unless_another_reason_holds() -> None:
+    edited = said("never mind", kind=Kind.EDITED, told=frozenset({BOB, CAROL}))
+    was = {BOB: Reason.MENTION, CAROL: Reason.MENTION}
+    assert withdrawn(edited, [person(), person(CAROL)], was) == [BOB, CAROL]
+    # A keyword of Carol's still in the text keeps her notice; Bob still named keeps his.
+    keeps = said("the deploy, @bob", kind=Kind.EDITED, mentions=frozenset({BOB}))
+    carol = person(CAROL, settings=Settings(keywords=("deploy",)))
+    assert withdrawn(keeps, [person(), carol], was) == []
+    # Told of a direct message or a thread reply: the edit takes nothing back.
+    direct = {BOB: Reason.DIRECT, CAROL: Reason.THREAD_REPLY}
+    assert withdrawn(edited, [person(), person(CAROL)], direct) == []
+    # @channel, or @here, still in the text names everyone still.
+    assert withdrawn(said("@here", kind=Kind.EDITED), [person()], was) == []
+    # A new message withdraws nothing.
+    assert withdrawn(said("x"), [person()], was) == []
+
+
+def test_a_thread_muted_until_later_tells_nothing_of_replies_until_then() -> None:
+    reply = said(kind=Kind.THREAD_REPLY, addressed=frozenset({BOB}))
+    muted = person(thread_muted_until=NOW + timedelta(hours=1))
+    assert told(reply, muted) == {}
+    assert told(reply, person(thread_muted_until=NOW - timedelta(seconds=1))) == {
+        BOB: Reason.THREAD_REPLY
+    }
+    # A mention of them in the muted thread still tells them.
+    assert told(replace(reply, mentions=frozenset({BOB})), muted) == {BOB: Reason.MENTION}
 
 
 def test_a_notice_id_is_the_same_for_a_source_and_recipient_and_differs_otherwise() -> None:

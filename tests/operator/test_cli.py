@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,18 @@ def test_render_refuses_a_file_without_a_usable_cluster(
 def test_render_of_a_missing_file_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["render", "-f", "/nonexistent/cluster.yaml"]) == 2
     assert "No such file" in capsys.readouterr().err
+
+
+def test_rendering_loads_no_service_code() -> None:
+    """Render and its command read the catalog only: `render` starts in a fraction of a second
+    and needs none of the services' runtime (only the Workspace handler calls a service)."""
+    probe = (
+        "import sys, pkgutil, importlib, quckchat_operator.cli, quckchat_operator.render as r\n"
+        "for m in pkgutil.walk_packages(r.__path__, 'quckchat_operator.render.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(' '.join(sorted(n for n in sys.modules if n.startswith('quckchat.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["quckchat.catalog"]

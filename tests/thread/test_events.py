@@ -25,6 +25,14 @@ def updated(followers: list[str], last_reply_at: datetime | None = AT) -> Thread
     )
 
 
+def test_an_updated_thread_carries_its_muted_followers_with_each_mutes_end() -> None:
+    muted = updated(["ann", "bob"]).model_copy(update={"muted": {"ann": AT, "bob": None}})
+    envelope = Event.of(muted, source="thread", tenant="default")
+    assert envelope.data["muted"] == {"ann": AT.isoformat(), "bob": None}
+    parsed = ThreadUpdated.parse(envelope)
+    assert parsed is not None and parsed.muted == {"ann": AT, "bob": None}
+
+
 def test_an_updated_thread_is_for_its_followers_only() -> None:
     envelope = Event.of(updated(["ann", "bob"]), source="thread", tenant="default")
     assert envelope.key == "p1"
@@ -38,6 +46,7 @@ def test_an_updated_thread_is_for_its_followers_only() -> None:
         "last_reply_id": "m2",
         "last_seq": 7,
         "followers": ["ann", "bob"],
+        "muted": {},
     }
     assert envelope.audience == Audience(users=("ann", "bob"))
     assert realtime.audience_of(envelope) == realtime.Audience(users=frozenset({"ann", "bob"}))

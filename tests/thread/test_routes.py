@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from quckchat.thread.models import Thread
+from quckchat.core.sql import utcnow
+from quckchat.thread.models import Follower, Thread
 from tests.worlds.chat import Chat
 from tests.worlds.identity import new_user
 from tests.worlds.problems import assert_problem
@@ -166,3 +168,60 @@ async def test_bad_input_is_a_problem_not_an_error(chat: Chat) -> None:
         assert_problem(await chat.client.post(f"/{parent['id']}/read", json=body, headers=me), 422)
     health = await chat.client.get("/health")
     assert health.status_code == 200
+
+
+async def test_a_mute_with_an_end_rides_on_the_thread_update_until_it_ends(chat: Chat) -> None:
+    bob, carol = await chat.member(), await chat.member()
+    parent = await thread_with_reply(chat, bob)
+    path = f"/{parent['id']}/mute"
+    until = (utcnow() + timedelta(hours=1)).isoformat()
+    muted = await chat.client.put(path, json={"until": until}, headers=chat.auth(bob))
+    assert muted.status_code == 200, muted.text
+    assert muted.json()["muted"] is True
+    assert datetime.fromisoformat(muted.json()["muted_until"]) == datetime.fromisoformat(until)
+    forever = await chat.client.put(path, json={}, headers=chat.auth(chat.owner))
+    assert forever.json()["muted"] is True and forever.json()["muted_until"] is None
+
+    reply = await chat.post(carol, "again", parent_id=parent["id"])
+    event = await chat.observers["thread"].wait_for("thread.updated", last_reply_id=reply["id"])
+    assert set(event.data["followers"]) == {chat.owner, bob, carol}
+    mutes = event.data["muted"]
+    assert set(mutes) == {chat.owner, bob} and mutes[chat.owner] is None
+    assert datetime.fromisoformat(mutes[bob]) == datetime.fromisoformat(until)
+
+    gone = await chat.client.delete(path, headers=chat.auth(bob))
+    assert gone.status_code == 204, gone.text
+    again = await chat.client.delete(path, headers=chat.auth(bob))
+    assert again.status_code == 204
+    view = await chat.client.get(f"/{parent['id']}", headers=chat.auth(bob))
+    assert view.json()["muted"] is False and view.json()["muted_until"] is None
+    last = await chat.post(carol, "once more", parent_id=parent["id"])
+    event = await chat.observers["thread"].wait_for("thread.updated", last_reply_id=last["id"])
+    assert set(event.data["muted"]) == {chat.owner}
+
+
+async def test_a_mute_ended_already_mutes_nothing_and_bad_mutes_are_problems(chat: Chat) -> None:
+    bob = await chat.member()
+    parent = await thread_with_reply(chat, bob)
+    path = f"/{parent['id']}/mute"
+    for body in (
+        {"until": (utcnow() - timedelta(minutes=1)).isoformat()},
+        {"until": "2030-01-01T00:00:00"},
+        {"until": "soon"},
+        {"for": 5},
+    ):
+        assert_problem(await chat.client.put(path, json=body, headers=chat.auth(bob)), 422)
+    outsider = new_user()
+    response = await chat.client.put(path, json={}, headers=chat.auth(outsider))
+    assert_problem(response, 404)
+    response = await chat.client.delete(path, headers=chat.auth(outsider))
+    assert_problem(response, 404)
+    # A mute that has run out reads as none.
+    db = chat.mesh.runtime("thread").db
+    assert db is not None
+    async with db.session() as session:
+        row = await session.get(Follower, (parent["id"], bob))
+        assert row is not None
+        row.muted, row.muted_until = True, utcnow() - timedelta(seconds=1)
+    view = await chat.client.get(f"/{parent['id']}", headers=chat.auth(bob))
+    assert view.json()["muted"] is False

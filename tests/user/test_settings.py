@@ -22,6 +22,8 @@ DEFAULTS = {
         "quiet_hours": None,
         "keywords": [],
         "push_delay_seconds": 0,
+        "push": "all",
+        "email": True,
     },
 }
 
@@ -82,6 +84,9 @@ BAD_SETTINGS: list[dict[str, Any]] = [
     {"notifications": {"push_delay_seconds": -1}},
     {"notifications": {"push_delay_seconds": 3601}},
     {"notifications": {"sound": 1}},
+    {"notifications": {"push": "some"}},
+    {"notifications": {"push": None}},
+    {"notifications": {"email": "off"}},
     {"notifications": {"quiet_hours": {"start": "24:00", "end": "07:00"}}},
     {"notifications": {"quiet_hours": {"start": "7:00", "end": "08:00"}}},
     {"notifications": {"quiet_hours": {"start": "22:00", "end": "22:00"}}},
@@ -118,6 +123,26 @@ async def test_keywords_push_delay_and_the_shorter_digests_are_kept(app: UserApp
         body = {"notifications": {"email_digest": digest}}
         response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
         assert response.json()["notifications"]["email_digest"] == digest
+
+
+async def test_the_push_and_email_switches_are_kept_and_told_to_the_orchestrator(
+    app: UserApp,
+) -> None:
+    me = new_user()
+    await app.register(me)
+    for push in ("mentions", "none", "all"):
+        body = {"notifications": {"push": push, "email": push != "none"}}
+        response = await app.client.patch("/me/settings", json=body, headers=app.auth(me))
+        assert response.status_code == 200, response.text
+        assert response.json()["notifications"]["push"] == push
+        assert response.json()["notifications"]["email"] is (push != "none")
+    body = {"notifications": {"push": "mentions", "email": False}}
+    await app.client.patch("/me/settings", json=body, headers=app.auth(me))
+    response = await app.client.post(
+        "/internal/users/notify-settings", json={"user_ids": [me]}, headers=INTERNAL
+    )
+    notifications = response.json()["users"][me]["notifications"]
+    assert (notifications["push"], notifications["email"]) == ("mentions", False)
 
 
 async def test_the_notify_settings_of_many_users_with_their_blocks_of_the_actor(

@@ -35,6 +35,15 @@ from quckchat.core.search import ElasticsearchBackend
 from quckchat.core.settings import Settings
 from quckchat.search.store import index_prefix
 from tests.support import drop_bucket, fresh_database, fresh_documents, s3_settings, server
+from tests.worlds.mailbox import smtp_url
+from tests.worlds.push import (
+    FakeApns,
+    FakeFcm,
+    FakePushService,
+    fake_apns,
+    fake_fcm,
+    fake_push_service,
+)
 
 SettingsFor = Callable[[ServiceSpec], Settings]
 # The markers of a test that runs the platform on these servers.
@@ -47,6 +56,7 @@ EVERY_SERVER = [
     pytest.mark.elasticsearch,
     pytest.mark.s3,
     pytest.mark.clamav,
+    pytest.mark.smtp,
 ]
 
 
@@ -90,6 +100,46 @@ async def real_platform_settings(
             return base.model_copy(update=own[spec.name])
 
         yield settings_for
+
+
+@dataclass
+class PushFakes:
+    """The local stand-ins for the push providers the platform's notification service uses."""
+
+    fcm: FakeFcm
+    apns: FakeApns
+    web: FakePushService
+
+
+@asynccontextmanager
+async def push_fakes(directory: Path) -> AsyncIterator[PushFakes]:
+    async with (
+        fake_fcm(directory) as fcm,
+        fake_apns(directory) as apns,
+        fake_push_service() as web,
+    ):
+        yield PushFakes(fcm, apns, web)
+
+
+def delivery_settings(fakes: PushFakes) -> dict[str, Any]:
+    """Settings that point the real push clients at the fakes and the mailer at the test
+    bed's SMTP server: no code path of the service knows it is being tested."""
+    return {
+        "fcm_credentials_file": str(fakes.fcm.key_file()),
+        "fcm_project_id": fakes.fcm.project,
+        "fcm_endpoint": fakes.fcm.origin,
+        "apns_key_file": str(fakes.apns.key_file()),
+        "apns_key_id": fakes.apns.key_id,
+        "apns_team_id": fakes.apns.team_id,
+        "apns_topic": fakes.apns.topic,
+        "apns_url": fakes.apns.url,
+        "apns_ca_file": str(fakes.apns.ca_file()),
+        "webpush_vapid_private_key": fakes.web.vapid_private_key,
+        "webpush_vapid_subject": fakes.web.subject,
+        # The receiver listens on loopback, which Web Push refuses outside tests.
+        "webpush_allowed_networks": ["127.0.0.0/8"],
+        "smtp_url": smtp_url(),
+    }
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

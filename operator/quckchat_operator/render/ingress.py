@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from quckchat import catalog
-from quckchat.realtime import client as realtime_client
 from quckchat_operator import naming
 from quckchat_operator.naming import Component
 from quckchat_operator.render.meta import Cluster, Manifest, manifest, metadata
@@ -15,7 +14,7 @@ GATEWAY = "backend-gateway"
 REALTIME = "realtime"
 # Clients open their WebSocket here, at the public address realtime also answers; everything
 # else is the REST API.
-REALTIME_PATH = realtime_client.PUBLIC_PATH
+REALTIME_PATH = catalog.WEBSOCKET_PATH
 
 
 def _path(cluster: Cluster, path: str, service: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
@@ -18,6 +19,8 @@ from quckchat.notification_orchestrator.events import Medium, Reason
 
 # The digest settings that send email at once (every other one but "off" is a digest).
 DIGEST_OFF, DIGEST_NOW = "off", "immediately"
+# The push switch: everything, only what names the user (see PERSONAL), or nothing.
+PUSH_ALL, PUSH_MENTIONS, PUSH_NONE = "all", "mentions", "none"
 DIRECT_KINDS = frozenset({"direct", "group"})
 # As the message service reads them: its `mention_channel` is set by any of the three.
 HERE = re.compile(r"(?<![\w@])@here\b")
@@ -44,6 +47,10 @@ GATE: dict[Reason, str] = {
     Reason.REACTION: "reactions",
     Reason.CALL: "calls",
 }
+# What is about the user themselves: pushed under the push switch's "mentions" too.
+PERSONAL = frozenset({Reason.MENTION, Reason.KEYWORD, Reason.DIRECT, Reason.REMINDER, Reason.CALL})
+# What an edit can take back: a notice told for a mention or keyword no longer in the text.
+WITHDRAWABLE = frozenset({Reason.MENTION, Reason.KEYWORD})
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Settings:
     calls: bool = True
     keywords: tuple[str, ...] = ()
     push_delay_seconds: int = 0
+    push: str = PUSH_ALL
+    email: bool = True  # the email switch; `email_digest` says how often
     email_digest: str = DIGEST_OFF
     quiet_start: str | None = None  # HH:MM in `timezone`
     quiet_end: str | None = None
@@ -65,11 +74,19 @@ class Settings:
         gate = GATE.get(reason)
         return gate is None or bool(getattr(self, gate))
 
+    def pushes(self, reason: Reason) -> bool:
+        return self.push == PUSH_ALL or (self.push == PUSH_MENTIONS and reason in PERSONAL)
+
+    @property
+    def emails(self) -> bool:
+        return self.email and self.email_digest != DIGEST_OFF
+
 
 @dataclass(frozen=True)
 class Presence:
     status: str = "offline"  # online, away, dnd, offline
-    active: bool = False  # a desktop or web client is in use now
+    active: bool = False  # a desktop or web client was in use lately (a phone never counts)
+    dnd_until: datetime | None = None  # in do-not-disturb: when it ends (None: no end set)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class Candidate:
     user_id: str
     member: bool = True
     muted_until: datetime | None = None  # a mute without end is far in the future
+    # Of the thread replied in: its replies tell nothing until then (a mention still does).
+    thread_muted_until: datetime | None = None
     settings: Settings = field(default_factory=Settings)
     presence: Presence = field(default_factory=Presence)
     blocked_actor: bool = False
@@ -195,35 +214,81 @@ def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
     return None
 
 
+def _muted(until: datetime | None, now: datetime) -> bool:
+    return until is not None and until > now
+
+
+def held_until(candidate: Candidate, now: datetime) -> tuple[bool, datetime | None]:
+    """Whether quiet hours or do-not-disturb hold the push, and until when (None: a
+    do-not-disturb without end, the push is dropped)."""
+    quiet = quiet_until(candidate.settings, now)
+    presence = candidate.presence
+    ended = presence.dnd_until is not None and presence.dnd_until <= now
+    if presence.status != "dnd" or ended:
+        return quiet is not None, quiet
+    if presence.dnd_until is None:
+        return True, None
+    return True, max(presence.dnd_until, quiet or presence.dnd_until)
+
+
 def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Decision | None:
     user = candidate.user_id
     if user == happening.actor or user in happening.told:
         return None
     if happening.kind is not Kind.REMINDER and not candidate.member:
         return None
-    if candidate.blocked_actor:
-        return None
-    if candidate.muted_until is not None and candidate.muted_until > now:
+    if candidate.blocked_actor or _muted(candidate.muted_until, now):
         return None
     reason = reason_for(happening, candidate)
     if reason is None or not candidate.settings.allows(reason):
         return None
+    if reason is Reason.THREAD_REPLY and _muted(candidate.thread_muted_until, now):
+        return None
     settings, presence = candidate.settings, candidate.presence
-    # Quiet hours hold the push until they end, do-not-disturb (its end unknown here) drops
-    # it; either way the inbox has it and email waits for the digest. Urgent goes past both.
-    quiet = None if happening.urgent else quiet_until(settings, now)
-    dnd = not happening.urgent and presence.status == "dnd"
-    media = [Medium.IN_APP] if dnd else [Medium.IN_APP, Medium.PUSH]
-    if settings.email_digest != DIGEST_OFF:
+    # Quiet hours and do-not-disturb hold the push until they end (one without end drops
+    # it); either way the inbox has it and email waits for the digest. Urgent goes past both.
+    held, until = (False, None) if happening.urgent else held_until(candidate, now)
+    media = [Medium.IN_APP]
+    push_after = None
+    if settings.pushes(reason) and not (held and until is None):
+        media.append(Medium.PUSH)
+        # A push waits while a desktop may show it; one active only on the phone gets it now.
+        delay = settings.push_delay_seconds if presence.active else 0
+        push_after = until or now + timedelta(seconds=max(0, delay))
+    if settings.emails:
         media.append(Medium.EMAIL)
-    delay = settings.push_delay_seconds if presence.active else 0
     return Decision(
         user_id=user,
         reason=reason,
         media=tuple(media),
-        push_after=quiet or now + timedelta(seconds=max(0, delay)),
-        digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW) or bool(quiet) or dnd,
+        push_after=push_after,
+        digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW) or held,
         urgent=happening.urgent,
+    )
+
+
+def still_named(happening: Happening, candidate: Candidate) -> bool:
+    """Whether the (edited) text still names the candidate: a mention of them, of everyone
+    or of those here (whoever is here now), or one of their keywords."""
+    return (
+        candidate.user_id in happening.mentions
+        or happening.mentions_everyone
+        or happening.mentions_here
+        or has_keyword(happening.text, candidate.settings.keywords)
+    )
+
+
+def withdrawn(
+    happening: Happening, candidates: list[Candidate], told: Mapping[str, Reason]
+) -> list[str]:
+    """After an edit: who was told only of a mention or keyword the new text no longer holds
+    (told of a direct message, a thread reply or a reaction, they keep it), in user order."""
+    if happening.kind is not Kind.EDITED:
+        return []
+    return sorted(
+        c.user_id
+        for c in candidates
+        if told.get(c.user_id) in WITHDRAWABLE and not still_named(happening, c)
     )
 
 

@@ -8,7 +8,7 @@ derived from its source and recipient, so a repeat stores nothing and announces 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from quckchat.message.events import (
 )
 from quckchat.notification_orchestrator import store
 from quckchat.notification_orchestrator.decide import (
+    PUSH_ALL,
     Candidate,
     Decision,
     Happening,
@@ -35,6 +36,7 @@ from quckchat.notification_orchestrator.decide import (
     Settings,
     decide,
     notice_id,
+    withdrawn,
 )
 from quckchat.notification_orchestrator.events import NoticeDecided
 from quckchat.presence import client as presence_client
@@ -63,6 +65,8 @@ def settings_of(profile: dict[str, Any] | None) -> Settings:
         calls=notes["calls"],
         keywords=tuple(notes.get("keywords") or ()),
         push_delay_seconds=int(notes.get("push_delay_seconds") or 0),
+        push=notes.get("push") or PUSH_ALL,
+        email=notes.get("email", True),
         email_digest=notes["email_digest"],
         quiet_start=quiet.get("start"),
         quiet_end=quiet.get("end"),
@@ -76,13 +80,16 @@ async def candidates(
     *,
     actor: str | None,
     view: channel_client.NotifyView | None,
+    thread_muted: Mapping[str, datetime | None] | None = None,
 ) -> list[Candidate]:
     """What the callees say of each user: membership and mute (of `view`'s channel, when
-    there is one), settings and blocks of the actor, presence."""
+    there is one), settings and blocks of the actor, presence; `thread_muted`: the thread's
+    muted followers with each mute's end, as the thread service told it."""
     wanted = sorted(set(user_ids) - {actor} if actor else set(user_ids))
     if not wanted:
         return []
     members = {m.user_id: m for m in view.members} if view is not None else {}
+    mutes = thread_muted or {}
     # Two callees that do not depend on each other: asked at once.
     profiles, presences = await asyncio.gather(
         user_client.notify_profiles(runtime, wanted, actor_id=actor),
@@ -94,17 +101,25 @@ async def candidates(
         answer = profiles.get(user)
         seen = presences.get(user)
         muted = member is not None and member.muted
+        thread_mute = (mutes[user] or FOREVER) if user in mutes else None
         found.append(
             Candidate(
                 user_id=user,
                 member=view is None or member is not None,
                 muted_until=(member.muted_until or FOREVER) if member and muted else None,
                 settings=settings_of(answer.profile if answer else None),
-                presence=Presence(status=seen.status, active=seen.active) if seen else Presence(),
+                thread_muted_until=thread_mute,
+                presence=_presence(seen),
                 blocked_actor=answer is not None and answer.blocked_actor,
             )
         )
     return found
+
+
+def _presence(seen: presence_client.Presence | None) -> Presence:
+    if seen is None:
+        return Presence()
+    return Presence(status=seen.status, active=seen.active, dnd_until=seen.dnd_until)
 
 
 def _title(view: channel_client.NotifyView | None) -> str:
@@ -173,6 +188,7 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
     if view is None or message.deleted:
         return 0
     source = message.id
+    told = await store.told(runtime, source) if kind is Kind.EDITED else {}
     happening = Happening(
         kind=kind,
         source=source,
@@ -181,11 +197,12 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
         text=message.text,
         mentions=frozenset(message.mentions),
         mention_channel=message.mention_channel,
-        told=frozenset(await store.told(runtime, source)) if kind is Kind.EDITED else frozenset(),
+        told=frozenset(told),
     )
     people = await candidates(
         runtime, (m.user_id for m in view.members), actor=message.sender_id, view=view
     )
+    await store.withdraw_told(runtime, source, withdrawn(happening, people, told))
     decisions = decide(happening, people, utcnow())
     notices = _notices(
         decisions,
@@ -224,7 +241,9 @@ async def on_thread(runtime: Runtime, event: Event, updated: ThreadUpdated) -> i
         mention_channel=reply.mention_channel,
         addressed=frozenset(updated.followers),
     )
-    people = await candidates(runtime, updated.followers, actor=reply.sender_id, view=view)
+    people = await candidates(
+        runtime, updated.followers, actor=reply.sender_id, view=view, thread_muted=updated.muted
+    )
     notices = _notices(
         decide(happening, people, utcnow()),
         source=reply.id,

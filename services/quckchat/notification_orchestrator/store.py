@@ -15,7 +15,7 @@ from quckchat.core.documents import Index, stored_now
 from quckchat.core.events import DomainEvent
 from quckchat.core.outbox import DocumentOutbox
 from quckchat.core.runtime import Runtime
-from quckchat.notification_orchestrator.events import NoticeDecided, NoticeWithdrawn
+from quckchat.notification_orchestrator.events import NoticeDecided, NoticeWithdrawn, Reason
 
 NOTICES = "notices"
 WITHDRAWALS = "withdrawals"
@@ -68,17 +68,15 @@ async def store_notice(runtime: Runtime, notice: NoticeDecided, *, source: str) 
     return True
 
 
-async def told(runtime: Runtime, source: str) -> set[str]:
-    """Who was told of the source already."""
-    cursor = runtime.document_db[NOTICES].find({"source": source}, {"user_id": 1})
-    return {doc["user_id"] for doc in await cursor.to_list(None)}
+async def told(runtime: Runtime, source: str) -> dict[str, Reason]:
+    """Who was told of the source already, and why."""
+    cursor = runtime.document_db[NOTICES].find({"source": source}, {"user_id": 1, "notice": 1})
+    return {doc["user_id"]: Reason(doc["notice"]["reason"]) for doc in await cursor.to_list(None)}
 
 
-async def withdraw_message(runtime: Runtime, message_id: str) -> int:
-    """Withdraw every notice about the message; how many were new withdrawals."""
-    cursor = runtime.document_db[NOTICES].find(
-        {"message_id": message_id}, {"user_id": 1, "tenant": 1}
-    )
+async def _withdraw(runtime: Runtime, query: dict[str, Any]) -> int:
+    """Withdraw every notice `query` finds; how many were new withdrawals."""
+    cursor = runtime.document_db[NOTICES].find(query, {"user_id": 1, "tenant": 1})
     withdrawn = 0
     for notice in await cursor.to_list(None):
         doc = {
@@ -92,6 +90,18 @@ async def withdraw_message(runtime: Runtime, message_id: str) -> int:
             await WITHDRAWN.publish(runtime, doc)
             withdrawn += 1
     return withdrawn
+
+
+async def withdraw_message(runtime: Runtime, message_id: str) -> int:
+    """Withdraw every notice about the message; how many were new withdrawals."""
+    return await _withdraw(runtime, {"message_id": message_id})
+
+
+async def withdraw_told(runtime: Runtime, source: str, user_ids: list[str]) -> int:
+    """Withdraw the notices of the source told to these users (an edit took their reason)."""
+    if not user_ids:
+        return 0
+    return await _withdraw(runtime, {"source": source, "user_id": {"$in": user_ids}})
 
 
 async def thread_reply_seen(runtime: Runtime, parent_id: str, seq: int) -> bool:

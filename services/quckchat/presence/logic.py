@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 from quckchat.core.tokens import Principal
 from quckchat.presence import devices, state, store
-from quckchat.presence.schemas import PresenceMe, PresencePublic, Status, StatusUpdate
+from quckchat.presence.schemas import (
+    DeviceKind,
+    PresenceInternal,
+    PresenceMe,
+    PresencePublic,
+    Status,
+    StatusUpdate,
+)
 from quckchat.user import client as user_client
 
 
 async def heartbeat(
-    runtime: Runtime, principal: Principal, device_id: str, *, active: bool
+    runtime: Runtime,
+    principal: Principal,
+    device_id: str,
+    *,
+    active: bool,
+    kind: DeviceKind | None,
+    agent: str | None,
 ) -> None:
-    await devices.beat(runtime.cache, principal.user_id, device_id, active=active)
+    """The device is connected; its kind as the client says, else as its User-Agent tells."""
+    await devices.beat(
+        runtime.cache,
+        principal.user_id,
+        device_id,
+        active=active,
+        kind=kind or devices.kind_of(agent),
+        now=utcnow(),
+    )
     await state.apply(runtime, principal.user_id, principal.tenant, state.heartbeat)
 
 
@@ -73,8 +95,27 @@ async def query(
     return [_view(u, docs.get(u), seen=u in seen) for u in wanted]
 
 
-async def internal_query(runtime: Runtime, user_ids: list[str]) -> list[PresencePublic]:
-    """Presence for another service (whom to notify, and how): no privacy filter."""
+async def internal_query(
+    runtime: Runtime, user_ids: list[str], *, active_within: int
+) -> list[PresenceInternal]:
+    """Presence for another service (whom to notify, and how): no privacy filter, with the
+    do-not-disturb's end and whether a desktop or web client was active lately."""
     wanted = list(dict.fromkeys(user_ids))
     docs = await store.find_many(runtime, wanted)
-    return [_view(u, docs.get(u), seen=True) for u in wanted]
+    desk = await devices.desk_active_at(runtime.cache, wanted)
+    now = utcnow()
+    since = now - timedelta(seconds=active_within)
+    found = []
+    for user in wanted:
+        doc, at = docs.get(user), desk.get(user)
+        public = _view(user, doc, seen=True)
+        dnd = doc is not None and public.status is Status.DND
+        found.append(
+            PresenceInternal(
+                **public.model_dump(),
+                dnd_until=doc["dnd_until"] if dnd and doc is not None else None,
+                desktop_active=at is not None and at >= since,
+                desktop_active_at=at,
+            )
+        )
+    return found

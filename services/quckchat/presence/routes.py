@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 
 from quckchat.core.deps import CurrentUser, InternalCaller, RuntimeDep
 from quckchat.core.errors import problem_docs
@@ -13,6 +13,8 @@ from quckchat.presence.schemas import (
     ID_PATTERN,
     Disconnect,
     Heartbeat,
+    InternalQuery,
+    PresenceInternal,
     PresenceMe,
     PresencePublic,
     PresenceQuery,
@@ -44,9 +46,17 @@ def _problems(*codes: int) -> dict[int | str, Any]:
 
 
 @router.post("/heartbeat", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(409))
-async def heartbeat(body: Heartbeat, runtime: RuntimeDep, user: CurrentUser) -> None:
-    """This device is connected (send one every 20-30 s); `active: false` when idle."""
-    await logic.heartbeat(runtime, user, body.device_id, active=body.active)
+async def heartbeat(
+    body: Heartbeat,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    user_agent: Annotated[str | None, Header()] = None,
+) -> None:
+    """This device is connected (send one every 20-30 s); `active: false` when idle; `kind`
+    says desktop, mobile or web."""
+    await logic.heartbeat(
+        runtime, user, body.device_id, active=body.active, kind=body.kind, agent=user_agent
+    )
 
 
 @router.post("/disconnect", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(409))
@@ -95,9 +105,10 @@ async def get_presence(user_id: UserPath, runtime: RuntimeDep, user: CurrentUser
     return found
 
 
-@internal.post("/query", response_model=list[PresencePublic])
+@internal.post("/query", response_model=list[PresenceInternal])
 async def internal_query(
-    body: PresenceQuery, runtime: RuntimeDep, _: InternalCaller
-) -> list[PresencePublic]:
-    """Presence for another service, without privacy filtering (last seen included)."""
-    return await logic.internal_query(runtime, body.user_ids)
+    body: InternalQuery, runtime: RuntimeDep, _: InternalCaller
+) -> list[PresenceInternal]:
+    """Presence for another service, without privacy filtering (last seen included), with
+    the do-not-disturb's end and whether a desktop or web client was active lately."""
+    return await logic.internal_query(runtime, body.user_ids, active_within=body.active_within)

@@ -25,6 +25,20 @@ class Status(StrEnum):
     OFFLINE = "offline"
 
 
+class DeviceKind(StrEnum):
+    """Desktop and web clients are where a user reads at once; a phone is where pushes go."""
+
+    DESKTOP = "desktop"
+    MOBILE = "mobile"
+    WEB = "web"
+
+
+# The window the orchestrator asks about by default: a push waits only if a desktop or web
+# client was active this recently.
+ACTIVE_WITHIN = 120
+MAX_ACTIVE_WITHIN = 3600
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +46,9 @@ class Strict(BaseModel):
 class Heartbeat(Strict):
     device_id: Id = Field(description="the client's own stable id for this device or tab")
     active: bool = Field(True, description="false when the user has been idle on this device")
+    kind: DeviceKind | None = Field(
+        None, description="desktop, mobile or web; absent: guessed from the User-Agent"
+    )
 
 
 class Disconnect(Strict):
@@ -59,15 +76,37 @@ class PresenceQuery(Strict):
     user_ids: list[Id] = Field(min_length=1, max_length=MAX_QUERY)
 
 
+class InternalQuery(PresenceQuery):
+    active_within: int = Field(
+        ACTIVE_WITHIN,
+        ge=1,
+        le=MAX_ACTIVE_WITHIN,
+        description="seconds: whether a desktop or web client was active this recently",
+    )
+
+
 class PresencePublic(BaseModel):
     user_id: str
     status: Status
     last_seen: datetime | None = Field(description="null when their privacy setting hides it")
 
 
+class PresenceInternal(PresencePublic):
+    """What another service needs to decide how to notify the user."""
+
+    dnd_until: datetime | None = Field(description="while in do-not-disturb: when it ends")
+    desktop_active: bool = Field(
+        description="a desktop or web client was active within `active_within` seconds"
+    )
+    desktop_active_at: datetime | None = Field(
+        description="the last heartbeat of an active desktop or web client (kept an hour)"
+    )
+
+
 class Device(BaseModel):
     device_id: str
     active: bool
+    kind: DeviceKind = DeviceKind.WEB
 
 
 class PresenceMe(PresencePublic):

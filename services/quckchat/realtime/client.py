@@ -10,12 +10,12 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
+from quckchat import catalog
 from quckchat.core import context
 from quckchat.core.runtime import Runtime
 
 SERVICE = "realtime"
-# Where clients open the socket: the gateway's address (and an Ingress's).
-PUBLIC_PATH = "/api/v1/realtime/ws"
+PUBLIC_PATH = catalog.WEBSOCKET_PATH
 # realtime's own path for the socket (it answers the public one too)
 SOCKET_PATH = "/ws"
 

@@ -28,7 +28,7 @@ from quckchat.message.client import fetch_message
 from quckchat.message.events import GONE, MessageCreated, MessageDeleted, MessageExpired
 from quckchat.thread.events import ThreadUpdated
 from quckchat.thread.models import Follower, Reply, Thread, processed_events
-from quckchat.thread.store import followers_of, new_thread, refresh_counts
+from quckchat.thread.store import followers_of, mutes_of, new_thread, refresh_counts
 
 log = qlog.get("thread.consumers")
 _ID = re.compile(ID_PATTERN)
@@ -159,7 +159,9 @@ async def announce(
     thread = await session.get(Thread, parent_id)
     if thread is None:
         return
-    updated = ThreadUpdated.about(thread, await followers_of(session, parent_id), actor=actor)
+    followers = await followers_of(session, parent_id)
+    muted = await mutes_of(session, parent_id)
+    updated = ThreadUpdated.about(thread, followers, actor=actor, muted=muted)
     await runtime.emit(
         updated, tenant=thread.tenant, session=session, event_id=f"{event.id}.thread"
     )

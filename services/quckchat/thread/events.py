@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Self
 
-from pydantic import field_serializer
+from pydantic import Field, field_serializer
 
 from quckchat.core.events import Audience, DomainEvent
 from quckchat.thread.models import Thread
@@ -33,6 +33,9 @@ class ThreadUpdated(ThreadEvent):
     last_reply_id: str | None = None
     last_seq: int
     followers: list[str]
+    # The followers muted now, with when each mute ends (None: until unmuted): the thread
+    # service owns the mutes, and a reply is decided on them as they were when it came.
+    muted: dict[str, datetime | None] = Field(default_factory=dict)
 
     def audience(self) -> Audience | None:
         return Audience(users=tuple(dict.fromkeys(self.followers))) if self.followers else None
@@ -41,8 +44,19 @@ class ThreadUpdated(ThreadEvent):
     def _iso(self, value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
+    @field_serializer("muted")
+    def _iso_ends(self, value: dict[str, datetime | None]) -> dict[str, str | None]:
+        return {user: end.isoformat() if end else None for user, end in value.items()}
+
     @classmethod
-    def about(cls, thread: Thread, followers: list[str], *, actor: str | None) -> Self:
+    def about(
+        cls,
+        thread: Thread,
+        followers: list[str],
+        *,
+        actor: str | None,
+        muted: dict[str, datetime | None] | None = None,
+    ) -> Self:
         return cls(
             workspace_id=thread.workspace_id,
             channel_id=thread.channel_id,
@@ -52,6 +66,7 @@ class ThreadUpdated(ThreadEvent):
             last_reply_id=thread.last_reply_id,
             last_seq=thread.last_seq,
             followers=followers,
+            muted=muted or {},
             actor=actor,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, func, select
@@ -117,6 +118,36 @@ async def unfollow(
     follower = await _standing(session, thread, principal.user_id, following=False)
     follower.following = False
     await session.flush()
+
+
+async def mute(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    parent_id: str,
+    until: datetime | None,
+) -> ThreadPublic:
+    """Mute the thread's replies for the caller until `until` (None: until unmuted); muting
+    again moves the end."""
+    thread = await _open(session, runtime, principal=principal, parent_id=parent_id)
+    # A row made here must not stop the parent's author from following at the first reply.
+    author = principal.user_id == thread.parent_sender_id
+    follower = await _standing(session, thread, principal.user_id, following=author)
+    follower.muted, follower.muted_until = True, until
+    await session.flush()
+    return await _view(session, thread, follower)
+
+
+async def unmute(
+    session: AsyncSession, runtime: Runtime, *, principal: Principal, parent_id: str
+) -> None:
+    """End the caller's mute of the thread at once; unmuting an unmuted thread changes nothing."""
+    thread = await _visible(session, runtime, principal=principal, parent_id=parent_id)
+    follower = await session.get(Follower, (thread.parent_id, principal.user_id))
+    if follower is not None and follower.muted:
+        follower.muted, follower.muted_until = False, None
+        await session.flush()
 
 
 async def mark_read(

@@ -74,3 +74,9 @@ class Follower(Base):
     channel_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     following: Mapped[bool] = mapped_column(Boolean, default=True)
     last_read_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Replies tell a muted follower nothing until `muted_until` (None: until unmuted).
+    muted: Mapped[bool] = mapped_column(Boolean, default=False)
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def muted_at(self, now: datetime) -> bool:
+        return self.muted and (self.muted_until is None or self.muted_until > now)

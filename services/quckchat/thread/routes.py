@@ -11,7 +11,7 @@ from quckchat.core.errors import problem_docs
 from quckchat.core.pagination import Page, Paging
 from quckchat.core.values import ID_PATTERN
 from quckchat.thread import logic
-from quckchat.thread.schemas import ReadMark, ThreadPublic
+from quckchat.thread.schemas import MuteUpdate, ReadMark, ThreadPublic
 
 # At the root: the gateway serves this under /api/v1/threads.
 router = APIRouter(tags=["threads"])
@@ -66,6 +66,25 @@ async def unfollow(
     parent_id: ParentId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
 ) -> None:
     await logic.unfollow(session, runtime, principal=user, parent_id=parent_id)
+
+
+@router.put(ONE + "/mute", response_model=ThreadPublic, responses=_problems(404))
+async def mute(
+    parent_id: ParentId,
+    body: MuteUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> ThreadPublic:
+    """Replies tell the caller nothing until `until` (absent: until unmuted)."""
+    return await logic.mute(session, runtime, principal=user, parent_id=parent_id, until=body.until)
+
+
+@router.delete(ONE + "/mute", status_code=status.HTTP_204_NO_CONTENT, responses=_problems(404))
+async def unmute(
+    parent_id: ParentId, session: SessionDep, runtime: RuntimeDep, user: CurrentUser
+) -> None:
+    await logic.unmute(session, runtime, principal=user, parent_id=parent_id)
 
 
 @router.post(ONE + "/read", response_model=ThreadPublic, responses=_problems(404))

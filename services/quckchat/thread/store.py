@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.sql import utcnow
@@ -32,6 +34,18 @@ async def followers_of(session: AsyncSession, parent_id: str) -> list[str]:
     return list((await session.scalars(query)).all())
 
 
+async def mutes_of(session: AsyncSession, parent_id: str) -> dict[str, datetime | None]:
+    """The followers muted now, each with the mute's end (None: until unmuted)."""
+    now = utcnow()
+    query = select(Follower).where(
+        Follower.parent_id == parent_id,
+        Follower.following.is_(True),
+        Follower.muted.is_(True),
+        or_(Follower.muted_until.is_(None), Follower.muted_until > now),
+    )
+    return {f.user_id: f.muted_until for f in (await session.scalars(query)).all()}
+
+
 async def unread_count(session: AsyncSession, parent_id: str, after_seq: int) -> int:
     query = (
         select(func.count())
@@ -54,6 +68,8 @@ def view(thread: Thread, follower: Follower | None, unread: int) -> ThreadPublic
         following=bool(follower and follower.following),
         last_read_seq=follower.last_read_seq if follower else thread.last_seq,
         unread=unread if follower else 0,
+        muted=bool(follower and follower.muted_at(utcnow())),
+        muted_until=follower.muted_until if follower and follower.muted_at(utcnow()) else None,
     )
 
 

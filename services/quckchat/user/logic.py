@@ -55,6 +55,8 @@ _NOTIFICATION_COLUMNS = {
     "email_digest": "email_digest",
     "keywords": "notify_keywords",
     "push_delay_seconds": "push_delay_seconds",
+    "push": "notify_push",
+    "email": "notify_email",
 }
 
 
@@ -220,6 +222,8 @@ def settings_view(profile: Profile) -> SettingsPublic:
         quiet_hours=quiet,
         keywords=list(profile.notify_keywords or []),
         push_delay_seconds=profile.push_delay_seconds or 0,
+        push=profile.notify_push,
+        email=profile.notify_email,
     )
     return SettingsPublic(
         last_seen=profile.last_seen_visibility,

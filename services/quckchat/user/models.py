@@ -60,6 +60,9 @@ class Profile(Base):
     notify_keywords: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     # How long a push waits while the user is active on a desktop (they may read it there).
     push_delay_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # Which notices reach the phone: all, mentions (and direct messages) or none.
+    notify_push: Mapped[str] = mapped_column(String(16), default="all")
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
     quiet_hours_start: Mapped[str | None] = mapped_column(String(5))
     quiet_hours_end: Mapped[str | None] = mapped_column(String(5))
 

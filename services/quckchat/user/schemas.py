@@ -22,6 +22,7 @@ from quckchat.user.models import USER_ID_LENGTH
 Visibility = Literal["everyone", "contacts", "nobody"]
 # "weekly" is still taken and kept: it was offered before the shorter digests were.
 EmailDigest = Literal["off", "immediately", "15m", "hourly", "daily", "weekly"]
+PushSetting = Literal["all", "mentions", "none"]
 Platform = Literal["ios", "android", "web"]
 ProfileStatus = Literal["active", "suspended"]
 
@@ -123,6 +124,10 @@ class NotificationSettings(BaseModel):
     push_delay_seconds: int = Field(
         0, description="how long a push waits while a desktop is in use"
     )
+    push: PushSetting = Field(
+        "all", description="pushes for everything, for mentions and direct messages, or none"
+    )
+    email: bool = Field(True, description="email at all (how often: `email_digest`)")
 
 
 class SettingsPublic(BaseModel):
@@ -144,6 +149,8 @@ class NotificationSettingsUpdate(Patch):
     quiet_hours: QuietHours | None = None
     keywords: Keywords | None = None
     push_delay_seconds: PushDelay | None = None
+    push: PushSetting | None = None
+    email: StrictBool | None = None
 
 
 class SettingsUpdate(Patch):
