@@ -11,6 +11,7 @@ from bench import (
     identity,
     media,
     messaging,
+    notifications,
     operator,
     real_node,
     search,
@@ -23,6 +24,7 @@ def main() -> None:
     asyncio.run(messaging.main())
     asyncio.run(gateway_sends.main())
     asyncio.run(gateway_hop.main())
+    asyncio.run(notifications.main())
     asyncio.run(search.main())
     asyncio.run(uploads.main())
     asyncio.run(cdn.main())

@@ -168,3 +168,17 @@ def test_backoff_doubles_with_jitter_is_capped_and_never_beats_retry_after() -> 
         waits = {worker.backoff(settings, attempts, None) for _ in range(20)}
         assert all(ceiling / 2 <= wait <= ceiling for wait in waits) and len(waits) > 1
     assert worker.backoff(settings, 1, 300.0) == 300.0
+
+
+async def test_devices_are_sent_to_side_by_side_and_each_device_in_order(
+    notify: Notify, bob: str
+) -> None:
+    phone, tablet = "tok-order-p-" + bob, "tok-order-t-" + bob
+    await notify.device(bob, "phone", phone)
+    await notify.device(bob, "tablet", tablet, platform="android")
+    first = await notify.decide(bob, body="first", push_after=utcnow() - timedelta(seconds=2))
+    second = await notify.decide(bob, body="second", push_after=utcnow() - timedelta(seconds=1))
+
+    assert await notify.deliver() == 4
+    for token in (phone, tablet):
+        assert [p.body for p in pushes_to(notify, token)] == [first.body, second.body]
