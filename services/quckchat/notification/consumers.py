@@ -16,6 +16,7 @@ from quckchat.core.events import Event
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import Database, utcnow
 from quckchat.message.events import MessagesRead
+from quckchat.notification import worker
 from quckchat.notification.models import EMAIL, PUSH, Delivery, Notice
 from quckchat.notification.store import delivery_id, move_pointer, store, withdraw
 from quckchat.notification_orchestrator.events import Medium, NoticeDecided, NoticeWithdrawn
@@ -108,9 +109,11 @@ async def on_decision(runtime: Runtime, event: Event) -> None:
         )
         async with db.session() as session:
             await store(session, runtime, notice_of(decided), deliveries)
+        worker.wake(runtime)
     elif event.type == NoticeWithdrawn.type and (withdrawn := NoticeWithdrawn.parse(event)):
         async with db.session() as session:
             await withdraw(session, runtime, notice_id=withdrawn.notice_id)
+        worker.wake(runtime)  # the clears of what was shown
 
 
 async def on_read(runtime: Runtime, event: Event) -> None:
@@ -135,3 +138,4 @@ async def on_read(runtime: Runtime, event: Event) -> None:
             thread_id=thread_id,
             seq=mark.seq,
         )
+    worker.wake(runtime)  # the clears for devices that showed what is now read

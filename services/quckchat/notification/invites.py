@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from quckchat.core.events import Event
 from quckchat.core.runtime import Runtime
-from quckchat.notification import logic
+from quckchat.notification import logic, worker
 from quckchat.notification.schemas import SendRequest
 from quckchat.workspace.events import InviteCreated
 
@@ -36,3 +36,4 @@ async def on_workspace(runtime: Runtime, event: Event) -> None:
         return
     async with runtime.db.session() as session:
         await logic.send(session, runtime, body=request)
+    worker.wake(runtime)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core import logging as qlog
 from quckchat.core.errors import Problem
-from quckchat.core.periodic import Periodic
+from quckchat.core.periodic import Periodic, nudge
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database, utcnow
@@ -278,3 +278,8 @@ async def deliver_due(runtime: Runtime) -> int:
 
 
 DELIVER_DUE = Periodic("deliver due notices", TICK_SECONDS, (deliver_due,))
+
+
+def wake(runtime: Runtime) -> None:
+    """Deliveries were just committed: send them now rather than at the next tick."""
+    nudge(runtime, DELIVER_DUE)
