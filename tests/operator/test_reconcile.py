@@ -218,8 +218,9 @@ def test_a_missing_notification_secret_is_named_and_the_rest_still_applies() -> 
     assert outcome.phase == Phase.DEGRADED
     condition = degraded_condition(outcome)
     assert condition["reason"] == "SecretMissing"
-    assert "spec.notifications.smtp.urlSecret: Secret relay does not exist in namespace team" in (
-        condition["message"]
+    assert (
+        "spec.notifications.smtp.urlSecret: Secret relay does not exist in namespace team"
+        in (condition["message"])
     )
     assert "qc-notification" in applier.applied("Deployment")
     # A Secret without the key is named too; with it, the cluster turns Ready.

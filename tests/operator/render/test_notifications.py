@@ -116,9 +116,7 @@ def test_no_other_service_gets_any_of_it() -> None:
 def test_unset_notifications_render_the_service_as_before() -> None:
     values = env(deployment(render(), "notification"))
     assert not [k for k in values if k.startswith(("QUCKCHAT_SMTP", "QUCKCHAT_FCM"))]
-    assert {v["name"] for v in pod_spec(deployment(render(), "notification"))["volumes"]} == {
-        "tmp"
-    }
+    assert {v["name"] for v in pod_spec(deployment(render(), "notification"))["volumes"]} == {"tmp"}
 
 
 def test_the_notification_service_alone_reaches_its_relay_and_https() -> None:
