@@ -5,7 +5,7 @@
 declare -A FORWARDS=(
   [postgres]=$PG_PORT [mariadb]=$MARIADB_PORT [redis]=$REDIS_PORT [kafka]=$KAFKA_BRIDGE_PORT
   [ferretdb]=$FERRETDB_PORT [elasticsearch]=$ELASTICSEARCH_PORT [s3]=$S3_PORT [clamav]=$CLAMD_PORT
-  [kube-apiserver]=$KUBE_API_PORT
+  [mailpit]=$MAILPIT_SMTP_PORT [kube-apiserver]=$KUBE_API_PORT
 )
 
 # Forwarders: one socat per port in FORWARDS, listening on $NODE_IP only (so only the host and

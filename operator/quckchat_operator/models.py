@@ -336,6 +336,87 @@ class FilesSpec(CRModel):
         return clamd
 
 
+# A Secret's data key, as the apiserver allows it.
+SECRET_DATA_KEY = r"^[-._a-zA-Z0-9]+$"
+# "Name <address>" or a bare address: what an email's From header holds.
+MAILBOX = r"^([^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$"
+# Apple's key and team ids: ten capitals and digits.
+APPLE_ID = r"^[A-Z0-9]{10}$"
+
+
+class SecretKeySelector(CRModel):
+    """A key of a Secret in the cluster's namespace."""
+
+    name: str = Field(min_length=1, max_length=253)
+    key: str = Field(min_length=1, max_length=253, pattern=SECRET_DATA_KEY)
+
+
+class SmtpSpec(CRModel):
+    """Email (invites, digests) through an SMTP relay."""
+
+    url_secret: SecretKeySelector = Field(
+        description="Holds smtp://USER:PASSWORD@HOST:PORT (smtps:// for TLS from the first byte)."
+    )
+    from_: str = Field(
+        alias="from",
+        pattern=MAILBOX,
+        max_length=320,
+        description="The sender of every email: `Name <address>` or an address.",
+    )
+    port: int = Field(
+        587, ge=1, le=65535, description="The relay's port, the one in the URL: opened for egress."
+    )
+    starttls: bool = Field(True, description="Upgrade smtp:// with STARTTLS when offered.")
+
+
+class FcmSpec(CRModel):
+    """Android pushes through Firebase Cloud Messaging (HTTP v1)."""
+
+    credentials_secret: SecretKeySelector = Field(
+        description="Holds the service account's key JSON; mounted read-only as a file."
+    )
+    project_id: str = Field(pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+
+
+class ApnsSpec(CRModel):
+    """iOS pushes through APNs, token-based (a .p8 key)."""
+
+    key_secret: SecretKeySelector = Field(
+        description="Holds the .p8 token-signing key; mounted read-only as a file."
+    )
+    key_id: str = Field(pattern=APPLE_ID)
+    team_id: str = Field(pattern=APPLE_ID)
+    topic: str = Field(
+        pattern=r"^[A-Za-z0-9][-A-Za-z0-9.]*$", max_length=255, description="The app's bundle id."
+    )
+    sandbox: bool = Field(False, description="Apple's development server instead of production.")
+
+
+class WebPushSpec(CRModel):
+    """Browser pushes by Web Push, signed with VAPID."""
+
+    vapid_secret: SecretKeySelector = Field(
+        description="Holds the VAPID private key (base64url raw or DER, as py-vapid writes them)."
+    )
+    subject: str = Field(
+        pattern=r"^(mailto:[^@\s]+@[^@\s]+|https://[^\s]+)$",
+        max_length=512,
+        description="The contact in every VAPID token: mailto: or https:.",
+    )
+
+
+class NotificationsSpec(CRModel):
+    """Where the notification service sends email and pushes; an unset channel goes to its log.
+
+    Each provider's settings come as a whole: an object with its Secret and every id it needs.
+    """
+
+    smtp: SmtpSpec | None = None
+    fcm: FcmSpec | None = None
+    apns: ApnsSpec | None = None
+    webpush: WebPushSpec | None = None
+
+
 class TolerationOperator(StrEnum):
     EXISTS = "Exists"
     EQUAL = "Equal"
@@ -408,6 +489,7 @@ class QuckChatClusterSpec(CRModel):
     ingress: IngressSpec = section(IngressSpec)
     placement: PlacementSpec = section(PlacementSpec)
     files: FilesSpec = section(FilesSpec)
+    notifications: NotificationsSpec = section(NotificationsSpec)
 
     @property
     def image_ref(self) -> str:

@@ -28,6 +28,7 @@ from quckchat_operator.models import DeletionPolicy, Phase, ServiceGroupSpec, Se
 from quckchat_operator.naming import Component
 from quckchat_operator.render.cluster import render_cluster
 from quckchat_operator.render.meta import Cluster, Manifest
+from quckchat_operator.render.notifications import secret_uses
 from quckchat_operator.render.servicegroups import scaling_for
 from quckchat_operator.render.stores import STORE_KINDS, is_managed
 from quckchat_operator.status import Observation, Problem
@@ -123,6 +124,18 @@ def outliving_credentials(cluster: Cluster) -> list[Key]:
         for store, kind in STORE_KINDS.items()
         if kind.authenticated and is_managed(cluster, store)
     ]
+
+
+def missing_secrets(applier: Applier, cluster: Cluster) -> list[Problem]:
+    """A Problem naming each Secret (or key) that spec.notifications names and is not there:
+    Secrets are the platform team's, so nothing else would tell why a pod waits."""
+    problems = []
+    for use in secret_uses(cluster.spec.notifications):
+        found = applier.get("v1", "Secret", use.ref.name, _ns(cluster))
+        problem = status.secret_problem(use.field, use.ref.name, use.ref.key, _ns(cluster), found)
+        if problem is not None:
+            problems.append(problem)
+    return problems
 
 
 def _ns(cluster: Cluster) -> str:
@@ -343,7 +356,14 @@ def reconcile(applier: Applier, body: Mapping[str, Any], *, now: datetime) -> Ou
     desired = adopt(rendered, body, outliving=outliving_credentials(cluster))
     current = _Pass(applier, live)
     paused = cluster.spec.paused
-    problems = [] if paused else _converge(applier, cluster, body, live, current, desired)
+    problems = (
+        []
+        if paused
+        else [
+            *_converge(applier, cluster, body, live, current, desired),
+            *missing_secrets(applier, cluster),
+        ]
+    )
     by_key = {key(o): o for o in desired}
     observed = Observation(
         version=cluster.spec.version,

@@ -172,6 +172,24 @@ def migration_problem(job: Manifest | None) -> Problem | None:
     )
 
 
+def secret_problem(
+    field: str, name: str, key: str, namespace: str, secret: Manifest | None
+) -> Problem | None:
+    """None when the Secret a spec field names holds its key; else what to create."""
+    if secret is None:
+        found = f"Secret {name} does not exist in namespace {namespace}"
+    elif key not in (secret.get("data") or {}):
+        found = f"Secret {name} has no key {key}"
+    else:
+        return None
+    return Problem(
+        "SecretMissing",
+        f"{field}: {found}; the pods that read it cannot start. Create it, e.g. `kubectl create "
+        f"secret generic {name} -n {namespace} --from-file={key}=...`",
+        degraded=True,
+    )
+
+
 def stores_problem(stores: Mapping[str, Rollout]) -> Problem | None:
     """None once every managed store is ready; else which ones the services wait for."""
     waiting = {k: r for k, r in stores.items() if not r.complete}

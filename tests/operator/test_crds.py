@@ -226,3 +226,17 @@ def test_a_union_with_no_structural_form_is_refused() -> None:
 
     with pytest.raises(crds.UnsupportedSchema):
         crds.structural(Either.model_json_schema())
+
+
+def test_a_notification_provider_is_required_whole_by_the_apiserver_too() -> None:
+    spec = schema("QuckChatCluster")["properties"]["spec"]["properties"]["notifications"]
+    providers = spec["properties"]
+    assert providers["smtp"]["required"] == ["urlSecret", "from"]
+    assert providers["fcm"]["required"] == ["credentialsSecret", "projectId"]
+    assert providers["apns"]["required"] == ["keySecret", "keyId", "teamId", "topic"]
+    assert providers["webpush"]["required"] == ["vapidSecret", "subject"]
+    assert providers["smtp"]["properties"]["from"]["pattern"] == models.MAILBOX
+    assert providers["apns"]["properties"]["keyId"]["pattern"] == models.APPLE_ID
+    secret = providers["fcm"]["properties"]["credentialsSecret"]
+    assert secret["required"] == ["name", "key"]
+    assert secret["properties"]["key"]["pattern"] == models.SECRET_DATA_KEY

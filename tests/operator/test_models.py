@@ -158,3 +158,47 @@ def test_a_cluster_manifest_reports_every_wrong_field_at_once() -> None:
 )
 def test_clamd_is_an_address_with_a_port(clamd: str, words: str) -> None:
     assert words in errors_of(QuckChatClusterSpec, {"files": {"clamd": clamd}})
+
+
+SMTP = {"urlSecret": {"name": "relay", "key": "url"}, "from": "QuckChat <chat@example.com>"}
+APNS = {
+    "keySecret": {"name": "apple", "key": "AuthKey.p8"},
+    "keyId": "ABC123DEFG",
+    "teamId": "TEAM123456",
+    "topic": "io.quckchat.app",
+}
+
+
+@pytest.mark.parametrize(
+    ("notifications", "words"),
+    [
+        ({"smtp": {"urlSecret": SMTP["urlSecret"]}}, "notifications.smtp.from: Field required"),
+        ({"smtp": {"from": SMTP["from"]}}, "notifications.smtp.urlSecret: Field required"),
+        ({"smtp": {**SMTP, "from": "not an address"}}, "notifications.smtp.from: String should"),
+        ({"smtp": {**SMTP, "port": 70000}}, "notifications.smtp.port"),
+        ({"smtp": {**SMTP, "urlSecret": {"name": "relay"}}}, "urlSecret.key: Field required"),
+        ({"smtp": {**SMTP, "urlSecret": {"name": "r", "key": "a/b"}}}, "urlSecret.key: String"),
+        ({"fcm": {"credentialsSecret": {"name": "f", "key": "k"}}}, "fcm.projectId: Field"),
+        ({"fcm": {"projectId": "Bad_Project"}}, "fcm.projectId: String should"),
+        ({"apns": {k: v for k, v in APNS.items() if k != "teamId"}}, "apns.teamId: Field"),
+        ({"apns": {**APNS, "keyId": "short"}}, "apns.keyId: String should"),
+        ({"webpush": {"vapidSecret": {"name": "v", "key": "k"}}}, "webpush.subject: Field"),
+        (
+            {"webpush": {"vapidSecret": {"name": "v", "key": "k"}, "subject": "ops@x.io"}},
+            "webpush.subject: String should",
+        ),
+        ({"sms": {}}, "notifications.sms: Extra inputs"),
+    ],
+)
+def test_a_provider_comes_whole_and_well_formed(notifications: dict[str, Any], words: str) -> None:
+    assert words in errors_of(QuckChatClusterSpec, {"notifications": notifications})
+
+
+def test_notifications_default_to_none_and_take_each_provider() -> None:
+    assert QuckChatClusterSpec.model_validate({}).notifications.smtp is None
+    spec = QuckChatClusterSpec.model_validate({"notifications": {"smtp": SMTP, "apns": APNS}})
+    assert spec.notifications.smtp is not None and spec.notifications.smtp.port == 587
+    assert spec.notifications.smtp.from_ == "QuckChat <chat@example.com>"
+    assert spec.notifications.apns is not None and not spec.notifications.apns.sandbox
+    dumped = spec.model_dump(mode="json", exclude_none=True)["notifications"]["smtp"]
+    assert dumped["from"] == SMTP["from"]

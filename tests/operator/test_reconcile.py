@@ -193,3 +193,38 @@ def test_a_paused_cluster_applies_nothing() -> None:
     outcome = run(applier, cluster_body({"paused": True}))
     assert outcome.phase == Phase.PAUSED
     assert applier.applied() == [] and not any(w.startswith("delete") for w in applier.writes)
+
+
+RELAY = {
+    "urlSecret": {"name": "relay", "key": "url"},
+    "from": "chat@example.com",
+}
+
+
+def secret(name: str, **data: str) -> Manifest:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "data": data}
+
+
+def degraded_condition(outcome: Outcome) -> dict[str, Any]:
+    found = {c["type"]: c for c in outcome.status["conditions"]}
+    condition: dict[str, Any] = found["Degraded"]
+    return condition
+
+
+def test_a_missing_notification_secret_is_named_and_the_rest_still_applies() -> None:
+    applier = FakeApplier(settle=finished)
+    body = cluster_body({"notifications": {"smtp": RELAY}})
+    outcome = run(applier, body)
+    assert outcome.phase == Phase.DEGRADED
+    condition = degraded_condition(outcome)
+    assert condition["reason"] == "SecretMissing"
+    assert (
+        "spec.notifications.smtp.urlSecret: Secret relay does not exist in namespace team"
+        in (condition["message"])
+    )
+    assert "qc-notification" in applier.applied("Deployment")
+    # A Secret without the key is named too; with it, the cluster turns Ready.
+    applier.objects[("Secret", "relay")] = secret("relay", other="eA==")
+    assert "Secret relay has no key url" in degraded_condition(run(applier, body))["message"]
+    applier.objects[("Secret", "relay")] = secret("relay", url="c210cDovL3g=")
+    assert run(applier, body).phase == Phase.READY

@@ -5,7 +5,8 @@ Only implemented services are deployed, so only they get policies and appear as 
 Edges: a service calls the services in its `depends_on` (the gateway also every service it
 routes to, those with a `public_prefix`); the gateway and realtime take traffic
 from anywhere (clients, the ingress controller); every service reaches its own stores; every
-pod may ask DNS. An external store is outside the cluster, so egress to it is by port only.
+pod may ask DNS; the notification service reaches its SMTP relay and, with a push provider set,
+HTTPS anywhere. An external store is outside the cluster, so egress to it is by port only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from quckchat import catalog
 from quckchat.catalog import RELATIONAL_STORES, ServiceSpec, Store
 from quckchat_operator import naming
 from quckchat_operator.naming import Component
-from quckchat_operator.render import stores
+from quckchat_operator.render import notifications, stores
 from quckchat_operator.render.ingress import GATEWAY, REALTIME
 from quckchat_operator.render.meta import Cluster, Manifest, manifest, metadata
 from quckchat_operator.render.migrations import MIGRATION_NAME
@@ -141,6 +142,10 @@ def _service_policy(cluster: Cluster, service: ServiceSpec) -> Manifest:
     clamd = cluster.spec.files.clamd
     if service.name == SCANS_FILES and clamd is not None:
         egress.append({"to": ANYWHERE, "ports": _tcp(int(clamd.rpartition(":")[2]))})
+    egress += [
+        {"to": ANYWHERE, "ports": _tcp(port)}
+        for port in notifications.egress_ports(cluster, service)
+    ]
     return _policy(
         cluster,
         naming.service_name(cluster.name, service.name),

@@ -12,7 +12,7 @@ from quckchat.catalog import ServiceSpec
 from quckchat_operator import naming
 from quckchat_operator.models import AutoscalingSpec
 from quckchat_operator.naming import Component
-from quckchat_operator.render import config, security, stores
+from quckchat_operator.render import config, notifications, security, stores
 from quckchat_operator.render.meta import Cluster, Manifest, manifest, metadata
 from quckchat_operator.render.servicegroups import Scaling
 
@@ -68,7 +68,9 @@ def _http_probe(path: str, **timing: int) -> dict[str, Any]:
     return {"httpGet": {"path": path, "port": PORT_NAME}, "timeoutSeconds": 2, **timing}
 
 
-def _container(cluster: Cluster, service: ServiceSpec, mounts: list[Any]) -> dict[str, Any]:
+def _container(
+    cluster: Cluster, service: ServiceSpec, mounts: list[Any], extra_env: list[Any]
+) -> dict[str, Any]:
     return {
         "name": service.name,
         "image": cluster.spec.image_ref,
@@ -76,7 +78,7 @@ def _container(cluster: Cluster, service: ServiceSpec, mounts: list[Any]) -> dic
         "args": ["serve", service.name],
         "ports": [{"name": PORT_NAME, "containerPort": service.port, "protocol": "TCP"}],
         "envFrom": config.env_from(cluster),
-        "env": store_env(cluster, service),
+        "env": store_env(cluster, service) + extra_env,
         # Startup first, so a slow first start is not taken for a hung process.
         "startupProbe": _http_probe("/health/live", periodSeconds=2, failureThreshold=60),
         "livenessProbe": _http_probe("/health/live", periodSeconds=10, failureThreshold=3),
@@ -108,6 +110,9 @@ def _deployment(
     labels = _labels(cluster, service)
     selector = naming.selector(cluster.name, service.name)
     volumes, mounts = security.scratch_volumes(SCRATCH)
+    extras = notifications.extras(cluster, service)
+    volumes += extras.volumes
+    mounts += extras.mounts
     spec: dict[str, Any] = {}
     if scaling.autoscaling is None:
         spec["replicas"] = scaling.replicas
@@ -131,7 +136,7 @@ def _deployment(
                 "securityContext": security.pod_security(),
                 "topologySpreadConstraints": _spread(selector),
                 "terminationGracePeriodSeconds": 30,
-                "containers": [_container(cluster, service, mounts)],
+                "containers": [_container(cluster, service, mounts, extras.env)],
                 "volumes": volumes,
             },
         },

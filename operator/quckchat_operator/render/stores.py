@@ -67,7 +67,7 @@ class StoreKind:
         )
 
 
-def _secret_env(name: str, secret: str, key: str = "password") -> dict[str, Any]:
+def secret_env(name: str, secret: str, key: str = "password") -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
@@ -108,7 +108,7 @@ def kafka_cluster_id(host: str) -> str:
 
 def _objects_env(secret: str, host: str) -> list[dict[str, Any]]:
     # versitygw's root account: the platform's keys (Kubernetes expands them into `args`).
-    return [_secret_env("S3_ACCESS_KEY", secret, "accessKey"), _secret_env("S3_SECRET_KEY", secret)]
+    return [secret_env("S3_ACCESS_KEY", secret, "accessKey"), secret_env("S3_SECRET_KEY", secret)]
 
 
 STORE_KINDS: dict[Store, StoreKind] = {
@@ -132,7 +132,7 @@ STORE_KINDS: dict[Store, StoreKind] = {
                 {"name": "MYSQL_RANDOM_ROOT_PASSWORD", "value": "yes"},
                 {"name": "MYSQL_DATABASE", "value": DATABASE},
                 {"name": "MYSQL_USER", "value": USER},
-                _secret_env("MYSQL_PASSWORD", secret),
+                secret_env("MYSQL_PASSWORD", secret),
             ],
         ),
         StoreKind(
@@ -149,7 +149,7 @@ STORE_KINDS: dict[Store, StoreKind] = {
             env=lambda secret, host: [
                 {"name": "POSTGRES_USER", "value": USER},
                 {"name": "POSTGRES_DB", "value": DATABASE},
-                _secret_env("POSTGRES_PASSWORD", secret),
+                secret_env("POSTGRES_PASSWORD", secret),
                 # A subdirectory: the volume's root may hold lost+found, which initdb refuses.
                 {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
             ],
@@ -167,7 +167,7 @@ STORE_KINDS: dict[Store, StoreKind] = {
             scratch=("/tmp", "/data/configdb"),
             env=lambda secret, host: [
                 {"name": "MONGO_INITDB_ROOT_USERNAME", "value": USER},
-                _secret_env("MONGO_INITDB_ROOT_PASSWORD", secret),
+                secret_env("MONGO_INITDB_ROOT_PASSWORD", secret),
             ],
         ),
         StoreKind(
@@ -183,9 +183,9 @@ STORE_KINDS: dict[Store, StoreKind] = {
             # Kubernetes expands $(REDIS_PASSWORD) from the container's env.
             args=("--requirepass", "$(REDIS_PASSWORD)", "--appendonly", "yes", "--dir", "/data"),
             env=lambda secret, host: [
-                _secret_env("REDIS_PASSWORD", secret),
+                secret_env("REDIS_PASSWORD", secret),
                 # redis-cli reads it, so the readiness probe authenticates without an argument.
-                _secret_env("REDISCLI_AUTH", secret),
+                secret_env("REDISCLI_AUTH", secret),
             ],
         ),
         StoreKind(
@@ -228,7 +228,7 @@ STORE_KINDS: dict[Store, StoreKind] = {
                 # No vm.max_map_count sysctl needed, which a restricted pod could not set.
                 {"name": "node.store.allow_mmap", "value": "false"},
                 {"name": "ES_JAVA_OPTS", "value": "-Xms512m -Xmx512m"},
-                _secret_env("ELASTIC_PASSWORD", secret),
+                secret_env("ELASTIC_PASSWORD", secret),
             ],
         ),
         StoreKind(
@@ -297,11 +297,11 @@ def connection_env(cluster: Cluster, store: Store, variable: str | None = None) 
     name = variable or ENV_VARS[store]
     spec = cluster.spec.stores.get(store)
     if spec.mode == StoreMode.EXTERNAL and spec.secret_ref is not None:
-        return _secret_env(name, spec.secret_ref.name, spec.secret_ref.key)
+        return secret_env(name, spec.secret_ref.name, spec.secret_ref.key)
     kind = STORE_KINDS[store]
     if not kind.authenticated:
         return {"name": name, "value": kind.url(naming.store_name(cluster.name, store), "")}
-    return _secret_env(name, naming.credentials_name(cluster.name, store), "url")
+    return secret_env(name, naming.credentials_name(cluster.name, store), "url")
 
 
 def connection_envs(cluster: Cluster, store: Store) -> list[dict[str, Any]]:
@@ -317,7 +317,7 @@ def connection_envs(cluster: Cluster, store: Store) -> list[dict[str, Any]]:
     )
     entries = []
     for variable, key, optional in OBJECT_ENV:
-        entry = _secret_env(variable, secret, key)
+        entry = secret_env(variable, secret, key)
         if optional:
             entry["valueFrom"]["secretKeyRef"]["optional"] = True
         entries.append(entry)

@@ -40,8 +40,11 @@ def images(real_node: str) -> Images:
 @pytest.fixture(scope="session")
 def store_urls(real_node: str) -> dict[str, str]:
     urls = platform.store_urls()
-    if not all(urls.values()):
-        unavailable(f"the node's store addresses are not in the env file: {platform.STORE_VARS}")
+    if not all(urls.values()) or not os.environ.get(platform.SMTP_VAR):
+        unavailable(
+            "the node's server addresses are not in the env file: "
+            f"{[*platform.STORE_VARS.values(), platform.SMTP_VAR]}"
+        )
     return urls
 
 

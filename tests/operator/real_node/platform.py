@@ -55,6 +55,10 @@ STORE_VARS = {
     "elasticsearch": "QUCKCHAT_TEST_NODE_ELASTICSEARCH_URL",
     "objects": "QUCKCHAT_TEST_NODE_S3_URL",
 }
+# The test bed's SMTP server (Mailpit) as pods reach it, and the Secret that names it.
+SMTP_VAR = "QUCKCHAT_TEST_NODE_SMTP_URL"
+SMTP_SECRET = f"{CLUSTER}-smtp"
+MAIL_FROM = "QuckChat on real pods <chat@quckchat.example>"
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,13 @@ def cluster_manifest(images: Images, urls: dict[str, str], version: str) -> dict
             "services": {"realtime": {"replicas": REALTIME_REPLICAS}},
             "placement": PLACEMENT,
             "files": {"clamd": os.environ["QUCKCHAT_TEST_NODE_CLAMD_URL"]},
+            "notifications": {
+                "smtp": {
+                    "urlSecret": {"name": SMTP_SECRET, "key": "url"},
+                    "from": MAIL_FROM,
+                    "port": store_port(os.environ[SMTP_VAR]),
+                }
+            },
         },
     }
 
@@ -227,6 +238,10 @@ def create_secrets(namespace: str, urls: dict[str, str]) -> None:
             *(f"--from-literal={key}={value}" for key, value in values.items()),
         )  # fmt: skip
     kubectl(
+        "create", "secret", "generic", SMTP_SECRET, "-n", namespace,
+        f"--from-literal=url={os.environ[SMTP_VAR]}",
+    )  # fmt: skip
+    kubectl(
         "create", "secret", "generic", naming.settings_secret_name(CLUSTER), "-n", namespace,
         f"--from-literal=QUCKCHAT_KAFKA_TOPIC_PREFIX={namespace}.",
         f"--from-literal=QUCKCHAT_SEARCH_INDEX_PREFIX={namespace}-",
@@ -287,7 +302,7 @@ def local_up(namespace: str) -> None:
     """What `hack/local-cluster up` runs on the real node: the platform, left running."""
     node = os.environ.get("QUCKCHAT_TEST_REAL_NODE")
     urls = store_urls()
-    if not node or not all(urls.values()):
+    if not node or not all(urls.values()) or not os.environ.get(SMTP_VAR):
         raise SystemExit("no real node in the test bed's env file: run hack/testbed up kube node")
     print(f"building the images of this tree (cached when unchanged) for {node}", flush=True)
     images = build_images(VERSION)

@@ -1,9 +1,10 @@
 """A QuckChatCluster on real pods: every implemented service a real container, Ready for real.
 
-The stores are the test bed's servers (external, through Secrets); each service finds its own
-database there. A client talks only to the cluster's Services: phone sign-up (the code read
-from the auth pod's log, as the console SMS provider leaves it), a workspace, a channel, a
-message that reaches a WebSocket on the other realtime replica and not an outsider's.
+The stores are the test bed's servers (external, through Secrets), and its SMTP server the
+cluster's relay (spec.notifications.smtp); each service finds its own database there. A client
+talks only to the cluster's Services: phone sign-up (the code read from the auth pod's log, as
+the console SMS provider leaves it), a workspace, a channel, a message that reaches a WebSocket
+on the other realtime replica and not an outsider's, an invite by email that arrives in Mailpit.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from quckchat_operator.render import network
 from tests.operator.e2e.conftest import MEASUREMENTS
 from tests.operator.real_node.platform import (
     CLUSTER,
+    MAIL_FROM,
     NEXT_VERSION,
     READY_TIMEOUT,
     REALTIME_REPLICAS,
@@ -51,10 +53,17 @@ from tests.operator.real_node.platform import (
 from tests.worlds.files import EICAR
 from tests.worlds.identity import phone_number
 from tests.worlds.kube import kubectl, kubectl_json, wait_for
+from tests.worlds.mailbox import Mailbox, mailpit_url
 from tests.worlds.platform import EVERY_SERVER
 
 # Building the images and starting 17 Python processes on two shared cores takes minutes.
-pytestmark = [pytest.mark.kube, pytest.mark.helm, *EVERY_SERVER, pytest.mark.timeout(2400)]
+pytestmark = [
+    pytest.mark.kube,
+    pytest.mark.helm,
+    *EVERY_SERVER,
+    pytest.mark.smtp,
+    pytest.mark.timeout(2400),
+]
 
 
 DEPLOYED_GROUPS = catalog.deployed_groups()
@@ -224,6 +233,38 @@ def test_a_client_through_the_services_only(ready_cluster: str) -> None:
         assert infected["state"] == "infected" and infected["signature"].startswith("Eicar")
     assert mentions(bob_seen, text_sent), [f.get("type") for f in bob_seen]
     assert not mentions(eve_seen, text_sent)
+
+
+def test_an_invite_by_email_arrives_through_the_clusters_relay(ready_cluster: str) -> None:
+    """The workspace service announces the invite; the notification pod sends it through the
+    relay spec.notifications.smtp names (Mailpit, reached by its forwarder on the node)."""
+    namespace = ready_cluster
+    gateway = service_address(namespace, "backend-gateway")
+    invitee = Mailbox.address()
+    workspace_name = "Mailed " + uuid.uuid4().hex[:6]
+    with httpx.Client(base_url=gateway, timeout=30) as client:
+        alice = sign_up(client, namespace)
+        headers = {"Authorization": f"Bearer {alice['access_token']}"}
+        made = client.post("/api/v1/workspaces", headers=headers, json={"name": workspace_name})
+        assert made.status_code == 201, made.text
+        invited = client.post(
+            f"/api/v1/workspaces/{made.json()['id']}/invites",
+            headers=headers,
+            json={"email": invitee},
+        )
+        assert invited.status_code == 201, invited.text
+
+    async def arrived() -> list[Any]:
+        mailbox = Mailbox(mailpit_url())
+        try:
+            return await mailbox.wait_for(invitee, within=60)
+        finally:
+            await mailbox.aclose()
+
+    (mail,) = asyncio.run(arrived())
+    assert workspace_name in mail.subject
+    # From the sender the cluster's spec set, not the service's default.
+    assert mail.sender == MAIL_FROM.rpartition("<")[2].rstrip(">")
 
 
 PROBE = """
