@@ -69,8 +69,12 @@ class RecordingMail:
 @dataclass
 class RecordingText:
     sent: list[tuple[str, str]] = field(default_factory=list)
+    # What the provider answers for a number instead of taking the message.
+    failing: dict[str, Exception] = field(default_factory=dict)
 
     async def send_text(self, *, phone: str, text: str) -> None:
+        if phone in self.failing:
+            raise self.failing[phone]
         self.sent.append((phone, text))
 
 

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import update
 
 from quckchat.core.context import CALLER_HEADER
+from quckchat.core.sms import TextRefused, TextUnavailable
 from quckchat.core.sql import utcnow
 from quckchat.notification import channels, client, digest
 from quckchat.notification.email import mailer_from
-from quckchat.notification.models import DELIVERED, DROPPED, Delivery
+from quckchat.notification.models import DELIVERED, DROPPED, FAILED, PENDING, Delivery
 from quckchat.notification_orchestrator.events import Medium
 from quckchat.workspace.events import InviteCreated, InviteDelivery
 from tests.notification.conftest import Notify
@@ -56,6 +57,23 @@ async def test_an_invite_reaches_a_bare_address_once(notify: Notify) -> None:
     assert await notify.deliver() == 2
     assert [(m.to, m.subject) for m in notify.mail.sent] == [("new@example.com", "Join Acme")]
     assert notify.sms.sent == [("+15550001111", "Join Acme")]
+
+
+async def test_a_text_refused_for_good_fails_and_one_not_taken_now_waits(notify: Notify) -> None:
+    notify.sms.failing = {
+        "+15550003333": TextRefused("Twilio answered 400: not a mobile number"),
+        "+15550004444": TextUnavailable("Twilio answered 503"),
+    }
+    http = notify.mesh.runtime("user").http
+    refused, later = await client.send_batch(
+        http,
+        [{"phone": "+15550003333", "title": "Join"}, {"phone": "+15550004444", "title": "Join"}],
+    )
+    assert await notify.deliver() == 0
+    (failed,) = await notify.deliveries(refused)
+    (waiting,) = await notify.deliveries(later)
+    assert (failed.status, failed.attempts) == (FAILED, 1)
+    assert (waiting.status, waiting.attempts) == (PENDING, 1) and waiting.due_at > utcnow()
 
 
 async def test_a_send_needs_exactly_one_recipient(notify: Notify) -> None:

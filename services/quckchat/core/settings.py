@@ -139,6 +139,8 @@ class Settings(BaseSettings):
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_verify_service_sid: str = ""
+    # Free text (invites) goes through Twilio Messaging from this service (Verify sends codes only).
+    twilio_messaging_service_sid: str = ""
     otp_send_limit_per_phone: int = 5
     otp_send_limit_per_ip: int = 20
     otp_send_window_seconds: int = 3600

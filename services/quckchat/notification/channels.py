@@ -4,30 +4,14 @@ mailer and the SMS sender. Tests and `make run` put their own in `runtime.state`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
-from quckchat.core import logging as qlog
 from quckchat.core.runtime import Runtime
+from quckchat.core.sms import TextSender, text_sender_from
 from quckchat.notification.email import Mailer, mailer_from
 from quckchat.notification.push.base import PushSender
 from quckchat.notification.push.registry import senders_from
 
 STATE_KEY = "notification.channels"
-log = qlog.get("notification.channels")
-
-
-class TextSender(Protocol):
-    async def send_text(self, *, phone: str, text: str) -> None:
-        """Send `text` to `phone`; raises when the provider could not take it."""
-        ...
-
-
-class LoggedText:
-    """The SMS sender for free text: core's SMS providers send sign-in codes only (Twilio
-    Verify cannot carry an invite's text), so invites by SMS go to the log for now."""
-
-    async def send_text(self, *, phone: str, text: str) -> None:
-        log.info("sms to %s: %s", phone, text)
 
 
 @dataclass
@@ -47,7 +31,9 @@ def of(runtime: Runtime) -> Channels:
     found = runtime.state.get(STATE_KEY)
     if found is None:
         settings = runtime.settings
-        found = Channels(push=senders_from(settings), mail=mailer_from(settings), sms=LoggedText())
+        found = Channels(
+            push=senders_from(settings), mail=mailer_from(settings), sms=text_sender_from(settings)
+        )
         runtime.state[STATE_KEY] = found
     assert isinstance(found, Channels)
     return found

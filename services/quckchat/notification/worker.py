@@ -24,6 +24,7 @@ from quckchat.core.errors import Problem
 from quckchat.core.periodic import Periodic, nudge
 from quckchat.core.runtime import Runtime
 from quckchat.core.settings import Settings
+from quckchat.core.sms import TextRefused, TextUnavailable
 from quckchat.core.sql import Database, utcnow
 from quckchat.notification import channels
 from quckchat.notification.email import Email, MailRefused, MailUnavailable
@@ -137,8 +138,10 @@ async def mail(runtime: Runtime, email: Email) -> Result:
 async def _text(runtime: Runtime, phone: str, text: str) -> Result:
     try:
         await channels.of(runtime).sms.send_text(phone=phone, text=text)
-    except Exception as exc:  # a provider's failure is an outcome to record, not a crash
-        return Result(Outcome.RETRY, detail=str(exc) or type(exc).__name__)
+    except TextRefused as exc:
+        return Result(Outcome.FAILED, detail=str(exc))
+    except TextUnavailable as exc:
+        return Result(Outcome.RETRY, detail=str(exc))
     return Result(Outcome.DELIVERED)
 
 
