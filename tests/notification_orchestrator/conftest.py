@@ -16,11 +16,11 @@ from typing import Any
 
 from quckchat.core.events import DomainEvent, Event, KafkaBus
 from quckchat.core.runtime import Runtime
-from quckchat.core.sql import new_id, utcnow
 from quckchat.message.events import MessageCreated, MessageDeleted, MessageEdited
 from quckchat.user.consumers import on_auth_event
 from tests.support import TestKeys, server
 from tests.worlds.identity import new_user, registered
+from tests.worlds.messages import message_body
 from tests.worlds.org import Org, running_org
 
 SERVICES = ["permission", "user", "channel", "workspace", "presence", "notification-orchestrator"]
@@ -31,28 +31,10 @@ def message(
     channel_id: str, workspace_id: str, sender: str, *, text: str = "hi", **fields: Any
 ) -> dict[str, Any]:
     """A message as its events carry it."""
-    return {
-        "id": new_id(),
-        "channel_id": channel_id,
-        "workspace_id": workspace_id,
-        "seq": 1,
-        "sender_id": sender,
-        "text": text,
-        "mentions": [],
-        "mention_channel": False,
-        "parent_id": None,
-        "reply_count": 0,
-        "last_reply_at": None,
-        "quote": None,
-        "forwarded": None,
-        "attachments": [],
-        "reactions": {},
-        "edited_at": None,
-        "deleted": False,
-        "created_at": utcnow().isoformat(),
-        "expires_at": None,
-        **fields,
-    }
+    body = message_body(
+        channel_id=channel_id, workspace_id=workspace_id, sender_id=sender, text=text, **fields
+    )
+    return body.model_dump(mode="json")
 
 
 def change(kind: type[DomainEvent], body: dict[str, Any], actor: str) -> Event:

@@ -169,6 +169,17 @@ def _notices(
     ]
 
 
+def _place(message: MessageBody) -> dict[str, Any]:
+    """Where a notice about `message` points: its workspace, channel, thread and place."""
+    return {
+        "workspace_id": message.workspace_id,
+        "channel_id": message.channel_id,
+        "thread_id": message.parent_id,
+        "message_id": message.id,
+        "seq": message.seq,
+    }
+
+
 async def _store(runtime: Runtime, notices: list[NoticeDecided], *, source: str) -> int:
     """Store and announce the notices, several at once (each is another recipient's, so no
     recipient's order changes); how many were new."""
@@ -211,11 +222,7 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
         title=_title(view),
         body=message.text,
         actor=message.sender_id,
-        workspace_id=message.workspace_id,
-        channel_id=message.channel_id,
-        thread_id=message.parent_id,
-        message_id=message.id,
-        seq=message.seq,
+        **_place(message),
     )
     return await _store(runtime, notices, source=source)
 
@@ -251,11 +258,7 @@ async def on_thread(runtime: Runtime, event: Event, updated: ThreadUpdated) -> i
         title=_title(view),
         body=reply.text,
         actor=reply.sender_id,
-        workspace_id=updated.workspace_id,
-        channel_id=updated.channel_id,
-        thread_id=updated.parent_id,
-        message_id=reply.id,
-        seq=reply.seq,
+        **_place(reply),
     )
     stored = await _store(runtime, notices, source=reply.id)
     await store.mark_thread_reply(runtime, updated.parent_id, updated.last_seq)
@@ -284,11 +287,7 @@ async def on_reaction(runtime: Runtime, event: Event, added: ReactionAdded) -> i
         title=_title(view),
         body=f"{added.emoji} on: {message.text}",
         actor=added.actor,
-        workspace_id=message.workspace_id,
-        channel_id=message.channel_id,
-        thread_id=message.parent_id,
-        message_id=message.id,
-        seq=message.seq,
+        **_place(message),
     )
     return await _store(runtime, notices, source=source)
 
