@@ -15,6 +15,7 @@ from quckchat.core import outbox
 from quckchat.core.documents import Documents
 from quckchat.core.events import DomainEvent
 from quckchat.core.outbox import DocumentOutbox
+from quckchat.core.periodic import WAKE
 from quckchat.core.runtime import Runtime
 from quckchat.core.sql import utcnow
 
@@ -36,6 +37,7 @@ class Announcer:
         self.docs = docs
         self.emitted: list[tuple[str, int]] = []
         self.down = False
+        self.state: dict[str, Any] = {}  # where a nudge of the relay job is recorded
 
     @property
     def document_db(self) -> Any:
@@ -82,21 +84,29 @@ def runtime(announcer: Announcer) -> Runtime:
     return cast(Runtime, announcer)
 
 
-async def test_a_document_goes_out_after_older_pending_ones_of_its_key(
+async def test_a_document_waits_behind_older_failed_ones_of_its_key_for_the_relay(
     announcer: Announcer,
 ) -> None:
     announcer.down = True
     first = await post(announcer, "r1", 1)
     assert await POSTS.publish(runtime(announcer), first) is False
     second = await post(announcer, "r1", 2)
-    assert await POSTS.publish(runtime(announcer), second) is False  # the first, then itself
-    await post(announcer, "r2", 1)  # another key waits for its own turn
+    assert await POSTS.publish(runtime(announcer), second) is False
+    other = await post(announcer, "r2", 1)
     announcer.down = False
     third = await post(announcer, "r1", 3)
-    assert await POSTS.publish(runtime(announcer), third) is True
-    assert announcer.emitted == [("r1-1.posted", 1), ("r1-2.posted", 2), ("r1-3.posted", 3)]
-    pending = await announcer.document_db["posts"].find({"published": False}).to_list(None)
-    assert [d["_id"] for d in pending] == ["r2-1"]
+    # The writer does not send the backlog beside the relay: it joins it.
+    assert await POSTS.publish(runtime(announcer), third) is False
+    assert announcer.emitted == []
+    assert announcer.state[WAKE][POSTS.name].is_set()  # the relay runs now, not at its tick
+    assert await POSTS.publish(runtime(announcer), other) is True  # another key: its own turn
+    # Failed ones need no grace period: the relay sends them in their key's order, once.
+    assert await POSTS.relay(runtime(announcer)) == 3
+    sent = [n for event_id, n in announcer.emitted if event_id.startswith("r1-")]
+    assert sent == [1, 2, 3]
+    assert await POSTS.relay(runtime(announcer)) == 0
+    pending = await announcer.document_db["posts"].count_documents({"published": False})
+    assert pending == 0
 
 
 async def test_the_relay_sends_what_waited_past_the_grace_period(announcer: Announcer) -> None:
@@ -109,18 +119,29 @@ async def test_the_relay_sends_what_waited_past_the_grace_period(announcer: Anno
 
 async def test_a_claim_keeps_other_replicas_off_a_document(announcer: Announcer) -> None:
     taken: set[str] = set()
+    given_back: list[str] = []
 
     async def claim(_: Runtime, doc: dict[str, Any]) -> bool:
         won = doc["_id"] not in taken
         taken.add(doc["_id"])
         return won
 
-    claimed = DocumentOutbox("claimed", "posts", events_of, claim=claim)
+    async def release(_: Runtime, doc: dict[str, Any]) -> None:
+        given_back.append(doc["_id"])
+        taken.discard(doc["_id"])
+
+    claimed = DocumentOutbox(
+        "claimed", "posts", events_of, key="room", order="n", claim=claim, release=release
+    )
     announcer.down = True
     await post(announcer, "r1", 1, age=60)
+    await post(announcer, "r1", 2, age=59)
     assert await claimed.relay(runtime(announcer)) == 0  # tried, failed, still pending
+    assert given_back == ["r1-1"]  # the next round need not wait out a lease
     announcer.down = False
-    assert await claimed.relay(runtime(announcer)) == 0  # its claim is held: left alone
+    taken.add("r1-1")  # another replica's relay holds the oldest: the round stops there
+    assert await claimed.relay(runtime(announcer)) == 0
     assert announcer.emitted == []
     taken.clear()
-    assert await claimed.relay(runtime(announcer)) == 1
+    assert await claimed.relay(runtime(announcer)) == 2
+    assert [n for _, n in announcer.emitted] == [1, 2]

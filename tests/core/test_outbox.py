@@ -99,33 +99,41 @@ async def test_a_rolled_back_change_announces_nothing(box: tuple) -> None:
     assert await outbox_.relay() == 0
 
 
-async def test_with_the_broker_away_events_wait_and_go_out_first_and_in_order(
+async def test_with_the_broker_away_events_wait_and_the_relay_sends_them_in_order(
     box: tuple,
 ) -> None:
     db, outbox_, bus = box
+    woken: list[bool] = []
+    outbox_.wake = lambda: woken.append(True)
     bus.down = True
     first, second = noted("a", 1), noted("a", 2)
     await stage(db, outbox_, first)
     await stage(db, outbox_, second)  # the change itself succeeds: the event waits
     assert bus.sent == [] and await outbox_.pending() == 2
+    assert woken == [True]  # the second never tried the broker: it joined the first
     bus.down = False
     third, other = noted("a", 3), noted("b", 1)
     await stage(db, outbox_, third, other)
-    # The older events of key "a" go out before the new one, each once.
+    # Key "a" has a backlog: its new event joins it rather than going out beside the relay.
+    assert bus.sent == [] and woken == [True, True]
+    # Failed rows need no grace period; one publisher sends them in order, each once.
+    assert await outbox_.relay() == 4
     assert [e.data["n"] for e in bus.sent if e.key == "a"] == [1, 2, 3]
     assert [e.id for e in bus.sent].count(first.id) == 1
     assert await outbox_.pending() == 0
+    fourth = noted("a", 4)
+    await stage(db, outbox_, fourth)  # the backlog gone, a commit publishes at once again
+    assert bus.sent[-1].id == fourth.id
 
 
 async def test_the_relay_publishes_what_no_request_did_in_order(
     box: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, outbox_, bus = box
-    bus.down = True
+    monkeypatch.setattr(db, "after_commit", None)  # requests that died before publishing
     staged = [noted("a", n) for n in range(1, 6)]
     for event in staged:
         await stage(db, outbox_, event)
-    bus.down = False
     assert await outbox_.relay() == 0  # within the grace period the request may still publish
     monkeypatch.setattr(outbox, "GRACE", timedelta(0))
     assert await outbox_.relay() == 5
@@ -146,12 +154,17 @@ async def test_rows_claimed_by_another_replica_are_left_to_it_until_the_lease_en
         await session.execute(
             update(outbox_.table).values(claim="other", claimed_until=utcnow() + timedelta(60))
         )
+    # A newer row of the key the other replica is sending is left to it too (one publisher).
+    await stage(db, outbox_, noted("a", 2))
     assert await outbox_.relay() == 0 and bus.sent == []
     async with db.session() as session:
         await session.execute(
-            update(outbox_.table).values(claimed_until=utcnow() - timedelta(seconds=1))
+            update(outbox_.table)
+            .where(c.claim == "other")
+            .values(claimed_until=utcnow() - timedelta(seconds=1))
         )
-    assert await outbox_.relay() == 1
+    assert await outbox_.relay() == 2
+    assert [e.data["n"] for e in bus.sent] == [1, 2]
     async with db.sessions() as session:
         assert (await session.scalars(select(c.seq))).all() == []
 

@@ -2,11 +2,12 @@
 the change it announces, and published only after that transaction commits.
 
 `stage` adds the event's row in the caller's session. When `Database.session()` commits, it
-hands the staged events to `Outbox.flush`, which publishes them (after any older event of the
-same key whose publication failed) and deletes their rows. A row whose publication failed
-stays, marked; the `relay` job publishes it a few seconds later, claimed by one replica at a
-time. Delivery is at least once and in order per key; consumers drop
-repeats by event id, which makes it effectively exactly once.
+hands the staged events to `Outbox.flush`, which publishes them and deletes their rows. A row
+whose publication failed stays, marked; so do the rows committed after it under the same key,
+and the `relay` job, nudged, publishes them in order, claimed by one replica at a time. Only
+one publisher sends a key's backlog: a request that republished it beside the relay would
+interleave the two. Delivery is at least once and in order per key; consumers drop repeats by
+event id, which makes it effectively exactly once.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    and_,
     delete,
     func,
     insert,
@@ -42,7 +42,7 @@ from quckchat.core import logging as qlog
 from quckchat.core import metrics
 from quckchat.core.documents import Index, stored_now
 from quckchat.core.events import DomainEvent, Event, EventBus
-from quckchat.core.periodic import Periodic
+from quckchat.core.periodic import Periodic, nudge
 from quckchat.core.sql import UTCDateTime, new_id, utcnow
 
 if TYPE_CHECKING:
@@ -162,6 +162,8 @@ class Outbox:
 
     def __init__(self, db: Database, table: Table, bus: EventBus, topic: str) -> None:
         self.db, self.table, self.bus, self.topic = db, table, bus, topic
+        # Runs the relay now rather than at its next tick (set by the runtime that runs it).
+        self.wake: Callable[[], None] = lambda: None
 
     async def after_commit(self, session: AsyncSession) -> None:
         events = staged(session)
@@ -169,39 +171,56 @@ class Outbox:
             await self.flush(events)
 
     async def flush(self, events: Sequence[Event]) -> None:
-        """After a commit: publish the transaction's events, after any older event of their
-        keys whose publication failed (so one key's events keep their order)."""
+        """After a commit: publish the transaction's events, unless an older event of one of
+        their keys still waits (failed, or in a relay's hands); then they wait behind it."""
         c = self.table.c
         ids = [e.id for e in events]
         async with self.db.sessions() as session:
             newest = await session.scalar(select(func.max(c.seq)).where(c.event_id.in_(ids)))
             if newest is None:
                 return  # the relay sent them already
-            failed_before = and_(
-                c.key.in_(sorted({e.key for e in events})), c.seq < newest, c.claim == FAILED
-            )
-            rows = (
-                await session.execute(
-                    select(c.seq, c.envelope)
-                    .where(or_(c.event_id.in_(ids), failed_before))
-                    .order_by(c.seq)
+            waiting = await session.scalar(
+                select(c.seq)
+                .where(
+                    c.key.in_(sorted({e.key for e in events})),
+                    c.seq < newest,
+                    c.claim.is_not(None),
                 )
-            ).all()
-        await self._publish(rows)
+                .limit(1)
+            )
+            if waiting is None:
+                own = select(c.seq, c.envelope).where(c.event_id.in_(ids)).order_by(c.seq)
+                rows = (await session.execute(own)).all()
+        if waiting is None:
+            await self._publish(rows)
+            return
+        async with self.db.session() as session:
+            await session.execute(
+                update(self.table)
+                .where(c.event_id.in_(ids), c.claim.is_(None))
+                .values(claim=FAILED, claimed_until=None)
+            )
+        self.wake()
 
     async def relay(self) -> int:
-        """Publish rows older than the grace period, claimed by this replica; how many."""
+        """Publish the rows that wait (failed, or past the grace period with no request to
+        publish them), claimed by this replica; how many. A key another replica's relay is
+        sending is left to it, so that one key never has two publishers."""
+        c = self.table.c
         now = utcnow()
         token = new_id()
+        unclaimed = or_(c.claimed_until.is_(None), c.claimed_until < now)
         async with self.db.session() as session:
+            busy = select(c.key).where(c.claimed_until >= now)
             candidates = (
                 await session.scalars(
-                    select(self.table.c.seq)
+                    select(c.seq)
                     .where(
-                        self.table.c.created_at <= now - GRACE,
-                        or_(self.table.c.claimed_until.is_(None), self.table.c.claimed_until < now),
+                        or_(c.created_at <= now - GRACE, c.claim == FAILED),
+                        unclaimed,
+                        c.key.not_in(busy),
                     )
-                    .order_by(self.table.c.seq)
+                    .order_by(c.seq)
                     .limit(BATCH)
                 )
             ).all()
@@ -209,10 +228,7 @@ class Outbox:
                 return 0
             await session.execute(
                 update(self.table)
-                .where(
-                    self.table.c.seq.in_(candidates),
-                    or_(self.table.c.claimed_until.is_(None), self.table.c.claimed_until < now),
-                )
+                .where(c.seq.in_(candidates), unclaimed)
                 .values(claim=token, claimed_until=now + LEASE)
             )
         async with self.db.sessions() as session:
@@ -296,6 +312,8 @@ class DocumentOutbox:
     claim: DocumentStep | None = None
     # Marks the document's events out; default: `published: true`.
     done: DocumentStep | None = None
+    # Gives back the claim of a document whose publication failed, for the next relay.
+    release: DocumentStep | None = None
 
     @property
     def job(self) -> Periodic:
@@ -313,23 +331,30 @@ class DocumentOutbox:
     async def publish(
         self, runtime: Runtime, doc: dict[str, Any], *, claim_own: bool = False
     ) -> bool:
-        """Announce the document (after any older one of its key whose publication failed);
-        False, and left to the relay, when something could not go out.
+        """Announce the document; False, and left to the relay, when it could not go out now.
 
-        The relay (`claim_own`) claims each document before it sends it, oldest first: one
-        that finds a document held by another replica stops there, holding nothing it has not
-        sent, so relays send nothing twice and nothing out of order. The writer's own first
-        try claims nothing (a claim outlives a failed try by its lease)."""
+        The writer's own try (`claim_own` false) sends only its document: when an older one of
+        its key still waits, this one is flagged to wait behind it and the relay is nudged,
+        because a writer and the relay both sending one backlog would interleave it. The relay
+        claims each document before it sends it, oldest first, after the older waiting ones of
+        its key: a relay that finds one held by another replica stops there, so relays send
+        nothing twice and nothing out of order. A failed try gives its claim back."""
         due = await self._due_with(runtime, doc)
+        if not claim_own and len(due) > 1:
+            await self._mark_failed(runtime, [doc])
+            nudge(runtime, self.job)
+            return False
         for n, item in enumerate(due):
             if claim_own and self.claim is not None and not await self.claim(runtime, item):
                 return False
             try:
                 for event_id, event in await self.events_of(runtime, item):
                     await runtime.emit(event, tenant=item.get("tenant"), event_id=event_id)
-            except Exception as exc:  # stored: the relay publishes it after the grace period
+            except Exception as exc:  # stored: the relay publishes it
                 log.warning("%s %s waits in the outbox: %s", self.collection, item["_id"], exc)
                 await self._mark_failed(runtime, due[n:])
+                if claim_own and self.release is not None:
+                    await self.release(runtime, item)
                 return False
             if self.done is not None:
                 await self.done(runtime, item)
@@ -364,12 +389,20 @@ class DocumentOutbox:
         return [*older, doc]
 
     async def relay(self, runtime: Runtime) -> int:
-        """Publish documents pending past the grace period, oldest first; how many."""
-        query = {**self.pending, self.since: {"$lte": utcnow() - GRACE}}
+        """Publish the documents that wait (flagged failed, or pending past the grace period
+        with no writer to send them), oldest first; how many. With a key to keep in order, the
+        round ends at the first that cannot go out now (the broker away, or another replica
+        sending that key)."""
+        late: dict[str, Any] = {self.since: {"$lte": utcnow() - GRACE}}
+        waiting = {"$or": [late, {FAILED_FIELD: True}]} if self.key is not None else late
+        query = {**self.pending, **waiting}
         cursor = runtime.document_db[self.collection].find(query).sort(self.since, ASCENDING)
         handled = 0
         for doc in await cursor.to_list(BATCH):
-            handled += await self.publish(runtime, doc, claim_own=True)
+            sent = await self.publish(runtime, doc, claim_own=True)
+            if not sent and self.key is not None:
+                break
+            handled += sent
         return handled
 
 

@@ -20,6 +20,7 @@ from quckchat.core.errors import Problem
 from quckchat.core.events import DomainEvent, Event, EventBus, InProcessBus, KafkaBus
 from quckchat.core.http import ServiceClient
 from quckchat.core.objects import ObjectStore, objects_for
+from quckchat.core.periodic import nudge
 from quckchat.core.settings import Settings
 from quckchat.core.sql import Database
 from quckchat.core.tokens import TokenVerifier
@@ -144,7 +145,7 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
         outbox = outbox_mod.Outbox(db, table, bus, spec.topic)
         db.after_commit = outbox.after_commit
     objects = objects_for(settings) if Store.OBJECTS in spec.stores else None
-    return Runtime(
+    runtime = Runtime(
         spec,
         settings,
         db,
@@ -156,6 +157,9 @@ def build(spec: ServiceSpec, settings: Settings) -> Runtime:
         objects=objects,
         outbox=outbox,
     )
+    if outbox is not None:
+        outbox.wake = lambda: nudge(runtime, outbox_mod.RELAY)
+    return runtime
 
 
 async def check_all(runtime: Runtime) -> dict[str, str]:

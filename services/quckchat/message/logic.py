@@ -125,6 +125,10 @@ async def _claim_outbox(runtime: Runtime, doc: dict[str, Any]) -> bool:
     return await store.take(runtime, f"{doc['_id']}.outbox", outbox.LEASE)
 
 
+async def _release_outbox(runtime: Runtime, doc: dict[str, Any]) -> None:
+    await store.give_back(runtime, f"{doc['_id']}.outbox")
+
+
 async def _mark_published(runtime: Runtime, doc: dict[str, Any]) -> None:
     await update(runtime, doc["_id"], {"$set": {"published": True}})
 
@@ -139,6 +143,7 @@ OUTBOX = DocumentOutbox(
     order="seq",
     claim=_claim_outbox,
     done=_mark_published,
+    release=_release_outbox,
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import OrderedDict, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,6 +160,13 @@ async def take(runtime: Runtime, subject: str, lease: timedelta) -> bool:
         if held is None or held["at"] > now - lease:
             return False
         attempt += 1
+
+
+async def give_back(runtime: Runtime, subject: str) -> None:
+    """End this caller's claim on `subject` before its lease: what it claimed to do failed,
+    and the next attempt need not wait out the lease."""
+    attempts = {"$regex": f"^{re.escape(subject)}#[0-9]+$"}
+    await runtime.document_db[CLAIMS].delete_many({"_id": attempts})
 
 
 async def taken(runtime: Runtime, subject: str) -> dict[str, Any] | None:
