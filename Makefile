@@ -24,12 +24,13 @@ $(STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/quckchat run
 
-# Servers come up first; the suite runs; the servers stop whatever the result.
+# Servers come up first; the suite runs (hack/run-suite: on both cores, then what must run
+# alone); the servers stop whatever the result.
 test: $(STAMP)
 	@hack/testbed up || echo "make test: some real servers did not start (see above); their tests fail under CI=true"
 	@hack/testbed up node || echo "make test: the real node did not start (see above); the real-pod suite fails under CI=true"
 	@set -a; . $${QUCKCHAT_TESTBED_DIR:-$$HOME/.cache/quckchat/testbed}/env 2>/dev/null; set +a; \
-	$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	VENV=$(VENV) hack/run-suite $(PYTEST_ARGS); status=$$?; \
 	hack/testbed down; exit $$status
 
 # The tests that need no server, on both cores: the quick loop while coding. A file stays on

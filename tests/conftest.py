@@ -30,7 +30,8 @@ SERVER_MARKERS = (*SERVER_VARS, "kube", "helm", "checkov")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test parametrized onto a real server (a backend param named like one: `mysql`,
     `postgres`, `mongodb`...) gets that server's marker; a test with any server's marker gets
-    `server` too, so `-m "not server"` selects the pure tests."""
+    `server` too, so `-m "not server"` selects the pure tests. Each test also gets the group
+    that `--dist loadgroup` keeps on one worker (`worker_group`)."""
     for item in items:
         params = item.callspec.params if hasattr(item, "callspec") else {}
         for value in params.values():
@@ -38,6 +39,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(value)
         if any(item.get_closest_marker(m) for m in SERVER_MARKERS):
             item.add_marker("server")
+        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
+
+
+def worker_group(item: pytest.Item) -> str:
+    """What one xdist worker runs in turn: the suites that serve the platform on fixed ports
+    one after another, and likewise those on the one Kubernetes cluster; any other file as a
+    whole, so its module fixtures start once."""
+    if item.get_closest_marker("kube"):
+        return "kube"
+    if item.get_closest_marker("e2e"):
+        return "fixed-ports"
+    return item.nodeid.split("::", 1)[0]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -87,10 +87,18 @@ def require_marker(kind: str) -> None:
         )
 
 
+# The Redis database each xdist worker's tests use by default (the suites that run a whole
+# platform name their own): one worker's flush never empties the other's.
+WORKER_REDIS_DB = {"gw0": 6, "gw1": 7, "gw2": 8, "gw3": 9}
+
+
 def server(kind: str) -> str:
     """The address of a real server; a missing one fails under CI=true and skips elsewhere."""
     require_marker(kind)
     value = os.environ.get(SERVER_VARS[kind])
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if value and kind == "redis" and worker in WORKER_REDIS_DB:
+        return f"{value.rsplit('/', 1)[0]}/{WORKER_REDIS_DB[worker]}"
     if value:
         return value
     unavailable(

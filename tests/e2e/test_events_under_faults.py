@@ -30,7 +30,7 @@ from quckchat.search.store import index_prefix
 from tests.e2e.websocket import Frame, Listener
 from tests.worlds.platform import EVERY_SERVER, ProcessPlatform, platform_processes
 
-pytestmark = [pytest.mark.e2e, *EVERY_SERVER]
+pytestmark = [pytest.mark.e2e, pytest.mark.solo, *EVERY_SERVER]
 
 PORT_OFFSET = 13000
 REDIS_DB = 5
