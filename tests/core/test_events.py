@@ -23,6 +23,8 @@ from quckchat.core.events import (
     InChannel,
     InProcessBus,
     KafkaBus,
+    Subscription,
+    deliver_by_key,
     first_delivery,
     processed_events_table,
 )
@@ -180,6 +182,26 @@ async def test_events_with_one_key_arrive_in_publish_order(buses: Buses) -> None
         await publisher.publish(TOPIC, sample(key="same-entity", n=n))
     await wait_until(lambda: len(received) >= 50)
     assert received == list(range(50))
+
+
+async def test_a_slow_key_holds_up_only_its_own_events() -> None:
+    """A consumer's batch: one key's handler waits (on a store, another service); the other
+    key's events are handled meanwhile, and each key's stay in their order."""
+    handled: list[tuple[str, int]] = []
+    others_done = asyncio.Event()
+
+    async def handle(event: Event) -> None:
+        if event.key == "slow" and event.data["n"] == 0:
+            await asyncio.wait_for(others_done.wait(), DELIVERY_TIMEOUT)
+        handled.append((event.key, event.data["n"]))
+        if sum(1 for key, _ in handled if key == "fast") == 3:
+            others_done.set()
+
+    sub = Subscription("lanes", (TOPIC,), handle)
+    slow = [sample(key="slow", n=n) for n in range(2)]
+    fast = [sample(key="fast", n=n) for n in range(3)]
+    await deliver_by_key(sub, [slow, fast])
+    assert handled == [("fast", 0), ("fast", 1), ("fast", 2), ("slow", 0), ("slow", 1)]
 
 
 async def test_every_group_receives_every_event(buses: Buses) -> None:

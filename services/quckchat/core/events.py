@@ -6,7 +6,8 @@ carries that audience, so realtime routes an event without knowing its producer.
 
 Delivery is at-least-once in both: a handler that fails is retried, so consumers make their
 effects idempotent with `first_delivery` (a redelivered event then has no second effect).
-Every event carries a key (the entity it is about); Kafka keeps per-key order by partition.
+Every event carries a key (the entity it is about); Kafka keeps per-key order by partition,
+and a Kafka consumer handles one key's events in that order, different keys' side by side.
 """
 
 from __future__ import annotations
@@ -220,6 +221,21 @@ class BrokerBacklog(ConnectionError):
 
 
 RETRY_DELAYS = (0.05, 0.2, 1.0, 3.0)
+# How many keys of one fetched batch a consumer handles at once (each key's events in order).
+KEYS_AT_ONCE = 16
+
+
+async def deliver_by_key(sub: Subscription, lanes: list[list[Event]]) -> None:
+    """Handle each lane (one key's events, in order) to its end, up to KEYS_AT_ONCE lanes at a
+    time: a handler waiting on a store or another service holds up only its own key."""
+    room = asyncio.Semaphore(KEYS_AT_ONCE)
+
+    async def run(lane: list[Event]) -> None:
+        async with room:
+            for event in lane:
+                await _deliver(sub, event)
+
+    await asyncio.gather(*(run(lane) for lane in lanes))
 
 
 async def _deliver(sub: Subscription, event: Event) -> None:
@@ -413,6 +429,7 @@ class KafkaBus:
     async def _pump(self, sub: Subscription, consumer: Any) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            lanes: dict[tuple[str, bytes | None], list[Event]] = defaultdict(list)
             for records in batches.values():
                 for record in records:
                     try:
@@ -420,7 +437,8 @@ class KafkaBus:
                     except (ValueError, KeyError):
                         log.error("unreadable event at %s:%s skipped", record.topic, record.offset)
                         continue
-                    await _deliver(sub, event)
+                    lanes[(record.topic, record.key)].append(event)
+            await deliver_by_key(sub, list(lanes.values()))
             if batches and not sub.broadcast:
                 # Commit only after handling: a crash before this line redelivers the batch.
                 await consumer.commit()
