@@ -105,20 +105,23 @@ async def test_channel_details_and_member_ids(org: Org) -> None:
     assert by_id[channel["id"]]["member_count"] == 2 and len(by_id) == 3
 
 
-async def test_the_notify_view_lists_members_with_their_mutes(org: Org) -> None:
+async def test_the_notify_view_lists_members_with_their_mutes_and_levels(org: Org) -> None:
     ws, _, (ann, bob, carl) = await team(org, "member", "member", "member")
     channel = await org.create_channel(ws, ann, members=[bob, carl])
     until = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
     body = {"until": until.isoformat()}
     await org.channel.put(f"/{channel['id']}/mute", json=body, headers=org.auth(bob))
     await org.channel.put(f"/{channel['id']}/mute", headers=org.auth(carl))
+    levels = {"level": "all", "ignore_channel_mentions": True}
+    await org.channel.put(f"/{channel['id']}/notifications", json=levels, headers=org.auth(carl))
     path = f"/internal/channels/{channel['id']}/notify-view"
     view = (await org.channel.get(path, headers=INTERNAL)).json()
     assert view["kind"] == channel["kind"] and view["workspace_id"] == ws
     members = {m["user_id"]: m for m in view["members"]}
-    assert members[ann] == {"user_id": ann, "muted": False, "muted_until": None}
+    plain = {"level": "default", "ignore_channel_mentions": False}
+    assert members[ann] == {"user_id": ann, "muted": False, "muted_until": None, **plain}
     assert datetime.fromisoformat(members[bob]["muted_until"]) == until
-    assert members[carl] == {"user_id": carl, "muted": True, "muted_until": None}
+    assert members[carl] == {"user_id": carl, "muted": True, "muted_until": None, **levels}
     missing = "/internal/channels/" + "0" * 32 + "/notify-view"
     assert_problem(await org.channel.get(missing, headers=INTERNAL), 404)
 

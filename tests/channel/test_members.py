@@ -173,6 +173,30 @@ async def test_member_list_pages_and_mute(org: Org) -> None:
     assert_problem(await org.channel.put(f"/{other['id']}/mute", headers=org.auth(bob)), 403)
 
 
+async def test_a_member_sets_the_channels_notification_level_and_keeps_the_rest(
+    org: Org,
+) -> None:
+    ws, _, (ann, bob, carl) = await team(org, "member", "member", "member")
+    channel = await org.create_channel(ws, ann, members=[bob])
+    path = f"/{channel['id']}/notifications"
+    fresh = (await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))).json()
+    assert (fresh["notify_level"], fresh["ignore_channel_mentions"]) == ("default", False)
+    set_all = await org.channel.put(path, json={"level": "all"}, headers=org.auth(bob))
+    assert set_all.status_code == 200, set_all.text
+    ignoring = await org.channel.put(
+        path, json={"ignore_channel_mentions": True}, headers=org.auth(bob)
+    )
+    assert (ignoring.json()["notify_level"], ignoring.json()["ignore_channel_mentions"]) == (
+        "all",
+        True,
+    )
+    shown = (await org.channel.get(f"/{channel['id']}", headers=org.auth(bob))).json()
+    assert shown["notify_level"] == "all"
+    for bad in ({"level": "loud"}, {"level": None}, {"colour": "red"}):
+        assert_problem(await org.channel.put(path, json=bad, headers=org.auth(bob)), 422)
+    assert_problem(await org.channel.put(path, json={"level": "none"}, headers=org.auth(carl)), 403)
+
+
 async def test_a_mute_may_end_and_an_unmute_clears_its_end(org: Org) -> None:
     ws, _, (ann, bob) = await team(org, "member", "member")
     channel = await org.create_channel(ws, ann, members=[bob])

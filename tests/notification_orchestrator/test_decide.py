@@ -280,3 +280,52 @@ def test_a_thread_muted_until_later_tells_nothing_of_replies_until_then() -> Non
 def test_a_notice_id_is_the_same_for_a_source_and_recipient_and_differs_otherwise() -> None:
     assert notice_id("m1", BOB) == notice_id("m1", BOB)
     assert len({notice_id("m1", BOB), notice_id("m1", CAROL), notice_id("m2", BOB)}) == 3
+
+
+def test_a_channel_set_to_all_tells_of_every_new_top_level_message() -> None:
+    everything = person(level="all")
+    assert told(said(), everything, person(CAROL)) == {BOB: Reason.MESSAGE}
+    assert told(said(reply=True), everything) == {}  # a reply is its followers' to hear of
+    assert told(said(kind=Kind.EDITED), everything) == {}
+    assert told(said(), person(level="all", settings=Settings(messages=False))) == {}
+
+
+def test_every_message_of_a_channel_is_pushed_but_never_emailed() -> None:
+    wants_mail = Settings(email_digest="immediately")
+    (decision,) = decide(said(), [person(level="all", settings=wants_mail)], NOW)
+    assert decision.media == (Medium.IN_APP, Medium.PUSH)
+    (mention,) = decide(said(mentions=frozenset({BOB})), [person(settings=wants_mail)], NOW)
+    assert Medium.EMAIL in mention.media
+
+
+def test_a_channel_set_to_mentions_is_quiet_even_when_direct_but_names_still_tell() -> None:
+    quiet = person(level="mentions")
+    assert told(said(channel_kind="direct"), quiet) == {}
+    assert told(said(mentions=frozenset({BOB}), channel_kind="direct"), quiet) == {
+        BOB: Reason.MENTION
+    }
+    keyword = person(level="mentions", settings=Settings(keywords=("deploy",)))
+    assert told(said("the deploy is done"), keyword) == {BOB: Reason.KEYWORD}
+
+
+def test_a_channel_set_to_none_tells_nothing_not_even_a_mention_or_reaction() -> None:
+    silent = person(level="none")
+    assert told(said(mentions=frozenset({BOB}), mention_channel=True), silent) == {}
+    reacted = said(kind=Kind.REACTION, addressed=frozenset({BOB}))
+    assert told(reacted, silent) == {}
+
+
+def test_ignoring_channel_mentions_leaves_at_channel_and_at_here_out_but_not_names() -> None:
+    deaf = person(ignore_channel_mentions=True, presence=Presence(status="online"))
+    assert told(said("@here look", mention_channel=True), deaf) == {}
+    assert told(said("@channel look", mention_channel=True), deaf) == {}
+    assert told(said(mentions=frozenset({BOB}), mention_channel=True), deaf) == {
+        BOB: Reason.MENTION
+    }
+
+
+def test_an_at_channel_edited_in_does_not_keep_a_notice_for_one_who_ignores_it() -> None:
+    edited = said("@channel now", kind=Kind.EDITED, mention_channel=True)
+    deaf, hearing = person(ignore_channel_mentions=True), person(CAROL)
+    was = {BOB: Reason.MENTION, CAROL: Reason.MENTION}
+    assert withdrawn(edited, [deaf, hearing], was) == [BOB]

@@ -83,3 +83,33 @@ async def test_an_edit_tells_only_new_mentions_and_a_delete_withdraws(
         assert per_user(third, "notice.withdrawn") == {world.bob: 1, world.carol: 1}
         told = {e.data["notice_id"] for e in first + second}
         assert {e.data["notice_id"] for e in third} == told
+
+
+async def test_each_members_level_in_the_channel_decides_what_tells_them(
+    tmp_path: Path, keys: TestKeys
+) -> None:
+    async with fresh_documents("mongodb") as url, kafka_world(tmp_path, keys, url) as world:
+        org, path = world.org, f"/{world.general}/notifications"
+        every = await org.channel.put(path, json={"level": "all"}, headers=org.auth(world.bob))
+        assert every.status_code == 200, every.text
+        silent = await org.channel.put(path, json={"level": "none"}, headers=org.auth(world.carol))
+        assert silent.status_code == 200, silent.text
+        plain = message(world.general, world.workspace_id, world.alice, text="lunch?")
+        await world.publish(change(CREATED, plain, world.alice))
+        first = await world.notices(1)
+        assert per_user(first, "notice.decided") == {world.bob: 1}
+        assert first[0].data["reason"] == "message" and first[0].data["media"] == [
+            "in_app",
+            "push",
+        ]
+        loud = message(
+            world.general,
+            world.workspace_id,
+            world.alice,
+            text="@channel now",
+            mention_channel=True,
+        )
+        await world.publish(change(CREATED, loud, world.alice))
+        second = await world.notices(1)
+        assert per_user(second, "notice.decided") == {world.bob: 1}  # not Carol: level none
+        assert second[0].data["reason"] == "mention"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from quckchat.core.errors import Problem, forbidden, not_found
 from quckchat.core.events import Event
@@ -25,6 +25,9 @@ TTL_SECONDS = 10.0
 STATE_KEY = "channel.client.memberships"
 NOTIFY_STATE_KEY = "channel.client.notify-views"
 CHANNEL_ADMIN = "channel-admin"
+# A member's notification level in one channel: their account settings (default), every new
+# message, only what names them (even in a direct conversation), or nothing.
+NotifyLevel = Literal["default", "all", "mentions", "none"]
 # The channels every workspace starts with, and whether everyone joins it.
 DEFAULT_CHANNELS = (("general", True), ("random", False))
 
@@ -133,6 +136,8 @@ class NotifyMember:
     user_id: str
     muted: bool
     muted_until: datetime | None  # with `muted`, None is a mute until lifted
+    level: NotifyLevel = "default"
+    ignore_channel_mentions: bool = False  # @channel, @everyone and @here do not name them
 
     def muted_at(self, now: datetime) -> bool:
         return self.muted and (self.muted_until is None or self.muted_until > now)
@@ -184,6 +189,8 @@ async def notify_view(runtime: Runtime, channel_id: str) -> NotifyView | None:
                     muted_until=(
                         datetime.fromisoformat(m["muted_until"]) if m.get("muted_until") else None
                     ),
+                    level=m.get("level", "default"),
+                    ignore_channel_mentions=bool(m.get("ignore_channel_mentions")),
                 )
                 for m in body["members"]
             ),

@@ -99,6 +99,8 @@ async def notify_view(session: AsyncSession, *, channel_id: str) -> NotifyView:
             user_id=m.user_id,
             muted=m.muted,
             muted_until=m.muted_until if m.muted else None,
+            level=m.notify_level,
+            ignore_channel_mentions=m.ignore_channel_mentions,
         )
         for m in (await session.scalars(query)).all()
     ]

@@ -50,6 +50,8 @@ def view(channel: Channel, member: ChannelMember | None = None) -> ChannelPublic
             "mentions": member.mention_count,
             "muted": member.muted,
             "muted_until": member.muted_until if member.muted else None,
+            "notify_level": member.notify_level,
+            "ignore_channel_mentions": member.ignore_channel_mentions,
         }
     )
 

@@ -21,7 +21,7 @@ from quckchat.channel.models import (
     Channel,
     ChannelMember,
 )
-from quckchat.channel.schemas import ChannelPublic, MemberPublic, ReadState
+from quckchat.channel.schemas import ChannelPublic, MemberPublic, NotifyUpdate, ReadState
 from quckchat.core.errors import conflict, forbidden, not_found
 from quckchat.core.outbox import announce
 from quckchat.core.pagination import Page, PageQuery, parse_datetime, read_page
@@ -272,4 +272,25 @@ async def set_muted(
     if member.muted != muted or member.muted_until != until:
         member.muted, member.muted_until = muted, until
         await session.flush()
+    return view(channel, member)
+
+
+async def set_notify(
+    session: AsyncSession,
+    runtime: Runtime,
+    *,
+    principal: Principal,
+    channel_id: str,
+    change: NotifyUpdate,
+) -> ChannelPublic:
+    """Set how the caller is told of what happens in the channel (what the body leaves out
+    stays as it was)."""
+    me = principal.user_id
+    channel, member = await access.visible(session, runtime, channel_id=channel_id, user_id=me)
+    member = access.require_member(member)
+    if change.level is not None:
+        member.notify_level = change.level
+    if change.ignore_channel_mentions is not None:
+        member.ignore_channel_mentions = change.ignore_channel_mentions
+    await session.flush()
     return view(channel, member)

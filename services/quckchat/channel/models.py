@@ -83,6 +83,8 @@ class ChannelMember(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False)
     # A mute's end; None with `muted` is a mute until lifted.
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notify_level: Mapped[str] = mapped_column(String(16), default="default")
+    ignore_channel_mentions: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Pin(Base):

@@ -14,6 +14,7 @@ from quckchat.channel.schemas import (
     MemberPublic,
     MessageId,
     MuteUpdate,
+    NotifyUpdate,
     PinPublic,
     ReadState,
     ReadUpdate,
@@ -235,6 +236,24 @@ async def unmute(
 ) -> ChannelPublic:
     return await members.set_muted(
         session, runtime, principal=user, channel_id=channel_id, muted=False
+    )
+
+
+@router.put(
+    ONE + "/notifications", response_model=ChannelPublic, responses=problem_docs(403, 404, 422)
+)
+async def set_notifications(
+    channel_id: ChannelId,
+    body: NotifyUpdate,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+) -> ChannelPublic:
+    """How the caller is told of this channel: `level` default (their account settings), all
+    (every new message), mentions (only what names them) or none; and whether @channel,
+    @everyone and @here name them."""
+    return await members.set_notify(
+        session, runtime, principal=user, channel_id=channel_id, change=body
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from quckchat.channel.client import NotifyLevel
 from quckchat.core.pagination import PageQuery
 from quckchat.core.sql import utcnow
 from quckchat.core.values import Patch
@@ -93,6 +94,16 @@ class ChannelPublic(BaseModel):
     mentions: int = 0
     muted: bool = False
     muted_until: datetime | None = None
+    notify_level: NotifyLevel = "default"
+    ignore_channel_mentions: bool = False
+
+
+class NotifyUpdate(Patch):
+    """The caller's notifications from one channel: the level, and whether @channel,
+    @everyone and @here count as naming them."""
+
+    level: NotifyLevel | None = None
+    ignore_channel_mentions: bool | None = None
 
 
 class MuteUpdate(BaseModel):
@@ -189,6 +200,8 @@ class NotifyMember(BaseModel):
     user_id: str
     muted: bool
     muted_until: datetime | None
+    level: NotifyLevel
+    ignore_channel_mentions: bool
 
 
 class NotifyView(BaseModel):

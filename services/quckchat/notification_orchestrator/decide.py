@@ -21,6 +21,8 @@ from quckchat.notification_orchestrator.events import Medium, Reason
 DIGEST_OFF, DIGEST_NOW = "off", "immediately"
 # The push switch: everything, only what names the user (see PERSONAL), or nothing.
 PUSH_ALL, PUSH_MENTIONS, PUSH_NONE = "all", "mentions", "none"
+# A member's level in one channel (the channel service's `NotifyLevel`).
+LEVEL_DEFAULT, LEVEL_ALL, LEVEL_MENTIONS, LEVEL_NONE = "default", "all", "mentions", "none"
 DIRECT_KINDS = frozenset({"direct", "group"})
 # As the message service reads them: its `mention_channel` is set by any of the three.
 HERE = re.compile(r"(?<![\w@])@here\b")
@@ -101,6 +103,9 @@ class Candidate:
     settings: Settings = field(default_factory=Settings)
     presence: Presence = field(default_factory=Presence)
     blocked_actor: bool = False
+    # Their level in the channel, and whether @channel, @everyone and @here name them there.
+    level: str = LEVEL_DEFAULT
+    ignore_channel_mentions: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,7 @@ class Happening:
     # Told already of this source (an edit tells only the others).
     told: frozenset[str] = frozenset()
     urgent: bool = False
+    reply: bool = False  # a message in a thread (its followers hear of it as a thread reply)
 
     @property
     def direct(self) -> bool:
@@ -194,23 +200,26 @@ def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
     user, settings = candidate.user_id, candidate.settings
     if happening.kind is Kind.REMINDER:
         return Reason.REMINDER if user in happening.addressed else None
+    if candidate.level == LEVEL_NONE:
+        return None
     if happening.kind is Kind.REACTION:
         return Reason.REACTION if user in happening.addressed else None
-    mentioned = (
-        user in happening.mentions
-        or happening.mentions_everyone
+    everyone = not candidate.ignore_channel_mentions and (
+        happening.mentions_everyone
         or (happening.mentions_here and candidate.presence.status == "online")
     )
-    if mentioned:
+    if user in happening.mentions or everyone:
         return Reason.MENTION
     if has_keyword(happening.text, settings.keywords):
         return Reason.KEYWORD
-    if happening.kind is Kind.EDITED:
-        return None  # an edit tells only of mentions and keywords new to it
+    if happening.kind is Kind.EDITED or candidate.level == LEVEL_MENTIONS:
+        return None  # an edit tells only of what names someone newly; so does this level
     if happening.direct:
         return Reason.DIRECT
     if happening.kind is Kind.THREAD_REPLY and user in happening.addressed:
         return Reason.THREAD_REPLY
+    if happening.kind is Kind.CREATED and not happening.reply and candidate.level == LEVEL_ALL:
+        return Reason.MESSAGE
     return None
 
 
@@ -255,7 +264,8 @@ def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Dec
         # A push waits while a desktop may show it; one active only on the phone gets it now.
         delay = settings.push_delay_seconds if presence.active else 0
         push_after = until or now + timedelta(seconds=max(0, delay))
-    if settings.emails:
+    # Email is for what concerns the user: every message of a busy channel would flood it.
+    if settings.emails and reason is not Reason.MESSAGE:
         media.append(Medium.EMAIL)
     return Decision(
         user_id=user,
@@ -269,11 +279,12 @@ def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Dec
 
 def still_named(happening: Happening, candidate: Candidate) -> bool:
     """Whether the (edited) text still names the candidate: a mention of them, of everyone
-    or of those here (whoever is here now), or one of their keywords."""
+    or of those here (whoever is here now; unless they ignore both), or one of their
+    keywords."""
+    everyone = happening.mentions_everyone or happening.mentions_here
     return (
         candidate.user_id in happening.mentions
-        or happening.mentions_everyone
-        or happening.mentions_here
+        or (everyone and not candidate.ignore_channel_mentions)
         or has_keyword(happening.text, candidate.settings.keywords)
     )
 

@@ -27,6 +27,7 @@ from quckchat.message.events import (
 )
 from quckchat.notification_orchestrator import store
 from quckchat.notification_orchestrator.decide import (
+    LEVEL_DEFAULT,
     PUSH_ALL,
     Candidate,
     Decision,
@@ -111,6 +112,8 @@ async def candidates(
                 thread_muted_until=thread_mute,
                 presence=_presence(seen),
                 blocked_actor=answer is not None and answer.blocked_actor,
+                level=member.level if member else LEVEL_DEFAULT,
+                ignore_channel_mentions=member is not None and member.ignore_channel_mentions,
             )
         )
     return found
@@ -209,6 +212,7 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
         mentions=frozenset(message.mentions),
         mention_channel=message.mention_channel,
         told=frozenset(told),
+        reply=message.parent_id is not None,
     )
     people = await candidates(
         runtime, (m.user_id for m in view.members), actor=message.sender_id, view=view
