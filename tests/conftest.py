@@ -43,13 +43,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def worker_group(item: pytest.Item) -> str:
-    """What one xdist worker runs in turn: the suites that serve the platform on fixed ports
-    one after another, and likewise those on the one Kubernetes cluster; any other file as a
-    whole, so its module fixtures start once."""
-    if item.get_closest_marker("kube"):
-        return "kube"
-    if item.get_closest_marker("e2e"):
-        return "fixed-ports"
+    """What one xdist worker runs in turn: the suites that serve the platform on its ports one
+    after another (those on the real servers, and those on embedded stores: each kind shares
+    ports), and likewise those on the one Kubernetes cluster; any other file as a whole, so
+    its module fixtures start once."""
+    for marker in ("kube", "e2e", "live"):
+        if item.get_closest_marker(marker):
+            return marker
     return item.nodeid.split("::", 1)[0]
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from quckchat import catalog
 from tests.worlds.fuzzing import from_document, fuzz_each_operation
-from tests.worlds.live import LivePlatform, live_fixtures
+from tests.worlds.live import PORT_OFFSET, LivePlatform, live_fixtures
 
-PORT_OFFSET = 11000
+pytestmark = pytest.mark.live
 IMPLEMENTED = [s.name for s in catalog.implemented()]
 EXAMPLES = 20
 

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from tests.support import tool_virtualenv
-from tests.worlds.live import LivePlatform
+from tests.worlds.live import PORT_OFFSET, LivePlatform
 from tests.worlds.waiting import eventually
 
 GENERATOR = ("openapi-python-client", "0.29.1")
-PORT_OFFSET = 16000
+pytestmark = pytest.mark.live
 # The generated package's import name; nothing else in the test process uses it.
 PACKAGE = "quckchat_generated_client"
 PASSWORD = "a long enough password"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis.errors import FlakyStrategyDefinition
 
 from tests.worlds.fuzzing import CHECKS, from_document, fuzz_each_operation, quick
-from tests.worlds.live import LivePlatform, live_fixtures
+from tests.worlds.live import PORT_OFFSET, LivePlatform, live_fixtures
 
-PORT_OFFSET = 18000
+pytestmark = pytest.mark.live
 # Each service's own fuzz (tests/test_openapi_fuzz.py) sends 20 a operation; through the gateway
 # the edge is what is new: its routing, path encoding, token checks and what it passes back.
 EXAMPLES = 10

@@ -75,6 +75,7 @@ async def test_outsiders_see_nothing_and_cannot_post(chat: Chat) -> None:
         {"text": "x", "attachments": [{"id": "bad id"}]},
         {"text": "x", "unknown": 1},
         {"text": "x", "client_id": "bad id with spaces"},
+        {"text": "x", "priority": "critical"},
     ],
 )
 async def test_bad_sends_are_422_problems(chat: Chat, body: dict[str, Any]) -> None:
@@ -295,6 +296,25 @@ async def test_read_and_delivery_receipts(chat: Chat) -> None:
     told = await chat.event("message.delivered", user_id=chat.bob, seq=sent["seq"])
     assert told.audience == Audience(channel_id=chat.general)
     assert events.MessagesDelivered.of(told).actor == chat.bob
+
+
+async def test_a_messages_priority_is_kept_shown_and_announced(chat: Chat) -> None:
+    plain = await chat.send(chat.alice, "fyi")
+    assert plain["priority"] == "standard"
+    urgent = await chat.send(chat.alice, f"<@{chat.bob}> the site is down", priority="urgent")
+    assert urgent["priority"] == "urgent"
+    event = await chat.event("message.created", message_id=urgent["id"])
+    assert events.MessageCreated.of(event).message.priority == "urgent"
+    shown = await chat.messages.get(f"/{urgent['id']}", headers=chat.auth(chat.bob))
+    assert shown.json()["priority"] == "urgent"
+    due = datetime.now(UTC) + timedelta(seconds=1)
+    later = {"text": "later", "scheduled_at": due.isoformat(), "priority": "important"}
+    response = await chat.messages.post(
+        "/scheduled", json={"channel_id": chat.general, **later}, headers=chat.auth(chat.alice)
+    )
+    assert response.status_code == 201, response.text
+    posted = await chat.event("message.created")
+    assert posted.data["message"]["priority"] == "important"
 
 
 async def test_a_scheduled_message_is_posted_once_on_time(chat: Chat) -> None:

@@ -154,6 +154,46 @@ async def test_a_retry_waits_at_least_retry_after_and_gives_up_in_the_end(
     assert others.json()["items"] == []
 
 
+async def test_an_urgent_notice_is_pushed_again_until_read_then_cleared(
+    notify: Notify, bob: str
+) -> None:
+    token = "tok-urgent-" + bob
+    await notify.device(bob, "phone", token)
+    settings = notify.runtime.settings
+    urgent = await notify.decide(bob, seq=7, urgent=True)
+    calm = await notify.decide(bob, seq=7)
+    before = utcnow()
+    assert await notify.deliver() == 2
+    repeat = next(d for d in await notify.deliveries(urgent.notice_id) if not d.clear)
+    assert repeat.status == PENDING and repeat.repeats == 1 and repeat.attempts == 0
+    assert repeat.due_at >= before + timedelta(seconds=settings.notification_urgent_repeat_seconds)
+    assert {d.status for d in await notify.deliveries(calm.notice_id)} == {DELIVERED}
+    await make_due(notify, repeat.id)
+    assert await notify.deliver() == 1  # shown again, still unread
+    await notify.read_channel(bob, "c1", 7)
+    await eventually(lambda: notify.settled(urgent.notice_id))
+    assert await notify.deliver() == 2  # the clears of both, the repeat dropped
+    shown = [(p.title != "", p.clear) for p in pushes_to(notify, token)]
+    assert shown == [(True, False), (True, False), (True, False), (False, True), (False, True)]
+    by_kind = {d.clear: d.status for d in await notify.deliveries(urgent.notice_id)}
+    assert by_kind == {False: DROPPED, True: DELIVERED}
+
+
+async def test_an_urgent_push_stops_after_its_last_repeat(notify: Notify, bob: str) -> None:
+    token = "tok-urgent-end-" + bob
+    await notify.device(bob, "phone", token)
+    urgent = await notify.decide(bob, urgent=True)
+    await notify.deliver()
+    for _ in range(notify.runtime.settings.notification_urgent_repeats):
+        (delivery,) = await notify.deliveries(urgent.notice_id)
+        await make_due(notify, delivery.id)
+        await notify.deliver()
+    (delivery,) = await notify.deliveries(urgent.notice_id)
+    assert delivery.status == DELIVERED
+    assert delivery.repeats == notify.runtime.settings.notification_urgent_repeats
+    assert len(pushes_to(notify, token)) == delivery.repeats + 1
+
+
 async def make_due(notify: Notify, delivery_id: str) -> None:
     assert notify.runtime.db is not None
     async with notify.runtime.db.session() as session:

@@ -329,3 +329,13 @@ def test_an_at_channel_edited_in_does_not_keep_a_notice_for_one_who_ignores_it()
     deaf, hearing = person(ignore_channel_mentions=True), person(CAROL)
     was = {BOB: Reason.MENTION, CAROL: Reason.MENTION}
     assert withdrawn(edited, [deaf, hearing], was) == [BOB]
+
+
+def test_urgent_goes_past_quiet_hours_only_for_those_it_names() -> None:
+    night = Settings(quiet_start="00:00", quiet_end="23:59", timezone="UTC")
+    urgent = said(mentions=frozenset({BOB}), urgent=True)
+    named, reader = person(settings=night), person(CAROL, settings=night, level="all")
+    by_user = {d.user_id: d for d in decide(urgent, [named, reader], NOW)}
+    assert by_user[BOB].urgent and by_user[BOB].push_after == NOW
+    assert not by_user[CAROL].urgent and by_user[CAROL].push_after is not None
+    assert by_user[CAROL].push_after > NOW  # held until the quiet hours end

@@ -17,6 +17,10 @@ from quckchat.core.settings import Settings
 from quckchat.runner import ServiceHost
 
 STARTUP_SECONDS = 60
+# Where the suites that serve the embedded platform put it: one suite at a time (they carry the
+# `live` marker, and `--dist loadgroup` keeps them on one worker), and at least the span of the
+# catalog's ports (3000 to 8085) away from the e2e suites' offsets, so the two never collide.
+PORT_OFFSET = 18000
 
 
 class LivePlatform:

@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     notification_max_attempts: int = Field(default=5, ge=1, le=50)
     notification_retry_base_seconds: float = Field(default=2.0, gt=0)
     notification_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # An urgent notice still unread is pushed to each device again this often, this many times.
+    notification_urgent_repeat_seconds: float = Field(default=300.0, gt=0)
+    notification_urgent_repeats: int = Field(default=6, ge=0, le=50)
 
     # Auth specifics.
     sms_provider: str = "console"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 from quckchat.core.events import Audience, InChannel
 from quckchat.core.values import Id
 from quckchat.message import store
-from quckchat.message.schemas import Attachment, Forwarded, Quote
+from quckchat.message.schemas import Attachment, Forwarded, Priority, Quote
 
 
 def _iso(moment: datetime) -> str:
@@ -52,6 +52,7 @@ class MessageBody(BaseModel):
     deleted: bool
     created_at: Moment
     expires_at: Moment | None
+    priority: Priority = "standard"
 
 
 class MessageEvent(InChannel):

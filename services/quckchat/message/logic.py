@@ -30,7 +30,13 @@ from quckchat.core.runtime import Runtime
 from quckchat.core.sql import new_id, utcnow
 from quckchat.core.tokens import Principal
 from quckchat.message import events, store
-from quckchat.message.schemas import Attachment, DeleteScope, MessagePage, MessagePublic
+from quckchat.message.schemas import (
+    Attachment,
+    DeleteScope,
+    MessagePage,
+    MessagePublic,
+    Priority,
+)
 from quckchat.user import client as user_client
 
 log = qlog.get("message.logic")
@@ -53,6 +59,7 @@ class Draft:
     parent_id: str | None = None
     quote_id: str | None = None
     forwarded: dict[str, str] | None = None
+    priority: Priority = "standard"
 
 
 def mentions_in(text: str) -> tuple[list[str], bool]:
@@ -243,6 +250,7 @@ async def post(runtime: Runtime, principal: Principal, draft: Draft) -> tuple[di
         "last_reply_at": None,
         "quote": quote,
         "forwarded": draft.forwarded,
+        "priority": draft.priority,
         "attachments": [a.model_dump() for a in attachments],
         "edited_at": None,
         "history": [],

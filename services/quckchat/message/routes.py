@@ -86,6 +86,7 @@ async def send(
         client_id=body.client_id,
         parent_id=body.parent_id,
         quote_id=body.quote_id,
+        priority=body.priority,
     )
     doc, created = await logic.post(runtime, user, draft)
     if created:

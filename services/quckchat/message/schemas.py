@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -13,6 +13,9 @@ from quckchat.core.pagination import MAX_LIMIT
 from quckchat.core.values import Id
 
 MAX_TEXT = 40_000
+# How much a message asks of those it names: urgent notifies through quiet hours and
+# do-not-disturb, and again until read.
+Priority = Literal["standard", "important", "urgent"]
 
 
 class Strict(BaseModel):
@@ -43,6 +46,11 @@ class MessageCreate(Strict):
     )
     parent_id: Id | None = Field(None, description="reply in the thread of this message")
     quote_id: Id | None = Field(None, description="quote this message of the same channel")
+    priority: Priority = Field(
+        "standard",
+        description="urgent: those it names are notified through quiet hours and "
+        "do-not-disturb, and again until they read it",
+    )
     attachments: list[AttachmentRef] = Field(
         default_factory=list,
         max_length=MAX_ATTACHMENTS,
@@ -113,6 +121,7 @@ class MessagePublic(BaseModel):
     deleted: bool
     created_at: datetime
     expires_at: datetime | None
+    priority: Priority = "standard"
 
 
 class ScheduledPublic(BaseModel):

@@ -228,6 +228,7 @@ def public(doc: dict[str, Any], reactions: dict[str, list[str]]) -> dict[str, An
         "deleted": deleted,
         "created_at": doc["created_at"],
         "expires_at": doc.get("expires_at"),
+        "priority": doc.get("priority", "standard"),
     }
 
 

@@ -68,6 +68,7 @@ async def schedule(runtime: Runtime, principal: Principal, body: ScheduledCreate
         "attachments": [{"id": file_id} for file_id in file_ids],
         "parent_id": body.parent_id,
         "quote_id": body.quote_id,
+        "priority": body.priority,
         "due_at": body.scheduled_at,
         "status": "pending",
         "claimed_at": None,
@@ -128,6 +129,7 @@ async def post_due(runtime: Runtime) -> int:
             client_id=f"scheduled.{job['_id']}",
             parent_id=job.get("parent_id"),
             quote_id=job.get("quote_id"),
+            priority=job.get("priority", "standard"),
         )
         outcome: dict[str, Any]
         try:

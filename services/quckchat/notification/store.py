@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.core.runtime import Runtime
@@ -93,7 +93,8 @@ async def clear_shown(session: AsyncSession, notices: Sequence[Notice]) -> None:
     )
     shown = select(Delivery).where(
         Delivery.notice_id.in_(ids),
-        Delivery.status == DELIVERED,
+        # An urgent push waiting to be repeated was shown already.
+        or_(Delivery.status == DELIVERED, Delivery.repeats > 0),
         Delivery.medium == PUSH,
         Delivery.clear.is_(False),
     )

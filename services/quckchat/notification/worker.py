@@ -174,6 +174,19 @@ def record(delivery: Delivery, result: Result, at: datetime) -> Attempt:
     )
 
 
+def _again(settings: Settings, delivery: Delivery, notice: Notice, now: datetime) -> dict[str, Any]:
+    """For a push of an urgent notice just shown: when to show it again while it stays unread
+    (the next try drops it once read), or nothing when its repeats are used up."""
+    if not notice.urgent or delivery.repeats >= settings.notification_urgent_repeats:
+        return {}
+    return {
+        "status": PENDING,
+        "attempts": 0,
+        "repeats": delivery.repeats + 1,
+        "due_at": now + timedelta(seconds=settings.notification_urgent_repeat_seconds),
+    }
+
+
 def _after(settings: Settings, delivery: Delivery, result: Result, now: datetime) -> dict[str, Any]:
     attempts = delivery.attempts + 1
     if result.outcome != Outcome.RETRY:
@@ -210,20 +223,24 @@ async def deliver(runtime: Runtime, db: Database, delivery_id: str, claimed_at: 
             return False
         if delivery.medium == PUSH and not await _still_wanted(session, delivery, notice):
             await _settle(session, delivery_id, claimed_at, status=DROPPED)
+            if delivery.repeats:  # an urgent push the device shows from before
+                await add_clear(session, delivery)
             return False
     result = await send(runtime, delivery, notice)
     now = utcnow()
     async with db.session() as session:
-        if not await _settle(
-            session, delivery_id, claimed_at, **_after(runtime.settings, delivery, result, now)
-        ):
-            return False
-        session.add(record(delivery, result, now))
+        values = _after(runtime.settings, delivery, result, now)
+        outdated = False  # shown, but read or withdrawn while it was on its way
         if result.outcome == Outcome.DELIVERED and delivery.medium == PUSH and not delivery.clear:
             fresh = await session.get(Notice, notice.id, populate_existing=True)
-            # Read or withdrawn while it was on its way: clear it at once.
-            if fresh is not None and not await _still_wanted(session, delivery, fresh):
-                await add_clear(session, delivery)
+            outdated = fresh is not None and not await _still_wanted(session, delivery, fresh)
+            if not outdated:
+                values.update(_again(runtime.settings, delivery, notice, now))
+        if not await _settle(session, delivery_id, claimed_at, **values):
+            return False
+        session.add(record(delivery, result, now))
+        if outdated:
+            await add_clear(session, delivery)
     if result.outcome == Outcome.GONE:
         await _forget_token(runtime, delivery)
     return result.outcome == Outcome.DELIVERED

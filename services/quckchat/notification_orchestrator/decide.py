@@ -254,9 +254,11 @@ def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Dec
     if reason is Reason.THREAD_REPLY and _muted(candidate.thread_muted_until, now):
         return None
     settings, presence = candidate.settings, candidate.presence
+    # Urgent is for those it names (or writes to directly), not every reader of the channel.
+    urgent = happening.urgent and reason in PERSONAL
     # Quiet hours and do-not-disturb hold the push until they end (one without end drops
     # it); either way the inbox has it and email waits for the digest. Urgent goes past both.
-    held, until = (False, None) if happening.urgent else held_until(candidate, now)
+    held, until = (False, None) if urgent else held_until(candidate, now)
     media = [Medium.IN_APP]
     push_after = None
     if settings.pushes(reason) and not (held and until is None):
@@ -273,7 +275,7 @@ def decide_one(happening: Happening, candidate: Candidate, now: datetime) -> Dec
         media=tuple(media),
         push_after=push_after,
         digest=settings.email_digest not in (DIGEST_OFF, DIGEST_NOW) or held,
-        urgent=happening.urgent,
+        urgent=urgent,
     )
 
 

@@ -213,6 +213,7 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
         mention_channel=message.mention_channel,
         told=frozenset(told),
         reply=message.parent_id is not None,
+        urgent=message.priority == "urgent",
     )
     people = await candidates(
         runtime, (m.user_id for m in view.members), actor=message.sender_id, view=view
