@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,8 +31,7 @@ SERVER_MARKERS = (*SERVER_VARS, "kube", "helm", "checkov")
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test parametrized onto a real server (a backend param named like one: `mysql`,
     `postgres`, `mongodb`...) gets that server's marker; a test with any server's marker gets
-    `server` too, so `-m "not server"` selects the pure tests. Each test also gets the group
-    that `--dist loadgroup` keeps on one worker (`worker_group`)."""
+    `server` too, so `-m "not server"` selects the pure tests."""
     for item in items:
         params = item.callspec.params if hasattr(item, "callspec") else {}
         for value in params.values():
@@ -39,18 +39,59 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(value)
         if any(item.get_closest_marker(m) for m in SERVER_MARKERS):
             item.add_marker("server")
-        item.add_marker(pytest.mark.xdist_group(worker_group(item)))
+    check_shared_suites(items)
 
 
-def worker_group(item: pytest.Item) -> str:
-    """What one xdist worker runs in turn: the suites that serve the platform on its ports one
-    after another (those on the real servers, and those on embedded stores: each kind shares
-    ports), and likewise those on the one Kubernetes cluster; any other file as a whole, so
-    its module fixtures start once."""
-    for marker in ("kube", "e2e", "live"):
-        if item.get_closest_marker(marker):
-            return marker
-    return item.nodeid.split("::", 1)[0]
+# The suites that share something and so run one after another, on one worker, under
+# `--dist loadgroup`: those on the one Kubernetes cluster (`kube`), and those that serve the
+# platform on its ports, on the real servers (`e2e`) or on embedded stores (`live`). By file,
+# since the scheduler sees only test ids; collection checks that each marker's files are here.
+SHARED_SUITES: dict[str, tuple[str, ...]] = {
+    "kube": ("tests/charts/test_install.py", "tests/operator/e2e/", "tests/operator/real_node/"),
+    "e2e": ("tests/e2e/", "tests/core/test_run.py"),
+    "live": (
+        "tests/test_openapi_fuzz.py",
+        "tests/backend_gateway/test_public_api_fuzz.py",
+        "tests/backend_gateway/test_generated_client.py",
+    ),
+}
+
+
+def worker_group(nodeid: str) -> str:
+    """What one worker runs in turn: a shared suite's files together, any other file alone
+    (whole, so its module fixtures start once)."""
+    path = nodeid.split("::", 1)[0]
+    for group, paths in SHARED_SUITES.items():
+        if path.startswith(paths):
+            return group
+    return path
+
+
+def check_shared_suites(items: list[pytest.Item]) -> None:
+    """A test with a shared suite's marker whose file `SHARED_SUITES` does not list would run
+    beside the others of its kind: a collection error, not a flaky clash."""
+    for item in items:
+        for group in SHARED_SUITES:
+            if item.get_closest_marker(group) and worker_group(item.nodeid) != group:
+                raise pytest.UsageError(
+                    f"{item.nodeid} has the {group} marker: list its file under {group!r} "
+                    "in SHARED_SUITES (tests/conftest.py)"
+                )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` as `worker_group` says (xdist's own reads groups from test ids it can
+    no longer rename under pytest 9.2)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BySharedSuite(LoadScopeScheduling):  # type: ignore[misc]  # imported untyped here
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return BySharedSuite(config, log)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -308,6 +308,12 @@ def test_the_operator_runs_under_its_service_account(namespaced: Release, tmp_pa
         # Deleting goes through the operator: volumes deleted, the finalizer released.
         kubectl("delete", "quckchatcluster", "rbac", "-n", ns, "--wait=false")
         wait_for("the volumes to be deleted", lambda: all_deleted("pvc", ns, selector))
+        # Stopped before it drops its finalizer, the operator would leave the namespace
+        # terminating for good.
+        wait_for(
+            "the cluster to be gone",
+            lambda: not kubectl("get", "quckchatcluster", "rbac", "-n", ns, "--ignore-not-found"),
+        )
     finally:
         operator.terminate()
         operator.wait(timeout=30)
