@@ -33,10 +33,10 @@ test: $(STAMP)
 	VENV=$(VENV) hack/run-suite $(PYTEST_ARGS); status=$$?; \
 	hack/testbed down; exit $$status
 
-# The tests that need no server, on both cores: the quick loop while coding. A file stays on
-# one worker, so its module fixtures (some on fixed ports) start once.
+# The tests that need no server, on both cores: the quick loop while coding. Files stay whole
+# on one worker, and the suites on the platform's fixed ports one after another (tests/conftest.py).
 test-pure: $(STAMP)
-	$(BIN)/pytest -m "not server" -n 2 --dist loadfile
+	$(BIN)/pytest -m "not server" -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check services operator tests bench
