@@ -56,8 +56,10 @@ from tests.worlds.kube import kubectl, kubectl_json, wait_for
 from tests.worlds.mailbox import Mailbox, mailpit_url
 from tests.worlds.platform import EVERY_SERVER
 
-# Building the images and starting 17 Python processes on two shared cores takes minutes.
+# Building the images and starting 22 Python processes on two shared cores takes minutes; with
+# other suites beside it the pods starved (health checks and calls timed out): it runs alone.
 pytestmark = [
+    pytest.mark.solo,
     pytest.mark.kube,
     pytest.mark.helm,
     *EVERY_SERVER,
