@@ -328,25 +328,32 @@ class DocumentOutbox:
             made.append(Index(self.collection, keyed))
         return tuple(made)
 
-    async def publish(
-        self, runtime: Runtime, doc: dict[str, Any], *, claim_own: bool = False
-    ) -> bool:
-        """Announce the document; False, and left to the relay, when it could not go out now.
+    async def publish(self, runtime: Runtime, doc: dict[str, Any]) -> bool:
+        """After the write: announce the document; False, and left to the relay, when it could
+        not go out now.
 
-        The writer's own try (`claim_own` false) sends only its document: when an older one of
-        its key still waits, this one is flagged to wait behind it and the relay is nudged,
-        because a writer and the relay both sending one backlog would interleave it. The relay
-        claims each document before it sends it, oldest first, after the older waiting ones of
-        its key: a relay that finds one held by another replica stops there, so relays send
-        nothing twice and nothing out of order. A failed try gives its claim back."""
+        Only its document: when an older one of its key still waits, this one is flagged to
+        wait behind it and the relay is nudged, because a writer and the relay both sending one
+        backlog would interleave it. The relay claims each document before it sends it, oldest
+        first, after the older waiting ones of its key: a relay that finds one held by another
+        replica stops there, so relays send nothing twice and nothing out of order. A failed
+        try of the relay gives its claim back."""
         due = await self._due_with(runtime, doc)
-        if not claim_own and len(due) > 1:
+        if len(due) > 1:
             await self._mark_failed(runtime, [doc])
             nudge(runtime, self.job)
             return False
+        # As the writer holds it (the store may keep its times less precisely).
+        _, complete = await self._send(runtime, [doc], claim_own=False)
+        return complete
+
+    async def _send(
+        self, runtime: Runtime, due: list[dict[str, Any]], *, claim_own: bool
+    ) -> tuple[int, bool]:
+        """Announce `due` in order: how many went out, and whether all did."""
         for n, item in enumerate(due):
             if claim_own and self.claim is not None and not await self.claim(runtime, item):
-                return False
+                return n, False
             try:
                 for event_id, event in await self.events_of(runtime, item):
                     await runtime.emit(event, tenant=item.get("tenant"), event_id=event_id)
@@ -355,12 +362,12 @@ class DocumentOutbox:
                 await self._mark_failed(runtime, due[n:])
                 if claim_own and self.release is not None:
                     await self.release(runtime, item)
-                return False
+                return n, False
             if self.done is not None:
                 await self.done(runtime, item)
             else:
                 await _mark_published(runtime, self.collection, item)
-        return True
+        return len(due), True
 
     async def _mark_failed(self, runtime: Runtime, docs: list[dict[str, Any]]) -> None:
         """Flag documents whose events could not go out: the next of their key sends them
@@ -376,17 +383,21 @@ class DocumentOutbox:
             log.warning("%s: %d failed publications not recorded", self.collection, len(docs))
 
     async def _due_with(self, runtime: Runtime, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The document, if still pending, after the older ones of its key whose publication
+        failed, in order (read now: a relay's list may be older than another's work)."""
         if self.key is None or self.order is None:
             return [doc]
         query = {
             **self.pending,
-            FAILED_FIELD: True,
             self.key: doc[self.key],
-            self.order: {"$lt": doc[self.order]},
+            "$or": [
+                {FAILED_FIELD: True, self.order: {"$lt": doc[self.order]}},
+                {"_id": doc["_id"]},
+            ],
         }
         cursor = runtime.document_db[self.collection].find(query).sort(self.order, ASCENDING)
-        older: list[dict[str, Any]] = await cursor.to_list(BATCH)
-        return [*older, doc]
+        due: list[dict[str, Any]] = await cursor.to_list(BATCH)
+        return due
 
     async def relay(self, runtime: Runtime) -> int:
         """Publish the documents that wait (flagged failed, or pending past the grace period
@@ -399,10 +410,11 @@ class DocumentOutbox:
         cursor = runtime.document_db[self.collection].find(query).sort(self.since, ASCENDING)
         handled = 0
         for doc in await cursor.to_list(BATCH):
-            sent = await self.publish(runtime, doc, claim_own=True)
-            if not sent and self.key is not None:
-                break
+            due = await self._due_with(runtime, doc)
+            sent, complete = await self._send(runtime, due, claim_own=True)
             handled += sent
+            if not complete and self.key is not None:
+                break
         return handled
 
 
