@@ -16,17 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 import websockets
 
+from bench.platform import bench_platform
 from bench.stats import cpu_seconds, figure, report
 from quckchat.realtime.client import PUBLIC_PATH
-from tests.support import load_testbed_env
-from tests.worlds.platform import platform_processes
 
 # The gateway benchmark's offset: the benchmarks run one after another.
 PORT_OFFSET = 14000
@@ -55,32 +52,22 @@ async def measure(url: str, sockets: int, count: int) -> list[float]:
 
 
 async def main(sockets: int = 20, count: int = 500) -> None:
-    load_testbed_env()
-    with tempfile.TemporaryDirectory() as tmp:
-        async with platform_processes(
-            Path(tmp),
-            label="hop",
-            port_offset=PORT_OFFSET,
-            redis_db=REDIS_DB,
-            log_level="WARNING",
-            rate_limit_per_ip=10_000_000,
-            rate_limit_per_user=10_000_000,
-        ) as platform:
-            async with httpx.AsyncClient(timeout=30) as client:
-                user = {"email": f"hop-{time.time_ns()}@example.com", "password": "bench password"}
-                registered = await client.post(f"{platform.api}/auth/register", json=user)
-                token = registered.raise_for_status().json()["access_token"]
-            direct = f"ws://127.0.0.1:{platform.port('realtime')}/ws?token={token}"
-            gateway = platform.port("backend-gateway")
-            relayed = f"ws://127.0.0.1:{gateway}{PUBLIC_PATH}?token={token}"
-            report("round trip, straight to realtime", await measure(direct, sockets, count))
-            gateway_pid = platform.pids["backend-gateway"]
-            before = cpu_seconds(gateway_pid)
-            through = await measure(relayed, sockets, count)
-            used = cpu_seconds(gateway_pid) - before
-            report("round trip, through the gateway", through)
-            frames = 2 * (WARM_UP + count) * sockets
-            figure("gateway CPU per relayed frame", used / frames * 1e6, "µs", f"{frames} frames")
+    async with bench_platform("hop", port_offset=PORT_OFFSET, redis_db=REDIS_DB) as platform:
+        async with httpx.AsyncClient(timeout=30) as client:
+            user = {"email": f"hop-{time.time_ns()}@example.com", "password": "bench password"}
+            registered = await client.post(f"{platform.api}/auth/register", json=user)
+            token = registered.raise_for_status().json()["access_token"]
+        direct = f"ws://127.0.0.1:{platform.port('realtime')}/ws?token={token}"
+        gateway = platform.port("backend-gateway")
+        relayed = f"ws://127.0.0.1:{gateway}{PUBLIC_PATH}?token={token}"
+        report("round trip, straight to realtime", await measure(direct, sockets, count))
+        gateway_pid = platform.pids["backend-gateway"]
+        before = cpu_seconds(gateway_pid)
+        through = await measure(relayed, sockets, count)
+        used = cpu_seconds(gateway_pid) - before
+        report("round trip, through the gateway", through)
+        frames = 2 * (WARM_UP + count) * sockets
+        figure("gateway CPU per relayed frame", used / frames * 1e6, "µs", f"{frames} frames")
 
 
 if __name__ == "__main__":

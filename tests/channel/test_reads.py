@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from quckchat.channel.consumers import apply_message_created
+from quckchat.channel.consumers import apply_message_created, apply_messages_created
 from quckchat.channel.models import processed_events
 from quckchat.core.events import Event
 from quckchat.message.events import MessageCreated
@@ -116,6 +116,42 @@ async def test_a_redelivered_message_counts_once(org: Org) -> None:
             .where(processed_events.c.event_id == event.id)
         )
     assert seen == 1
+
+
+async def test_a_batch_of_new_messages_counts_as_they_would_one_at_a_time(org: Org) -> None:
+    ws, _, (ann, bob, carl) = await team(org, "member", "member", "member")
+    singly = await org.create_channel(ws, ann, members=[bob, carl])
+    batched = await org.create_channel(ws, ann, members=[bob, carl])
+    stranger = {**batched, "id": uuid.uuid4().hex}
+
+    def story(channel: dict[str, Any]) -> list[Event]:
+        return [
+            message_created(channel, 1, ann, mentions=(bob,)),
+            message_created(channel, 2, bob),
+            message_created(channel, 3, carl, mentions=(bob, carl)),
+            message_created(channel, 4, ann, everyone=True),
+            message_created(channel, 5, bob, mentions=(ann,)),
+        ]
+
+    db = org.runtime("channel").db
+    assert db is not None
+    for event in story(singly):
+        async with db.session() as session:
+            await apply_message_created(session, event=event)
+    events = story(batched)
+    async with db.session() as session:
+        assert await apply_messages_created(session, events[:2]) == 2
+    # A repeat, an unknown channel and the rest, in one batch: the repeat counts once.
+    async with db.session() as session:
+        again = [events[1], message_created(stranger, 1, ann), *events[2:], events[2]]
+        assert await apply_messages_created(session, again) == 3
+    views = []
+    for user in (ann, bob, carl):
+        one, other = await standing(org, singly, user), await standing(org, batched, user)
+        fields = ("unread", "mentions", "last_seq", "last_message_at")
+        assert {f: one[f] for f in fields} == {f: other[f] for f in fields}, user
+        views.append(other)
+    assert all(v["last_seq"] == 5 for v in views) and all(v["mentions"] for v in views)
 
 
 async def test_unusable_and_unknown_events_are_ignored(org: Org) -> None:

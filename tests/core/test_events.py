@@ -17,6 +17,7 @@ from sqlalchemy import Column, String, Table, func, insert, select
 from quckchat.core import events
 from quckchat.core.events import (
     Audience,
+    BatchHandler,
     Event,
     EventBus,
     Handler,
@@ -26,6 +27,7 @@ from quckchat.core.events import (
     Subscription,
     deliver_by_key,
     first_delivery,
+    in_runs,
     processed_events_table,
 )
 from quckchat.core.sql import Database, new_id, new_metadata
@@ -54,14 +56,16 @@ class Buses:
     prefix: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}.")
     started: list[EventBus] = field(default_factory=list)
 
-    async def start(self, *subscriptions: tuple[str, Handler]) -> EventBus:
+    async def start(
+        self, *subscriptions: tuple[str, Handler], batch: BatchHandler | None = None
+    ) -> EventBus:
         bus: EventBus
         if self.kind == "kafka":
             bus = KafkaBus(server("kafka"), client_id="tester", prefix=self.prefix)
         else:
             bus = InProcessBus(prefix=self.prefix)
         for group, handler in subscriptions:
-            bus.subscribe(group, [TOPIC], handler)
+            bus.subscribe(group, [TOPIC], handler, batch=batch)
         await bus.start()
         self.started.append(bus)
         return bus
@@ -283,6 +287,87 @@ async def test_a_failing_handler_is_retried_and_a_poison_event_does_not_block_th
     await wait_until(lambda: "fine" in done)
     assert done == ["flaky", "fine"]
     assert tries == {"flaky": 2, "poison": 3, "fine": 1}
+
+
+async def test_a_batch_handler_takes_what_was_fetched_at_once_each_key_in_order(
+    buses: Buses,
+) -> None:
+    batches: list[list[Event]] = []
+    one_by_one: list[Event] = []
+
+    async def take(batch: list[Event]) -> None:
+        batches.append(batch)
+
+    async def handle(event: Event) -> None:
+        one_by_one.append(event)
+
+    await buses.start(("batched", handle), batch=take)
+    publisher = await buses.start()
+    if buses.kind == "kafka":
+        await publisher.publish(TOPIC, sample(key="warm", n=-1))
+        await wait_until(lambda: bool(batches))
+        batches.clear()
+    sent = [sample(key=f"k{n % 2}", n=n) for n in range(20)]
+    for event in sent:
+        await publisher.publish(TOPIC, event)
+    await wait_until(lambda: sum(len(b) for b in batches) >= len(sent))
+    taken = [event for batch in batches for event in batch]
+    assert sorted(e.id for e in taken) == sorted(e.id for e in sent) and not one_by_one
+    for key in ("k0", "k1"):
+        mine = [e.data["n"] for e in sent if e.key == key]
+        assert [e.data["n"] for e in taken if e.key == key] == mine
+    if buses.kind == "in-process":  # queued before the pump ran: one fetch
+        assert len(batches) == 1
+
+
+async def test_a_batch_that_keeps_failing_is_handled_event_by_event(
+    buses: Buses, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(events, "BATCH_RETRY_DELAYS", (0.01,))
+    monkeypatch.setattr(events, "RETRY_DELAYS", (0.01,))
+    batch_tries = 0
+    done: list[str] = []
+
+    async def take(batch: list[Event]) -> None:
+        nonlocal batch_tries
+        batch_tries += 1
+        if any(e.data["name"] == "poison" for e in batch):
+            raise RuntimeError("a bad event spoils the batch")
+        done.extend(e.data["name"] for e in batch)
+
+    async def handle(event: Event) -> None:
+        if event.data["name"] == "poison":
+            raise RuntimeError("never works")
+        done.append(event.data["name"])
+
+    await buses.start(("falling-back", handle), batch=take)
+    publisher = await buses.start()
+    for name in ("before", "poison", "after"):
+        await publisher.publish(TOPIC, sample(key="one", name=name))
+    await wait_until(lambda: "after" in done)
+    assert done == ["before", "after"] and batch_tries >= 2
+
+
+async def test_runs_of_batched_types_go_together_and_the_rest_alone_in_order() -> None:
+    calls: list[tuple[str, list[int]]] = []
+
+    async def run(batch: list[Event]) -> None:
+        calls.append(("run", [e.data["n"] for e in batch]))
+
+    async def one(event: Event) -> None:
+        calls.append(("one", [event.data["n"]]))
+
+    kinds = ["a", "a", "b", "a", "b", "b", "a"]
+    given = [Event(type=k, source="s", key="k", data={"n": n}) for n, k in enumerate(kinds)]
+    await in_runs(given, {"a"}, run, one)
+    assert calls == [
+        ("run", [0, 1]),
+        ("one", [2]),
+        ("run", [3]),
+        ("one", [4]),
+        ("one", [5]),
+        ("run", [6]),
+    ]
 
 
 @pytest.fixture

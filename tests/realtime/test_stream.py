@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -57,3 +58,19 @@ async def test_the_log_is_bounded(redis: Redis) -> None:
         )
     # MAXLEN ~ trims whole nodes: the length stays near the bound, far below what was added.
     assert await redis.xlen(stream_mod.STREAM) < 300
+
+
+async def test_a_batch_enters_in_order_in_one_round_trip_each_event_once(redis: Redis) -> None:
+    log = Stream(redis, bound=1000)
+    start = await log.last_id()
+    audience = Audience(channel_id="c1")
+    seen = f"seen-{uuid.uuid4().hex}"
+    assert await log.append(seen, "message.created", {"n": -1}, audience) is not None
+    batch = [(f"b{n}-{uuid.uuid4().hex}", "message.created", {"n": n}, audience) for n in range(5)]
+    batch.insert(2, (seen, "message.created", {"n": -1}, audience))  # a redelivery
+    batch.append(batch[0])  # a repeat inside the batch
+    added = await log.append_all(batch)
+    assert [a is not None for a in added] == [True, True, False, True, True, True, False]
+    entries = await log.after(start)
+    assert [json.loads(e.payload)["data"]["n"] for e in entries] == [-1, 0, 1, 2, 3, 4]
+    assert [e.id for e in entries[1:]] == [a for a in added if a is not None]

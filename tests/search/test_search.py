@@ -12,7 +12,7 @@ import pytest
 from quckchat.core.events import Event
 from quckchat.core.search import ElasticsearchBackend
 from quckchat.core.sql import new_id
-from quckchat.message.events import MessageExpired
+from quckchat.message.events import MessageCreated, MessageEdited, MessageExpired
 from quckchat.search import consumers
 from quckchat.search.documents import document
 from quckchat.search.reindex import reindex
@@ -152,6 +152,39 @@ async def test_a_late_copy_does_not_bring_back_a_removed_message(chat: Chat) -> 
     if isinstance(index, ElasticsearchBackend):
         await index.refresh()
     assert await found(chat, chat.owner, "walrus") == []
+
+
+async def test_a_batch_indexes_the_newest_copy_of_each_message_once(chat: Chat) -> None:
+    """What one fetch brings (a message, its edit, a repeat, a late copy of a removed one) is
+    indexed with one bulk request, as the events one at a time would have left it."""
+    runtime = chat.mesh.runtime("search")
+    removed = await send(chat, chat.owner, "osprey gone")
+    observed = chat.observers["message"]
+    created_removed = await observed.wait_for("message.created", message_id=removed)
+    await chat.mesh.client("message").delete(f"/{removed}", headers=chat.auth(chat.owner))
+    await finds(chat, chat.owner, "osprey", [])
+    at = datetime.now(UTC)
+    body = message_body(
+        channel_id=chat.general, workspace_id=chat.workspace_id, text="heron first", created_at=at
+    )
+    later = {"text": "heron second", "edited_at": at + timedelta(seconds=1)}
+    edited_body = body.model_copy(update=later)
+    change = {"workspace_id": chat.workspace_id, "channel_id": chat.general, "seq": body.seq}
+    created = MessageCreated(**change, actor=chat.owner, message_id=body.id, message=body)
+    edited = MessageEdited(**change, actor=chat.owner, message_id=body.id, message=edited_body)
+    first = Event.of(created, source="message", tenant=None)
+    late = Event(
+        type=created_removed.type,
+        source="message",
+        key=created_removed.key,
+        data=created_removed.data,
+        id=new_id(),
+    )
+    batch = [first, Event.of(edited, source="message", tenant=None), first, late]
+    await consumers.on_events(runtime, batch)
+    await finds(chat, chat.owner, "heron second", [body.id])
+    assert await found(chat, chat.owner, "first") == []
+    assert await found(chat, chat.owner, "osprey") == []
 
 
 async def test_pages_are_stable_and_complete(chat: Chat) -> None:

@@ -1,21 +1,26 @@
 """Events the channel service follows: new messages (unread and mentions) and workspace changes.
 
 Delivery is at least once: each effect commits with its `first_delivery` record, so a
-redelivered event changes nothing.
+redelivered event changes nothing. New messages come in batches (`on_events`): a fetched run of
+them is applied in one transaction with one statement per kind of change.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, select, update
+from functools import partial
+from typing import cast
+
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from quckchat.channel import access, events
 from quckchat.channel.logic import drop_member
 from quckchat.channel.models import Channel, ChannelMember, Pin, processed_events
 from quckchat.core import logging as qlog
-from quckchat.core.events import Event, first_delivery
+from quckchat.core.events import Event, first_delivery, in_runs
 from quckchat.core.outbox import announce
 from quckchat.core.runtime import Runtime
+from quckchat.core.sql import utcnow
 from quckchat.message.events import MessageCreated
 from quckchat.workspace.events import MemberRemoved, WorkspaceDeleted
 
@@ -40,24 +45,98 @@ async def apply_message_created(session: AsyncSession, *, event: Event) -> bool:
         .values(last_seq=seq, last_message_at=message.created_at)
     )
     sender = message.sender_id
-    in_channel = ChannelMember.channel_id == channel_id
     await session.execute(
         update(ChannelMember)
-        .where(in_channel, ChannelMember.user_id == sender, ChannelMember.last_read_seq < seq)
+        .where(
+            ChannelMember.channel_id == channel_id,
+            ChannelMember.user_id == sender,
+            ChannelMember.last_read_seq < seq,
+        )
         .values(last_read_seq=seq)
     )
+    await _count_mentions(session, created)
+    return True
+
+
+async def _count_mentions(session: AsyncSession, created: MessageCreated) -> None:
+    """One more mention for each member the message names who has not read that far."""
+    message, seq = created.message, created.seq
+    in_channel = ChannelMember.channel_id == created.channel_id
     if message.mention_channel:
         whom = in_channel
     elif message.mentions:
         whom = and_(in_channel, ChannelMember.user_id.in_(message.mentions))
     else:
-        return True
+        return
     await session.execute(
         update(ChannelMember)
-        .where(whom, ChannelMember.user_id != sender, ChannelMember.last_read_seq < seq)
+        .where(whom, ChannelMember.user_id != message.sender_id, ChannelMember.last_read_seq < seq)
         .values(mention_count=ChannelMember.mention_count + 1)
     )
-    return True
+
+
+_channel_table = cast(Table, Channel.__table__)
+_member_table = cast(Table, ChannelMember.__table__)
+_channels, _members = _channel_table.c, _member_table.c
+# One statement each, executed for many rows: a channel's newest message, a sender's pointer.
+_RAISE_LAST_SEQ = (
+    update(_channel_table)
+    .where(_channels.id == bindparam("b_channel"), _channels.last_seq < bindparam("b_seq"))
+    .values(last_seq=bindparam("b_seq"), last_message_at=bindparam("b_at"))
+)
+_RAISE_READ_SEQ = (
+    update(_member_table)
+    .where(
+        _members.channel_id == bindparam("b_channel"),
+        _members.user_id == bindparam("b_user"),
+        _members.last_read_seq < bindparam("b_seq"),
+    )
+    .values(last_read_seq=bindparam("b_seq"))
+)
+
+
+async def apply_messages_created(session: AsyncSession, events: list[Event]) -> int:
+    """`apply_message_created` for many events at once, with the same outcome; how many were
+    applied (the rest unusable, about unknown channels, or applied before)."""
+    parsed: dict[str, MessageCreated] = {}
+    for event in events:
+        if (created := MessageCreated.parse(event)) is not None:
+            parsed.setdefault(event.id, created)
+    if not parsed:
+        return 0
+    done = processed_events.c.event_id
+    seen = set(await session.scalars(select(done).where(done.in_(list(parsed)))))
+    channel_ids = {c.channel_id for c in parsed.values()}
+    known = set(await session.scalars(select(Channel.id).where(Channel.id.in_(channel_ids))))
+    fresh = {i: c for i, c in parsed.items() if i not in seen and c.channel_id in known}
+    if not fresh:
+        return 0
+    now = utcnow()
+    await session.execute(
+        insert(processed_events), [{"event_id": i, "processed_at": now} for i in fresh]
+    )
+    # Mentions first, in order, against the read pointers as they were: as one event at a time.
+    for created in fresh.values():
+        await _count_mentions(session, created)
+    newest: dict[str, MessageCreated] = {}
+    read: dict[tuple[str, str], int] = {}
+    for created in fresh.values():
+        if created.channel_id not in newest or created.seq > newest[created.channel_id].seq:
+            newest[created.channel_id] = created
+        reader = (created.channel_id, created.message.sender_id)
+        read[reader] = max(read.get(reader, 0), created.seq)
+    await session.execute(
+        _RAISE_LAST_SEQ,
+        [
+            {"b_channel": c.channel_id, "b_seq": c.seq, "b_at": c.message.created_at}
+            for c in newest.values()
+        ],
+    )
+    await session.execute(
+        _RAISE_READ_SEQ,
+        [{"b_channel": c, "b_user": u, "b_seq": seq} for (c, u), seq in read.items()],
+    )
+    return len(fresh)
 
 
 async def _forget_member(
@@ -126,3 +205,17 @@ async def on_event(runtime: Runtime, event: Event) -> None:
             await apply_message_created(session, event=event)
         elif event.type in (MemberRemoved.type, WorkspaceDeleted.type):
             await apply_workspace_event(session, runtime, event=event)
+
+
+async def on_events(runtime: Runtime, events: list[Event]) -> None:
+    """The batch form of `on_event`: each run of new messages in one transaction, anything else
+    one event at a time, in the order fetched."""
+    db = runtime.db
+    if db is None:
+        raise RuntimeError("the channel service needs its database")
+
+    async def created(run: list[Event]) -> None:
+        async with db.session() as session:
+            await apply_messages_created(session, run)
+
+    await in_runs(events, {MessageCreated.type}, created, partial(on_event, runtime))

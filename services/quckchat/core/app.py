@@ -127,6 +127,7 @@ def create_app(
                 [catalog.get(src).topic for src in consumer.sources],
                 partial(consumer.handler, runtime),
                 broadcast=consumer.broadcast,
+                batch=None if consumer.batch is None else partial(consumer.batch, runtime),
             )
         await runtime.events.start()
         for hook in service.on_startup:

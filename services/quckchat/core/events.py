@@ -17,7 +17,7 @@ import contextlib
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -195,6 +195,7 @@ class Event:
 
 
 Handler = Callable[[Event], Awaitable[None]]
+BatchHandler = Callable[[list[Event]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -204,11 +205,20 @@ class Subscription:
     handler: Handler
     # Every replica gets every event (from the time it started), e.g. to drop its own caches.
     broadcast: bool = False
+    # Takes a fetched batch in one call (one transaction, one bulk request); `handler` then
+    # serves only when a batch keeps failing, one event at a time.
+    batch: BatchHandler | None = None
 
 
 class EventBus(Protocol):
     def subscribe(
-        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
+        self,
+        group: str,
+        topics: list[str],
+        handler: Handler,
+        *,
+        broadcast: bool = False,
+        batch: BatchHandler | None = None,
     ) -> None: ...
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
@@ -221,8 +231,63 @@ class BrokerBacklog(ConnectionError):
 
 
 RETRY_DELAYS = (0.05, 0.2, 1.0, 3.0)
+# A batch handler's tries before its batch goes event by event (where one bad event holds up
+# only itself).
+BATCH_RETRY_DELAYS = (0.05, 0.2)
 # How many keys of one fetched batch a consumer handles at once (each key's events in order).
 KEYS_AT_ONCE = 16
+# The most events one fetch hands a consumer.
+BATCH_SIZE = 200
+
+
+async def deliver(sub: Subscription, lanes: list[list[Event]]) -> None:
+    """Hand a fetched batch, grouped in lanes (one key's events each, in order), to the
+    subscription: whole to its batch handler, else lane by lane."""
+    if sub.batch is not None and await _deliver_batch(sub, [e for lane in lanes for e in lane]):
+        return
+    await deliver_by_key(sub, lanes)
+
+
+async def in_runs(
+    events: list[Event],
+    batched: Collection[str],
+    run: Callable[[list[Event]], Awaitable[None]],
+    one: Handler,
+) -> None:
+    """Hand each run of consecutive events of the `batched` types to `run` at once, and every
+    other event to `one` alone, in the order given (a batch handler's usual shape)."""
+    pending: list[Event] = []
+    for event in events:
+        if event.type in batched:
+            pending.append(event)
+            continue
+        if pending:
+            await run(pending)
+            pending = []
+        await one(event)
+    if pending:
+        await run(pending)
+
+
+async def _deliver_batch(sub: Subscription, events: list[Event]) -> bool:
+    """Whether the batch handler took the batch, within its tries."""
+    assert sub.batch is not None
+    for delay in (*BATCH_RETRY_DELAYS, None):
+        try:
+            await sub.batch(events)
+            return True
+        except Exception:
+            if delay is None:
+                log.warning(
+                    "a batch of %d events failed in %s; handling them one by one",
+                    len(events),
+                    sub.group,
+                    exc_info=True,
+                )
+                return False
+            log.warning("a batch failed in %s, retrying", sub.group, exc_info=True)
+            await asyncio.sleep(delay)
+    return False
 
 
 async def deliver_by_key(sub: Subscription, lanes: list[list[Event]]) -> None:
@@ -286,7 +351,24 @@ class _Hub:
 _HUB = _Hub()
 
 
-class InProcessBus:
+class _Subscriptions:
+    """What both buses keep of their subscribers until they start."""
+
+    subscriptions: list[Subscription]
+
+    def subscribe(
+        self,
+        group: str,
+        topics: list[str],
+        handler: Handler,
+        *,
+        broadcast: bool = False,
+        batch: BatchHandler | None = None,
+    ) -> None:
+        self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast, batch))
+
+
+class InProcessBus(_Subscriptions):
     """Events inside one process (the `quckchat run` default); same interface as Kafka."""
 
     def __init__(self, prefix: str = "", hub: _Hub | None = None) -> None:
@@ -295,11 +377,6 @@ class InProcessBus:
         self.subscriptions: list[Subscription] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._queues: list[asyncio.Queue[Event]] = []
-
-    def subscribe(
-        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
-    ) -> None:
-        self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast))
 
     async def start(self) -> None:
         for sub in self.subscriptions:
@@ -311,8 +388,13 @@ class InProcessBus:
 
     async def _pump(self, sub: Subscription, queue: asyncio.Queue[Event]) -> None:
         while True:
-            event = await queue.get()
-            await _deliver(sub, event)
+            batch = [await queue.get()]
+            while len(batch) < BATCH_SIZE and not queue.empty():
+                batch.append(queue.get_nowait())
+            lanes: dict[str, list[Event]] = defaultdict(list)
+            for event in batch:
+                lanes[event.key].append(event)
+            await deliver(sub, list(lanes.values()))
 
     async def stop(self) -> None:
         for queue in self._queues:
@@ -340,7 +422,7 @@ BROKEN_PRODUCER = (
 )
 
 
-class KafkaBus:
+class KafkaBus(_Subscriptions):
     """Events on Kafka: an idempotent producer, one consumer group per subscribing service."""
 
     def __init__(
@@ -361,11 +443,6 @@ class KafkaBus:
         self._replacing = asyncio.Lock()
         self._consumers: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
-
-    def subscribe(
-        self, group: str, topics: list[str], handler: Handler, *, broadcast: bool = False
-    ) -> None:
-        self.subscriptions.append(Subscription(group, tuple(topics), handler, broadcast))
 
     async def _new_producer(self) -> Any:
         from aiokafka import AIOKafkaProducer
@@ -428,7 +505,7 @@ class KafkaBus:
 
     async def _pump(self, sub: Subscription, consumer: Any) -> None:
         while True:
-            batches = await consumer.getmany(timeout_ms=500, max_records=200)
+            batches = await consumer.getmany(timeout_ms=500, max_records=BATCH_SIZE)
             lanes: dict[tuple[str, bytes | None], list[Event]] = defaultdict(list)
             for records in batches.values():
                 for record in records:
@@ -438,7 +515,7 @@ class KafkaBus:
                         log.error("unreadable event at %s:%s skipped", record.topic, record.offset)
                         continue
                     lanes[(record.topic, record.key)].append(event)
-            await deliver_by_key(sub, list(lanes.values()))
+            await deliver(sub, list(lanes.values()))
             if batches and not sub.broadcast:
                 # Commit only after handling: a crash before this line redelivers the batch.
                 await consumer.commit()

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Hook = Callable[["Runtime"], Coroutine[Any, Any, None]]
 EventHandler = Callable[["Runtime", "Event"], Awaitable[None]]
+BatchHandler = Callable[["Runtime", list["Event"]], Awaitable[None]]
 JwksProvider = Callable[["Runtime"], Awaitable[dict[str, Any]]]
 
 
@@ -33,6 +34,9 @@ class Consumer:
     handler: EventHandler
     # Every replica handles every event (per-replica state such as caches); else one does.
     broadcast: bool = False
+    # Takes each fetched batch in one call (one transaction or bulk request for all of it,
+    # each event's key order kept); `handler` serves when a batch fails, event by event.
+    batch: BatchHandler | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import gc
 from quckchat import catalog
 from quckchat.core.runtime import Runtime
 from quckchat.core.service import Consumer, Service
-from quckchat.realtime.fanout import deliver_forever, route_event
+from quckchat.realtime.fanout import deliver_forever, route_event, route_events
 from quckchat.realtime.routes import router
 
 # Every topic with events for clients (the catalog's list); one replica routes each event into
@@ -26,6 +26,6 @@ async def collect_less_often(runtime: Runtime) -> None:
 service = Service(
     routers=[router],
     on_startup=[collect_less_often],
-    consumers=[Consumer(sources=SOURCES, handler=route_event)],
+    consumers=[Consumer(sources=SOURCES, handler=route_event, batch=route_events)],
     background=[deliver_forever],
 )

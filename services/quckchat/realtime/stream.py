@@ -82,13 +82,13 @@ class Stream:
         self.bound = bound
         self._append = redis.register_script(_APPEND)
 
-    async def append(
+    def _call(
         self, event_id: str, event_type: str, data: dict[str, Any], audience: Audience
-    ) -> str | None:
-        """Add an event once; its stream id, or None if this event id was already added."""
-        added = await self._append(
-            keys=[STREAM, SEEN_PREFIX + event_id],
-            args=[
+    ) -> tuple[list[str], list[Any]]:
+        """The append script's keys and arguments for one event."""
+        return (
+            [STREAM, SEEN_PREFIX + event_id],
+            [
                 SEEN_SECONDS,
                 self.bound,
                 event_type,
@@ -99,7 +99,25 @@ class Stream:
                 audience.membership or "",
             ],
         )
+
+    async def append(
+        self, event_id: str, event_type: str, data: dict[str, Any], audience: Audience
+    ) -> str | None:
+        """Add an event once; its stream id, or None if this event id was already added."""
+        keys, args = self._call(event_id, event_type, data, audience)
+        added = await self._append(keys, args)
         return str(added) if added else None
+
+    async def append_all(
+        self, events: list[tuple[str, str, dict[str, Any], Audience]]
+    ) -> list[str | None]:
+        """`append` for each (id, type, data, audience), in order, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                keys, args = self._call(*event)
+                await self._append(keys, args, client=pipe)
+            added = await pipe.execute()
+        return [str(a) if a else None for a in added]
 
     async def read(self, after: str, block_ms: int = 1000) -> list[Entry]:
         """The next entries after `after`, waiting up to `block_ms` for one."""
