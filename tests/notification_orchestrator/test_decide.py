@@ -11,6 +11,7 @@ from quckchat.notification_orchestrator.decide import (
     Kind,
     Presence,
     Settings,
+    could_concern,
     decide,
     in_quiet_hours,
     notice_id,
@@ -339,3 +340,21 @@ def test_urgent_goes_past_quiet_hours_only_for_those_it_names() -> None:
     assert by_user[BOB].urgent and by_user[BOB].push_after == NOW
     assert not by_user[CAROL].urgent and by_user[CAROL].push_after is not None
     assert by_user[CAROL].push_after > NOW  # held until the quiet hours end
+
+
+def test_presence_is_asked_only_of_those_a_message_could_concern() -> None:
+    """Whoever has a reason whatever their presence: every other member can be told nothing,
+    so a big channel's message that names nobody needs nobody's presence."""
+    plain, keen = said(), person(CAROL, settings=Settings(keywords=("deploy",)))
+    assert not could_concern(plain, person()) and not could_concern(plain, keen)
+    assert could_concern(said(mentions=frozenset({BOB})), person())
+    assert could_concern(said("@here lunch?", mention_channel=True), person())
+    assert could_concern(said("deploy now"), keen)
+    assert could_concern(plain, person(level="all"))
+    assert could_concern(said(channel_kind="direct"), person())
+    assert not could_concern(said(mentions=frozenset({BOB})), person(level="none"))
+    # Asking only them decides as asking everyone would.
+    everyone = [person(), keen, person("dan", level="all")]
+    for happening in (plain, said("deploy"), said("@here", mention_channel=True)):
+        asked = [c for c in everyone if could_concern(happening, c)]
+        assert told(happening, *asked) == told(happening, *everyone)

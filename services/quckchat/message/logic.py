@@ -9,7 +9,6 @@ conditional update: FerretDB lets several of those win.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -162,8 +161,13 @@ async def _reserve(
         return new_id(), None
     key = f"{sender}:{draft.channel_id}:{draft.client_id}"
     sends = runtime.document_db[store.SENDS]
-    with contextlib.suppress(DuplicateKeyError):  # a retry: the first attempt's record stands
-        await sends.insert_one({"_id": key, "message_id": new_id(), "created_at": utcnow()})
+    message_id = new_id()
+    try:
+        await sends.insert_one({"_id": key, "message_id": message_id, "created_at": utcnow()})
+    except DuplicateKeyError:  # a retry: the first attempt's record stands
+        pass
+    else:
+        return message_id, None  # the first attempt: nothing stored under that id yet
     record = await sends.find_one({"_id": key})
     message_id = str(record["message_id"])
     existing = await runtime.document_db[store.MESSAGES].find_one({"_id": message_id})

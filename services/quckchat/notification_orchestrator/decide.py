@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -221,6 +221,13 @@ def reason_for(happening: Happening, candidate: Candidate) -> Reason | None:
     if happening.kind is Kind.CREATED and not happening.reply and candidate.level == LEVEL_ALL:
         return Reason.MESSAGE
     return None
+
+
+def could_concern(happening: Happening, candidate: Candidate) -> bool:
+    """Whether the candidate has a reason to be told whatever their presence (which only an
+    @here and the timing of a push depend on): else nobody need ask where they are."""
+    here = replace(candidate, presence=Presence(status="online"))
+    return reason_for(happening, here) is not None
 
 
 def _muted(until: datetime | None, now: datetime) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from quckchat.notification_orchestrator.decide import (
     Kind,
     Presence,
     Settings,
+    could_concern,
     decide,
     notice_id,
     withdrawn,
@@ -82,25 +84,23 @@ async def candidates(
     actor: str | None,
     view: channel_client.NotifyView | None,
     thread_muted: Mapping[str, datetime | None] | None = None,
+    happening: Happening | None = None,
 ) -> list[Candidate]:
     """What the callees say of each user: membership and mute (of `view`'s channel, when
     there is one), settings and blocks of the actor, presence; `thread_muted`: the thread's
-    muted followers with each mute's end, as the thread service told it."""
+    muted followers with each mute's end, as the thread service told it. Given the
+    `happening`, presence is asked only for those it could concern: in a big channel a
+    message that names nobody asks for nobody's."""
     wanted = sorted(set(user_ids) - {actor} if actor else set(user_ids))
     if not wanted:
         return []
     members = {m.user_id: m for m in view.members} if view is not None else {}
     mutes = thread_muted or {}
-    # Two callees that do not depend on each other: asked at once.
-    profiles, presences = await asyncio.gather(
-        user_client.notify_profiles(runtime, wanted, actor_id=actor),
-        presence_client.presences(runtime.http, wanted),
-    )
+    profiles = await user_client.notify_profiles(runtime, wanted, actor_id=actor)
     found = []
     for user in wanted:
         member = members.get(user)
         answer = profiles.get(user)
-        seen = presences.get(user)
         muted = member is not None and member.muted
         thread_mute = (mutes[user] or FOREVER) if user in mutes else None
         found.append(
@@ -110,13 +110,15 @@ async def candidates(
                 muted_until=(member.muted_until or FOREVER) if member and muted else None,
                 settings=settings_of(answer.profile if answer else None),
                 thread_muted_until=thread_mute,
-                presence=_presence(seen),
+                presence=Presence(),
                 blocked_actor=answer is not None and answer.blocked_actor,
                 level=member.level if member else LEVEL_DEFAULT,
                 ignore_channel_mentions=member is not None and member.ignore_channel_mentions,
             )
         )
-    return found
+    asked = [c.user_id for c in found if happening is None or could_concern(happening, c)]
+    presences = await presence_client.presences(runtime.http, asked) if asked else {}
+    return [replace(c, presence=_presence(presences.get(c.user_id))) for c in found]
 
 
 def _presence(seen: presence_client.Presence | None) -> Presence:
@@ -215,8 +217,9 @@ async def on_message(runtime: Runtime, event: Event, message: MessageBody, kind:
         reply=message.parent_id is not None,
         urgent=message.priority == "urgent",
     )
+    members = (m.user_id for m in view.members)
     people = await candidates(
-        runtime, (m.user_id for m in view.members), actor=message.sender_id, view=view
+        runtime, members, actor=message.sender_id, view=view, happening=happening
     )
     await store.withdraw_told(runtime, source, withdrawn(happening, people, told))
     decisions = decide(happening, people, utcnow())
@@ -254,7 +257,12 @@ async def on_thread(runtime: Runtime, event: Event, updated: ThreadUpdated) -> i
         addressed=frozenset(updated.followers),
     )
     people = await candidates(
-        runtime, updated.followers, actor=reply.sender_id, view=view, thread_muted=updated.muted
+        runtime,
+        updated.followers,
+        actor=reply.sender_id,
+        view=view,
+        thread_muted=updated.muted,
+        happening=happening,
     )
     notices = _notices(
         decide(happening, people, utcnow()),
@@ -284,7 +292,8 @@ async def on_reaction(runtime: Runtime, event: Event, added: ReactionAdded) -> i
         channel_kind=view.kind,
         addressed=frozenset({message.sender_id}),
     )
-    people = await candidates(runtime, [message.sender_id], actor=added.actor, view=view)
+    sender = [message.sender_id]
+    people = await candidates(runtime, sender, actor=added.actor, view=view, happening=happening)
     notices = _notices(
         decide(happening, people, utcnow()),
         source=source,
@@ -311,7 +320,7 @@ async def on_reminder(runtime: Runtime, event: Event, fired: ReminderFired) -> i
     happening = Happening(
         kind=Kind.REMINDER, source=source, actor=None, addressed=frozenset(addressed)
     )
-    people = await candidates(runtime, addressed, actor=None, view=view)
+    people = await candidates(runtime, addressed, actor=None, view=view, happening=happening)
     notices = _notices(
         decide(happening, people, utcnow()),
         source=source,
