@@ -17,6 +17,7 @@ from bench import (
     search,
     uploads,
 )
+from bench.peers import run as peers
 
 
 def main() -> None:
@@ -31,6 +32,7 @@ def main() -> None:
     media.main()
     operator.main()
     real_node.main()
+    asyncio.run(peers.main())
 
 
 if __name__ == "__main__":

@@ -11,11 +11,15 @@ connection for its memberships, are stood in for by a table. Latency is send-to-
 the wall clock at append (in the event) to the wall clock when the client read the frame.
 Each part also prints the CPU the replica and the clients used over the run, and the replica's
 CPU per delivery: on a machine shared with other work that holds still when the rate does not.
+And what a tail waits behind: the longest the replica's event loop was late to wake a 1 ms
+sleeper, and its longest garbage collection. Part (b) is also the QuckChat side of the fan-out
+in `python -m bench.peers`, beside Centrifugo on the same clients.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import tempfile
@@ -23,13 +27,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import httpx
 import uvloop
 
-from bench.stats import figure, percentile
-from bench.ws_load import Tally, connect
+from bench.stats import figure, percentile, rss_mb
+from bench.ws_load import QUCKCHAT, Dialect, Tally, connect
 from quckchat.core import cache
 from quckchat.core.settings import Settings
 from quckchat.realtime.audience import Audience
@@ -92,18 +97,82 @@ async def realtime_replica(
         yield port, stream_of(runtime)
 
 
-def _client_process(urls: list[str], expected: int, pipe: Connection) -> None:
+@dataclass
+class FanOut:
+    """What one fan-out run offered, what arrived, and what it cost the server."""
+
+    name: str
+    clients: int
+    offered: int
+    sent_for: float
+    expected: int
+    latencies_ms: list[float]
+    elapsed: float
+    server_cpu: float
+    server_kernel: float
+    client_cpu: float
+    # The server's resident memory before the clients connected, and once they had.
+    rss_before_mb: float
+    rss_connected_mb: float
+    # The longest the server's event loop was held up, and its longest collection (in this
+    # process only: None for a server elsewhere).
+    loop_stall_ms: float | None = None
+    gc_pause_ms: float | None = None
+
+    @property
+    def received(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def kib_per_connection(self) -> float:
+        return (self.rss_connected_mb - self.rss_before_mb) * 1024 / self.clients
+
+    @property
+    def deliveries_per_cpu_second(self) -> float:
+        return self.received / self.server_cpu if self.server_cpu else float("nan")
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies_ms, p) if self.latencies_ms else float("nan")
+
+    def print(self) -> None:
+        name = self.name
+        print(
+            f"{name}: {self.clients} clients, {self.offered} events at "
+            f"{self.offered / self.sent_for:.0f}/s offered, "
+            f"{self.received}/{self.expected} frames received"
+        )
+        figure(f"{name}: deliveries", self.received / self.elapsed, "/s")
+        figure(f"{name}: send-to-receive p50", self.percentile(50), "ms")
+        figure(f"{name}: send-to-receive p99", self.percentile(99), "ms")
+        # Near 100 % for the server means saturated; the clients' share must stay under it.
+        # The CPU per delivery holds still when other work on the machine takes its core.
+        figure(f"{name}: server CPU", 100 * self.server_cpu / self.elapsed, "% of a core")
+        figure(f"{name}: clients' CPU", 100 * self.client_cpu / self.elapsed, "% of a core")
+        kernel = (
+            f"{100 * self.server_kernel / max(self.server_cpu, 1e-9):.0f} % of it in the kernel"
+        )
+        per = 1e6 * self.server_cpu / max(self.received, 1)
+        figure(f"{name}: server CPU per delivery", per, "us", kernel)
+        figure(f"{name}: memory per connection", self.kib_per_connection, "KiB")
+        if self.loop_stall_ms is not None:
+            figure(f"{name}: longest event-loop stall", self.loop_stall_ms, "ms")
+        if self.gc_pause_ms is not None:
+            figure(f"{name}: longest garbage collection", self.gc_pause_ms, "ms")
+
+
+def client_process(sockets: list[tuple[str, Dialect]], expected: int, pipe: Connection) -> None:
+    """The clients of a fan-out run, in a process of their own (spawned)."""
     # uvloop here only: the load generator should cost as little of the other core as it can.
-    uvloop.run(_clients(urls, expected, pipe))
+    uvloop.run(_clients(sockets, expected, pipe))
 
 
-async def _clients(urls: list[str], expected: int, pipe: Connection) -> None:
+async def _clients(sockets: list[tuple[str, Dialect]], expected: int, pipe: Connection) -> None:
     """Connect every client, say so, then time each event frame until all have arrived."""
     tally = Tally(expected)
     transports = []
-    for start in range(0, len(urls), CONNECT_BATCH):
-        batch = urls[start : start + CONNECT_BATCH]
-        transports += await asyncio.gather(*(connect(u, tally) for u in batch))
+    for start in range(0, len(sockets), CONNECT_BATCH):
+        batch = sockets[start : start + CONNECT_BATCH]
+        transports += await asyncio.gather(*(connect(u, tally, d) for u, d in batch))
     pipe.send("connected")
     cpu = time.process_time()
     # Seconds to wait for the rest, once the sender is done; read off the loop, which is busy.
@@ -159,19 +228,58 @@ def _appender_process(
     asyncio.run(append())
 
 
+class StallWatch:
+    """The longest this process's event loop was late to wake a sleeper, and the longest
+    garbage collection: what a frame's tail waits behind."""
+
+    TICK = 0.001
+
+    def __init__(self) -> None:
+        self.loop_stall = 0.0
+        self.gc_pause = 0.0
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pause = max(self.gc_pause, time.perf_counter() - self._gc_started)
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.TICK)
+            self.loop_stall = max(self.loop_stall, time.perf_counter() - before - self.TICK)
+
+    def start(self) -> None:
+        self.loop_stall = self.gc_pause = 0.0
+        gc.callbacks.append(self._gc)
+        self._task = asyncio.create_task(self._watch())
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._gc)
+        if self._task is not None:
+            self._task.cancel()
+
+
 async def _fan_out(
     name: str, members: dict[str, list[str]], rate: float, seconds: float, per_event: int
-) -> None:
-    """Offer `rate` events a second for `seconds`, round-robin over the channels; print figures."""
+) -> FanOut:
+    """Offer `rate` events a second for `seconds`, round-robin over the channels."""
     keys = TestKeys()
     channels = sorted({c for cs in members.values() for c in cs})
     count = int(rate * seconds)
     spawn = multiprocessing.get_context("spawn")
     loop = asyncio.get_running_loop()
+    watch = StallWatch()
     async with realtime_replica(keys, members) as (port, stream):
-        urls = [f"ws://127.0.0.1:{port}/ws?token={keys.mint(user)}" for user in members]
+        rss_before = rss_mb(os.getpid())
+        sockets = [
+            (f"ws://127.0.0.1:{port}/ws?token={keys.mint(user)}", QUCKCHAT) for user in members
+        ]
         clients, child = spawn.Pipe()
-        procs = [spawn.Process(target=_client_process, args=(urls, count * per_event, child))]
+        procs = [spawn.Process(target=client_process, args=(sockets, count * per_event, child))]
         procs[0].start()
         # The embedded Redis is only reachable from this process: append here then.
         appender = None
@@ -182,6 +290,8 @@ async def _fan_out(
             procs[1].start()
             await loop.run_in_executor(None, appender.recv)
         await loop.run_in_executor(None, clients.recv)
+        rss_connected = rss_mb(os.getpid())
+        watch.start()
         started, cpu = time.time(), os.times()
         if appender is None:
             await _append_at_rate(stream, channels, rate, count, started)
@@ -192,46 +302,47 @@ async def _fan_out(
         clients.send(DRAIN_SECONDS)
         latencies, finished, client_cpu = await loop.run_in_executor(None, clients.recv)
         done = os.times()
-        replica_user, replica_kernel = done.user - cpu.user, done.system - cpu.system
+        watch.stop()
         for proc in procs:
             proc.join(30)
-    received, elapsed = len(latencies), finished - started
-    ms = [s * 1000 for s in latencies] or [float("nan")]
-    print(
-        f"{name}: {len(members)} clients, {count} events at {count / sent_for:.0f}/s offered, "
-        f"{received}/{count * per_event} frames received"
+    return FanOut(
+        name=name,
+        clients=len(members),
+        offered=count,
+        sent_for=sent_for,
+        expected=count * per_event,
+        latencies_ms=[s * 1000 for s in latencies],
+        elapsed=finished - started,
+        server_cpu=(done.user - cpu.user) + (done.system - cpu.system),
+        server_kernel=done.system - cpu.system,
+        client_cpu=client_cpu,
+        rss_before_mb=rss_before,
+        rss_connected_mb=rss_connected,
+        loop_stall_ms=watch.loop_stall * 1000,
+        gc_pause_ms=watch.gc_pause * 1000,
     )
-    figure(f"{name}: deliveries", received / elapsed, "/s")
-    figure(f"{name}: send-to-receive p50", percentile(ms, 50), "ms")
-    figure(f"{name}: send-to-receive p99", percentile(ms, 99), "ms")
-    # Near 100 % for the replica means saturated; the clients' share must stay under it. The
-    # CPU per delivery holds still when other work on the machine takes the replica's core.
-    replica_cpu = replica_user + replica_kernel
-    figure(f"{name}: replica CPU", 100 * replica_cpu / elapsed, "% of a core")
-    figure(f"{name}: clients' CPU", 100 * client_cpu / elapsed, "% of a core")
-    kernel = f"{100 * replica_kernel / replica_cpu:.0f} % of it in the kernel"
-    figure(f"{name}: replica CPU per delivery", 1e6 * replica_cpu / max(received, 1), "us", kernel)
 
 
 async def fan_out_small_channels(rate: float = 1000.0, seconds: float = 10.0) -> None:
     """(a) N clients in channels of 20, one replica."""
     members = {f"u{i}": [f"c{i // CHANNEL_SIZE}"] for i in range(CLIENTS)}
-    await _fan_out(f"(a) channels of {CHANNEL_SIZE}", members, rate, seconds, CHANNEL_SIZE)
+    name = f"(a) channels of {CHANNEL_SIZE}"
+    (await _fan_out(name, members, rate, seconds, CHANNEL_SIZE)).print()
 
 
-async def fan_out_one_big_channel(rate: float = 30.0, seconds: float = 10.0) -> None:
+async def one_big_channel(rate: float = 30.0, seconds: float = 10.0) -> FanOut:
     """(b) one channel of N members, one replica.
 
     30 events/s to 2,000 members offers 60,000 deliveries/s, above the issue's 50,000: the
     figure is what the replica keeps up with, not the offer.
     """
     members = {f"u{i}": ["big"] for i in range(CLIENTS)}
-    await _fan_out(f"(b) one channel of {CLIENTS}", members, rate, seconds, CLIENTS)
+    return await _fan_out(f"(b) one channel of {CLIENTS}", members, rate, seconds, CLIENTS)
 
 
 async def main() -> None:
     await fan_out_small_channels()
-    await fan_out_one_big_channel()
+    (await one_big_channel()).print()
 
 
 if __name__ == "__main__":
